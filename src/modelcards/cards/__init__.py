@@ -1,0 +1,1 @@
+"""YAML card files -> validated cards."""

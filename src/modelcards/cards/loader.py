@@ -1,0 +1,185 @@
+"""Card files -> validated cards, with every problem placed at ``path:line:col``."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem
+from .schema import CUSTOM_NAMESPACE, Card, card_class
+from .yaml_source import KeyPath, YamlDocument, parse_yaml
+
+CARD_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(frozen=True)
+class LoadedCard:
+    """A validated card and the document it came from, for positions in later checks."""
+
+    path: str
+    card: Card
+    document: YamlDocument
+
+
+def find_card_files(paths: list[Path]) -> list[Path]:
+    """Every ``*.yml``/``*.yaml`` file under ``paths``, in a stable order."""
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found.update(p for p in path.rglob("*") if p.suffix in CARD_SUFFIXES and p.is_file())
+        else:
+            found.add(path)
+    return sorted(found)
+
+
+def load_cards(files: list[Path], *, relative_to: Path | None = None) -> tuple[list[LoadedCard], list[Problem]]:
+    """Parse and validate card files; collect every problem rather than stopping at the first."""
+    cards: list[LoadedCard] = []
+    problems: list[Problem] = []
+    for file in files:
+        shown = _display_path(file, relative_to)
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            problems.append(Problem(shown, 1, 1, "", "file not found"))
+            continue
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(shown, 1, 1, "", f"found bytes that are not UTF-8 ({exc.reason}), expected UTF-8 text"))
+            continue
+        loaded, found = load_card_text(text, shown)
+        problems.extend(found)
+        if loaded is not None:
+            cards.append(loaded)
+    return cards, problems
+
+
+def load_card_text(text: str, path: str) -> tuple[LoadedCard | None, list[Problem]]:
+    document, problems = parse_yaml(text, path)
+    if document is None:
+        return None, problems
+    if not isinstance(document.data, dict):
+        found = "an empty file" if document.data is None else f"a {_type_name(document.data)}"
+        problems.append(document.problem((), f"found {found}, expected a mapping of card fields (name, title, ...)"))
+        return None, problems
+    schema = card_class(document.data)
+    try:
+        card = schema.model_validate(document.data)
+    except ValidationError as exc:
+        problems.extend(_problem_from_error(error, schema, document) for error in exc.errors())
+        return None, problems
+    if problems:  # duplicate keys make the card ambiguous even when it validates
+        return None, problems
+    return LoadedCard(path, card, document), problems
+
+
+def _display_path(file: Path, relative_to: Path | None) -> str:
+    if relative_to is not None:
+        try:
+            return file.resolve().relative_to(relative_to.resolve()).as_posix()
+        except ValueError:
+            pass
+    return file.as_posix()
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        dict: "mapping", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+    }.get(type(value), type(value).__name__)
+
+
+def _found(value: Any) -> str:
+    if isinstance(value, (dict, list)) or value is None:
+        return f"a {_type_name(value)}"
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
+    return f"{_type_name(value)} {shown}"
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document: YamlDocument) -> Problem:
+    loc: KeyPath = tuple(part for part in error["loc"] if not _is_union_branch(part))
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = _known_fields(schema, loc[:-1])
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(sorted(known))}"
+        custom = f" Put your own fields under '{CUSTOM_NAMESPACE}:'." if len(loc) == 1 else ""
+        return document.problem(loc, f"unknown key '{key}'; {hint}{custom}", of_key=True)
+    if kind == "missing":
+        return document.problem(loc[:-1], f"missing required key '{loc[-1]}'")
+    if kind in _EXPECTED:
+        message = f"found {_found(value)}, expected {_EXPECTED[kind]}"
+        if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            written = document.scalar_text.get(loc, str(value))
+            message += f"; quote it: \"{written}\""
+        return document.problem(loc, message)
+    if kind in ("enum", "literal_error"):
+        expected = error.get("ctx", {}).get("expected", "")
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
+        close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return document.problem(loc, f"found {_found(value)}, expected one of: {', '.join(options)}{hint}")
+    if kind == "string_pattern_mismatch":
+        return document.problem(
+            loc, f"found {_found(value)}, expected a slug: lowercase letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit"
+        )
+    if kind == "value_error":
+        return document.problem(loc, str(error["ctx"]["error"]))
+    return document.problem(loc, f"found {_found(value)}: {error['msg']}")
+
+
+def _is_union_branch(part: str | int) -> bool:
+    # pydantic adds the branch name (e.g. "str", "function-before[...]") to union locations
+    return isinstance(part, str) and (part in ("str", "int", "float", "bool") or "[" in part)
+
+
+def _known_fields(schema: type[BaseModel], loc: KeyPath) -> list[str]:
+    """Field names of the model found at ``loc`` inside ``schema``."""
+    model: Any = schema
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model class inside ``list[X]``, ``X | None`` and friends."""
+    if _is_model(annotation):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,248 @@
+"""The card format, version 1, declared once.
+
+The JSON Schema (``modelcards schema``), the field reference in
+``docs/reference/card-format.md`` and validation all come from these classes.
+Field names follow Mitchell et al. (2019) and map onto Google's Model Card Toolkit
+and Hugging Face card metadata; see ``export`` notes in each description.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+FORMAT_VERSION = 1
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+CUSTOM_NAMESPACE = "custom"
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError(f"found {value!r}, expected a date written YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"found {value!r}, which is not a real date ({exc}); expected YYYY-MM-DD") from None
+
+
+def _no_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("found an empty string, expected some text")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_parse_date), Field(json_schema_extra={"type": "string", "format": "date"})]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100)]
+Text = Annotated[str, AfterValidator(_no_blank)]
+Scalar = str | int | float | bool
+
+
+class _Section(BaseModel):
+    """Unknown keys are errors; the loader turns them into "did you mean" hints."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=False)
+
+
+class Status(str, Enum):
+    draft = "draft"
+    staging = "staging"
+    production = "production"
+    deprecated = "deprecated"
+    archived = "archived"
+
+
+class RiskTier(str, Enum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class Owner(_Section):
+    name: Text = Field(description="Person or team accountable for the model.")
+    contact: str | None = Field(None, description="E-mail address, chat channel or on-call rotation.")
+    role: str | None = Field(None, description="For example `owner`, `maintainer`, `reviewer`.")
+
+
+class IOField(_Section):
+    name: Text = Field(description="Name of the input or output, e.g. a column name.")
+    type: str | None = Field(None, description="Data type, e.g. `float`, `category`, `image`.")
+    description: str | None = Field(None, description="What it means, units, allowed range.")
+
+
+class ModelDetails(_Section):
+    type: str | None = Field(None, description="Task type, e.g. `binary classifier`, `regressor`. HF `pipeline_tag`.")
+    framework: str | None = Field(None, description="Library and version, e.g. `scikit-learn 1.5`. HF `library_name`.")
+    architecture: str | None = Field(None, description="Model architecture. MCT `model_parameters.model_architecture`.")
+    inputs: list[IOField] = Field(default_factory=list, description="Input features. MCT `input_format`.")
+    outputs: list[IOField] = Field(default_factory=list, description="Outputs. MCT `output_format`.")
+    base_model: str | None = Field(None, description="Model this one is fine-tuned or derived from. HF `base_model`.")
+    references: list[str] = Field(default_factory=list, description="Papers, design docs, tickets.")
+    citation: str | None = Field(None, description="How to cite the model.")
+
+
+class IntendedUse(_Section):
+    primary_uses: list[Text] = Field(default_factory=list, description="What the model is for. MCT `use_cases`.")
+    primary_users: list[Text] = Field(default_factory=list, description="Who is meant to use it. MCT `users`.")
+    out_of_scope: list[Text] = Field(default_factory=list, description="Uses the model must not be put to.")
+
+
+class Factor(_Section):
+    name: Text = Field(description="A group, instrument or environment that can change performance.")
+    description: str | None = Field(None, description="Why it matters and how it was evaluated.")
+
+
+class Metric(_Section):
+    name: Slug = Field(description="Key used in `versions[].metrics`, e.g. `roc_auc`.")
+    description: str | None = Field(None, description="What the metric measures and on which data.")
+    higher_is_better: bool = Field(True, description="Direction used for thresholds and for change arrows.")
+    threshold: float | None = Field(None, description="Release gate: values on the wrong side are flagged.")
+
+
+class DataSection(_Section):
+    datasets: list[Slug] = Field(default_factory=list, description="Names of dataset cards.")
+    description: str | None = Field(None, description="How the data was selected, sampled and split.")
+    preprocessing: str | None = Field(None, description="Cleaning and feature engineering applied.")
+
+
+class SliceResult(_Section):
+    metric: Slug = Field(description="A metric name from `metrics`.")
+    slice: Text = Field(description="The subgroup, e.g. `age >= 60` or `all`.")
+    value: float = Field(description="The measured value.")
+    confidence_interval: tuple[float, float] | None = Field(None, description="`[low, high]`.")
+    version: str | None = Field(None, description="Model version measured; the latest when omitted.")
+
+
+class EthicalConsideration(_Section):
+    name: Text = Field(description="The risk or concern.")
+    mitigation: str | None = Field(None, description="What was done about it. MCT `mitigation_strategy`.")
+
+
+class DataRef(_Section):
+    dataset: Slug = Field(description="Name of a dataset card.")
+    version: str | None = Field(None, description="Dataset version used.")
+    digest: str | None = Field(None, description="Content digest (md5, sha256) of the data used.")
+    role: Literal["training", "evaluation", "validation", "other"] = Field(
+        "training", description="What the data was used for."
+    )
+
+
+class CodeRef(_Section):
+    repo: str | None = Field(None, description="Repository URL or name.")
+    commit: str | None = Field(None, description="Commit the model was trained from.")
+    path: str | None = Field(None, description="Training entry point inside the repository.")
+
+
+class Version(_Section):
+    version: Text = Field(description="Version label, e.g. `1.2.0`. Quote it: `\"1.10\"` is not the number 1.1.")
+    date: Date = Field(description="Release date, `YYYY-MM-DD`.")
+    changes: str | None = Field(None, description="What changed since the previous version.")
+    reason: str | None = Field(None, description="Why the change was made.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Metric values, keyed by `metrics[].name`.")
+    params: dict[str, Scalar] = Field(default_factory=dict, description="Training settings and hyperparameters.")
+    data: list[DataRef] = Field(default_factory=list, description="Data versions used.")
+    code: CodeRef | None = Field(None, description="Code that produced the version.")
+    run: str | None = Field(None, description="Tracker run that produced it, e.g. `mlflow:<run_id>`.")
+
+
+class Deployment(_Section):
+    environment: Text = Field(description="Where it runs, e.g. `production`, `staging`, `eu-batch`.")
+    version: Text = Field(description="Model version deployed; must be one of `versions`.")
+    date: Date = Field(description="When, `YYYY-MM-DD`.")
+    by: Text = Field(description="Who deployed it.")
+    reason: str | None = Field(None, description="Why it was deployed.")
+    rollback_of: str | None = Field(None, description="The version this deployment rolled back, if it is a rollback.")
+
+
+class ModelCard(_Section):
+    """A model card: one file per model, `kind: model` (the default)."""
+
+    kind: Literal["model"] = Field("model", description="`model` (may be omitted) or `dataset`.")
+    name: Slug = Field(description="Unique identifier, used in URLs. Lowercase letters, digits, `-`, `_`, `.`.")
+    title: Text = Field(description="Human-readable name shown on the site.")
+    summary: str | None = Field(None, description="One or two sentences: what the model does. MCT `overview`.")
+    owners: list[Owner] = Field(default_factory=list, description="Accountable people or teams.")
+    tags: list[Slug] = Field(default_factory=list, description="Free-form labels; each gets a page. HF `tags`.")
+    status: Status = Field(Status.draft, description="Lifecycle stage.")
+    risk_tier: RiskTier | None = Field(None, description="Risk classification used by your review process.")
+    license: str | None = Field(None, description="SPDX identifier or license name. HF `license`.")
+    model_details: ModelDetails = Field(default_factory=ModelDetails, description="Model details.")
+    intended_use: IntendedUse = Field(default_factory=IntendedUse, description="Intended use.")
+    factors: list[Factor] = Field(default_factory=list, description="Relevant factors.")
+    metrics: list[Metric] = Field(default_factory=list, description="Metrics, with optional thresholds.")
+    training_data: DataSection = Field(default_factory=DataSection, description="Training data.")
+    evaluation_data: DataSection = Field(default_factory=DataSection, description="Evaluation data.")
+    quantitative_analyses: list[SliceResult] = Field(default_factory=list, description="Sliced results.")
+    ethical_considerations: list[EthicalConsideration] = Field(
+        default_factory=list, description="Risks and their mitigations."
+    )
+    caveats: list[Text] = Field(default_factory=list, description="Known limitations.")
+    recommendations: list[Text] = Field(default_factory=list, description="Advice for users of the model.")
+    versions: list[Version] = Field(default_factory=list, description="Released versions, oldest first.")
+    deployments: list[Deployment] = Field(default_factory=list, description="Deployment log, oldest first.")
+    custom: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Your own fields. Kept and shown on the page as they are; never validated.",
+    )
+
+
+class DatasetVersion(_Section):
+    version: Text = Field(description="Version label.")
+    digest: str | None = Field(None, description="Content digest (md5, sha256).")
+    date: Date | None = Field(None, description="When this version was produced, `YYYY-MM-DD`.")
+    rows: int | None = Field(None, ge=0, description="Number of records.")
+    description: str | None = Field(None, description="What is different in this version.")
+
+
+class DatasetCard(_Section):
+    """A dataset card: `kind: dataset`. Datasets get their own page listing the models that use them."""
+
+    kind: Literal["dataset"] = Field(description="Must be `dataset`.")
+    name: Slug = Field(description="Unique dataset identifier, referenced by model cards.")
+    title: str | None = Field(None, description="Human-readable name; defaults to `name`.")
+    description: str | None = Field(None, description="What the data is, how it was collected.")
+    source: str | None = Field(None, description="Where it comes from: URI, system or publication.")
+    owner: Owner | None = Field(None, description="Who is accountable for the data.")
+    license: str | None = Field(None, description="License or terms of use.")
+    tags: list[Slug] = Field(default_factory=list, description="Free-form labels.")
+    versions: list[DatasetVersion] = Field(default_factory=list, description="Known versions, oldest first.")
+    custom: dict[str, Any] = Field(default_factory=dict, description="Your own fields, kept and shown.")
+
+
+Card = ModelCard | DatasetCard
+
+
+def card_class(data: Any) -> type[ModelCard] | type[DatasetCard]:
+    """Which card type a parsed YAML mapping is, by its `kind`."""
+    if isinstance(data, dict) and data.get("kind") == "dataset":
+        return DatasetCard
+    return ModelCard
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a card file, for editors and ``modelcards schema``."""
+    model = ModelCard.model_json_schema(ref_template="#/$defs/{model}")
+    dataset = DatasetCard.model_json_schema(ref_template="#/$defs/{model}")
+    defs = {**model.pop("$defs", {}), **dataset.pop("$defs", {})}
+    defs["ModelCard"] = model
+    defs["DatasetCard"] = dataset
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://modelcards.dev/schema/card-v1.json",
+        "title": "modelcards card, format version 1",
+        "description": "A model card (kind: model, the default) or a dataset card (kind: dataset).",
+        "if": {"properties": {"kind": {"const": "dataset"}}, "required": ["kind"]},
+        "then": {"$ref": "#/$defs/DatasetCard"},
+        "else": {"$ref": "#/$defs/ModelCard"},
+        "$defs": dict(sorted(defs.items())),
+    }

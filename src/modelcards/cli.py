@@ -1,0 +1,252 @@
+"""Command line: thin commands over the core; internal errors become exit codes here only.
+
+Exit codes: 0 success; 1 invalid cards or a failed build; 2 wrong usage;
+3 something outside the cards is missing (config file, program).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from .errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError
+
+FORMATS = click.Choice(["text", "github"])
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False, prog_name="modelcards")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    except ModelcardsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="modelcards")
+def cli() -> None:
+    """Build a browsable, auditable model-card site from YAML cards.
+
+    Exit codes: 0 success, 1 invalid cards or failed build, 2 wrong usage,
+    3 missing config file or program.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
+              help="'github' prints GitHub Actions annotations.")
+def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
+    """Check cards (default: ./cards) and print every problem as path:line:col."""
+    from .build import check_cards  # no mkdocs, no heavy imports on this path
+
+    targets = list(paths) or [Path("cards")]
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        raise EnvironmentProblem(f"no such file or folder: {', '.join(missing)}")
+    checked = check_cards(targets, relative_to=Path.cwd())
+    _report(checked.problems, output_format)
+    try:
+        checked.raise_for(strict=strict)
+    except InvalidCards as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    count = len(checked.catalog.models) if checked.catalog else 0
+    click.echo(f"{count} model card(s) valid" + (f", {len(checked.warnings)} warning(s)" if checked.warnings else ""),
+               err=True)
+
+
+@cli.command()
+@click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None,
+              help="mkdocs.yml to use. Default: ./mkdocs.yml, or built-in settings when there is none.")
+@click.option("--strict", is_flag=True, help="Fail on warnings, from the cards and from MkDocs.")
+@click.option("-d", "--site-dir", type=click.Path(path_type=Path), default=None, help="Where to write the site.")
+@click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
+              help="How to print card problems.")
+@click.option("-v", "--verbose", is_flag=True, help="Show MkDocs' own progress messages.")
+def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str, verbose: bool) -> None:
+    """Build the site. A failed build leaves the previous site untouched."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    from .build import GeneratedSite, check_cards, replace_directory
+    from .site.pages import render_pages
+
+    _setup_logging(verbose)
+    started = time.perf_counter()
+    with _mkdocs_config_file(config_file) as path:
+        config, settings = _load_mkdocs_config(path, strict)
+        config.plugins.on_startup(command="build", dirty=False)
+        checked = check_cards([settings.cards_dir], relative_to=settings.project_dir)
+        _report(checked.problems, output_format)
+        try:
+            checked.raise_for(strict=strict)
+        except InvalidCards as exc:
+            click.echo(f"{exc}; the site was not built", err=True)
+            sys.exit(EXIT_INVALID_INPUT)
+        config.plugins["modelcards"].preloaded = GeneratedSite(
+            checked.catalog, render_pages(checked.catalog, settings), checked.warnings
+        )
+        final_dir = (site_dir or Path(config.site_dir)).resolve()
+        staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.building-", dir=final_dir.parent))
+        config.site_dir = str(staging)
+        try:
+            mkdocs_build(config)
+        except (Abort, ConfigurationError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            click.echo(f"error: {exc}; the previous site was left as it was", err=True)
+            sys.exit(EXIT_INVALID_INPUT)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        replace_directory(staging, final_dir)
+    click.echo(f"Built {_shown(final_dir)}/ from {len(checked.catalog.models)} model card(s) "
+               f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
+               f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
+
+
+@cli.command()
+@click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None, help="mkdocs.yml to use.")
+@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
+def serve(config_file: Path | None, dev_addr: str) -> None:
+    """Serve the site locally and rebuild when a card changes."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    _setup_logging(verbose=True)
+    with _mkdocs_config_file(config_file) as path:
+        mkdocs_serve(config_file=str(path), dev_addr=dev_addr, livereload=True)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--cards-dir", type=click.Path(path_type=Path), default=Path("cards"), show_default=True)
+def new(name: str, cards_dir: Path) -> None:
+    """Write a commented starter card to CARDS_DIR/NAME.yml."""
+    from .cards.scaffold import SCHEMA_FILE, scaffold_card
+
+    target = cards_dir / f"{name}.yml"
+    if target.exists():
+        click.echo(f"error: {target} already exists; modelcards never overwrites a card", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    text = scaffold_card(name)  # raises on a bad name, before anything is written
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {target}. Fill it in, then run: modelcards validate {target}", err=True)
+    schema_file = cards_dir / SCHEMA_FILE
+    if not schema_file.exists():  # editors validate the card against it
+        schema_file.write_text(_schema_text(), encoding="utf-8")
+        click.echo(f"Wrote {schema_file} for editor completion and checks.", err=True)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of a card, for editors and CI."""
+    click.echo(_schema_text(), nl=False)
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder to write docs/ and mkdocs.yml into.")
+@click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None, help="mkdocs.yml to read.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
+    """Write the generated Markdown tree and a plain mkdocs.yml, for any MkDocs-compatible builder."""
+    from .build import generate_site, write_pages
+    from .site.standalone import standalone_mkdocs_yml
+
+    with _mkdocs_config_file(config_file) as path:
+        _, settings = _load_mkdocs_config(path, strict)
+        try:
+            site = generate_site(settings, strict=strict)
+        except InvalidCards as exc:
+            _report(exc.problems, "text")
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_INVALID_INPUT)
+    _report(site.warnings, "text")
+    write_pages(site.pages, out_dir / "docs")
+    (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings), encoding="utf-8")
+    click.echo(f"Wrote {len(site.pages)} files to {out_dir / 'docs'} and {out_dir / 'mkdocs.yml'}. "
+               f"Build them with: mkdocs build -f {out_dir / 'mkdocs.yml'}", err=True)
+
+
+# --- helpers -------------------------------------------------------------------
+
+def _schema_text() -> str:
+    from .cards.schema import json_schema
+
+    return json.dumps(json_schema(), indent=2) + "\n"
+
+
+def _report(problems, output_format: str) -> None:
+    for problem in problems:
+        click.echo(problem.format_github() if output_format == "github" else problem.format(),
+                   err=output_format != "github")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+@contextmanager
+def _mkdocs_config_file(config_file: Path | None) -> Iterator[Path]:
+    """The given mkdocs.yml, ./mkdocs.yml, or built-in settings for a folder with only cards."""
+    if config_file is not None:
+        if not config_file.exists():
+            raise EnvironmentProblem(f"config file not found: {config_file}")
+        yield config_file
+        return
+    if Path("mkdocs.yml").exists():
+        yield Path("mkdocs.yml")
+        return
+    from .site.standalone import default_mkdocs_yml
+
+    with tempfile.TemporaryDirectory(prefix="modelcards-") as scratch:
+        docs = Path(scratch, "docs")
+        docs.mkdir()
+        path = Path(scratch, "mkdocs.yml")
+        path.write_text(default_mkdocs_yml(project_dir=Path.cwd(), docs_dir=docs), encoding="utf-8")
+        yield path
+
+
+def _load_mkdocs_config(path: Path, strict: bool):
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    try:
+        config = load_config(str(path), strict=strict)
+    except ConfigurationError as exc:
+        raise EnvironmentProblem(f"{path}: {exc}") from None
+    plugin = config.plugins.get("modelcards")
+    if plugin is None:
+        raise EnvironmentProblem(f"{path} does not enable the plugin: add 'modelcards' under 'plugins:'")
+    return config, plugin.resolve_settings(config)

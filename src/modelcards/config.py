@@ -1,0 +1,78 @@
+"""Settings, declared once.
+
+The MkDocs plugin builds its config scheme from ``SETTINGS`` and
+``docs/reference/configuration.md`` is generated from it, so a setting cannot
+exist without its documentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("cards_dir", str, "cards",
+            "Folder holding the card files (`*.yml`, `*.yaml`), relative to `mkdocs.yml`."),
+    Setting("prefix", str, "",
+            "Folder inside the site for the generated pages. Empty puts the model catalog on the home page."),
+    Setting("edit_uri", str, "",
+            "Path from `repo_url` to a card file's edit view, e.g. `edit/main/` or `-/edit/main/`. "
+            "Empty uses MkDocs' `edit_uri` with the docs folder taken off. "
+            "Cards get an *Edit this card* link only when `repo_url` is set."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs to know, resolved to absolute paths."""
+
+    project_dir: Path
+    cards_dir: Path
+    prefix: str = ""
+    repo_url: str | None = None
+    edit_uri: str = ""
+    site_name: str = "Model cards"
+
+    def edit_url(self, card_path: str) -> str | None:
+        """Where a card (path relative to the project) can be edited, if anywhere."""
+        if not self.repo_url:
+            return None
+        parts = [self.repo_url.rstrip("/"), self.edit_uri.strip("/"), quote(card_path)]
+        return "/".join(part for part in parts if part)
+
+    @property
+    def page_prefix(self) -> str:
+        prefix = self.prefix.strip("/")
+        return f"{prefix}/" if prefix else ""
+
+
+def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str | None = None,
+                  docs_edit_uri: str | None = None, docs_dir_name: str = "docs",
+                  site_name: str = "Model cards") -> Settings:
+    """Resolve plugin options (names from ``SETTINGS``) against a project folder."""
+    values = {setting.name: options.get(setting.name, setting.default) for setting in SETTINGS}
+    edit_uri = values["edit_uri"]
+    if not edit_uri and docs_edit_uri:
+        # MkDocs' edit_uri points into the docs folder; cards live beside it.
+        edit_uri = docs_edit_uri.rstrip("/")
+        if edit_uri.endswith("/" + docs_dir_name):
+            edit_uri = edit_uri[: -len(docs_dir_name) - 1]
+    return Settings(
+        project_dir=project_dir,
+        cards_dir=(project_dir / values["cards_dir"]).resolve(),
+        prefix=values["prefix"],
+        repo_url=repo_url,
+        edit_uri=edit_uri,
+        site_name=site_name,
+    )
