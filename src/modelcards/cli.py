@@ -106,7 +106,9 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
             checked.catalog, render_pages(checked.catalog, settings), checked.warnings
         )
         final_dir = (site_dir or Path(config.site_dir)).resolve()
+        final_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.building-", dir=final_dir.parent))
+        staging.chmod(0o755)  # mkdtemp makes it 0700; the published site must be readable by the web server
         config.site_dir = str(staging)
         try:
             mkdocs_build(config)

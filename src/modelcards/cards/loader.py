@@ -126,7 +126,7 @@ def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document
         known = _known_fields(schema, loc[:-1])
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(sorted(known))}"
-        custom = f" Put your own fields under '{CUSTOM_NAMESPACE}:'." if len(loc) == 1 else ""
+        custom = f"{' ' if close else '. '}Put your own fields under '{CUSTOM_NAMESPACE}:'." if len(loc) == 1 else ""
         return document.problem(loc, f"unknown key '{key}'; {hint}{custom}", of_key=True)
     if kind == "missing":
         return document.problem(loc[:-1], f"missing required key '{loc[-1]}'")

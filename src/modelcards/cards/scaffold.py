@@ -69,7 +69,7 @@ versions:
     data: []                     # - {{dataset: name, version: "1", digest: md5...}}
     code:
       repo: https://git.example.com/your/repo
-      commit: 0000000
+      commit: "0000000"            # quote commits: 0000000 and 1e10 are numbers
 
 deployments: []                  # - {{environment: production, version: "0.1.0", date: ..., by: ..., reason: ...}}
 

@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -45,6 +45,9 @@ Date = Annotated[dt.date, BeforeValidator(_parse_date), Field(json_schema_extra=
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100)]
 Text = Annotated[str, AfterValidator(_no_blank)]
 Scalar = str | int | float | bool
+# Strict, as the JSON Schema is: pydantic would otherwise accept '0.5', true and 'yes' here.
+Number = Annotated[float, Strict()]
+Flag = Annotated[bool, Strict()]
 
 
 class _Section(BaseModel):
@@ -105,8 +108,8 @@ class Factor(_Section):
 class Metric(_Section):
     name: Slug = Field(description="Key used in `versions[].metrics`, e.g. `roc_auc`.")
     description: str | None = Field(None, description="What the metric measures and on which data.")
-    higher_is_better: bool = Field(True, description="Direction used for thresholds and for change arrows.")
-    threshold: float | None = Field(None, description="Release gate: values on the wrong side are flagged.")
+    higher_is_better: Flag = Field(True, description="Direction used for thresholds and for change arrows.")
+    threshold: Number | None = Field(None, description="Release gate: values on the wrong side are flagged.")
 
 
 class DataSection(_Section):
@@ -118,8 +121,8 @@ class DataSection(_Section):
 class SliceResult(_Section):
     metric: Slug = Field(description="A metric name from `metrics`.")
     slice: Text = Field(description="The subgroup, e.g. `age >= 60` or `all`.")
-    value: float = Field(description="The measured value.")
-    confidence_interval: tuple[float, float] | None = Field(None, description="`[low, high]`.")
+    value: Number = Field(description="The measured value.")
+    confidence_interval: tuple[Number, Number] | None = Field(None, description="`[low, high]`.")
     version: str | None = Field(None, description="Model version measured; the latest when omitted.")
 
 
@@ -148,7 +151,7 @@ class Version(_Section):
     date: Date = Field(description="Release date, `YYYY-MM-DD`.")
     changes: str | None = Field(None, description="What changed since the previous version.")
     reason: str | None = Field(None, description="Why the change was made.")
-    metrics: dict[str, float] = Field(default_factory=dict, description="Metric values, keyed by `metrics[].name`.")
+    metrics: dict[str, Number] = Field(default_factory=dict, description="Metric values, keyed by `metrics[].name`.")
     params: dict[str, Scalar] = Field(default_factory=dict, description="Training settings and hyperparameters.")
     data: list[DataRef] = Field(default_factory=list, description="Data versions used.")
     code: CodeRef | None = Field(None, description="Code that produced the version.")

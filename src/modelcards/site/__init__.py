@@ -1,0 +1,1 @@
+"""Pages for the site, rendered in memory."""

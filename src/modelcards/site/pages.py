@@ -1,0 +1,232 @@
+"""Catalog -> in-memory site pages (Markdown and assets), from the Jinja templates.
+
+Every value from a card is escaped for both Markdown and HTML by the template
+environment's ``finalize`` hook, so a template cannot forget to escape; only
+values wrapped in ``Markup`` (links and formatting built here) pass as they are.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..catalog import Catalog, ModelEntry
+from ..cards.schema import ModelCard, Version
+from ..config import Settings
+
+ASSET_DIR = "assets/modelcards"
+ASSETS = ("modelcards.js", "modelcards.css")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A generated file: its path inside the docs tree and its content."""
+
+    path: str
+    content: str
+    source: str | None = None  # card file (relative to the project) the page was made from
+
+    @property
+    def is_markdown(self) -> bool:
+        return self.path.endswith(".md")
+
+
+def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
+    """Every page of the site, in a stable order."""
+    env = _environment()
+    prefix = settings.page_prefix
+    pages: list[Page] = []
+
+    def render(template: str, path: str, source: str | None = None, **context: Any) -> None:
+        page_path = prefix + path
+        content = env.get_template(template).render(
+            page_path=page_path, prefix=prefix, catalog=catalog, settings=settings, **context
+        )
+        pages.append(Page(page_path, content.strip() + "\n", source))
+
+    render("catalog.md.j2", "index.md", rows=[_catalog_row(m) for m in catalog.models.values()])
+    for model in catalog.models.values():
+        render("model.md.j2", f"models/{model.name}.md", source=model.source.path, model=model,
+               card=model.card, edit_url=settings.edit_url(model.source.path),
+               versions=_version_rows(model), metric_names=_metric_names(model.card))
+    render("datasets.md.j2", "datasets/index.md")
+    for dataset in catalog.datasets.values():
+        source = dataset.source.path if dataset.source else None
+        render("dataset.md.j2", f"datasets/{dataset.name}.md", source=source, dataset=dataset,
+               edit_url=settings.edit_url(source) if source else None)
+    render("tags.md.j2", "tags/index.md")
+    for tag in catalog.tags.values():
+        render("tag.md.j2", f"tags/{tag.name}.md", tag=tag)
+    for asset in ASSETS:
+        pages.append(Page(f"{prefix}{ASSET_DIR}/{asset}", _read_template(f"assets/{asset}")))
+    return pages
+
+
+def asset_paths(settings: Settings) -> list[str]:
+    return [f"{settings.page_prefix}{ASSET_DIR}/{asset}" for asset in ASSETS]
+
+
+# --- escaping -----------------------------------------------------------------
+
+# The characters Python-Markdown (with tables) lets a backslash escape.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+
+
+def inline(value: Any) -> Markup:
+    """Plain text safe inside a Markdown line or table cell: no markup survives."""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(_format_value(value).split())
+    return Markup(html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False))
+
+
+def paragraphs(value: Any) -> Markup:
+    """Multi-line text as Markdown paragraphs, each escaped like ``inline``."""
+    blocks = re.split(r"\n\s*\n", str(value or "").strip())
+    return Markup("\n\n".join(inline(block) for block in blocks if block.strip()))
+
+
+def code(value: Any) -> Markup:
+    return Markup(f"<code>{html.escape(_format_value(value))}</code>")
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _finalize(value: Any) -> Any:
+    return value if isinstance(value, Markup) else inline(value)
+
+
+# --- the environment ----------------------------------------------------------
+
+def template_dir() -> Path:
+    """``site_templates/`` inside the installed package, or beside ``src/`` in a checkout."""
+    packaged = resources.files("modelcards") / "site_templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "site_templates"
+
+
+@lru_cache(maxsize=None)
+def _read_template(name: str) -> str:
+    return (template_dir() / name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir())),
+        autoescape=False,  # output is Markdown; _finalize escapes for Markdown and HTML at once
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed)
+    env.globals.update(link=_link, url=_url, metric_status=_metric_status)
+    return env
+
+
+def _front_matter_title(value: Any) -> Markup:
+    # MkDocs puts the title into <title> and the nav without escaping it, so escape it here;
+    # a JSON string is valid YAML.
+    return Markup(json.dumps(html.escape(_format_value(value)), ensure_ascii=False))
+
+
+def _url(page_path: str, target: str) -> Markup:
+    """Relative link from one generated page to another, as MkDocs expects (``.md`` paths)."""
+    return Markup(posixpath.relpath(target, posixpath.dirname(page_path) or "."))
+
+
+def _link(page_path: str, text: Any, target: str) -> Markup:
+    return Markup(f"[{inline(text)}]({_url(page_path, target)})")
+
+
+def _signed(value: float) -> Markup:
+    return Markup(f"{value:+.4g}")
+
+
+# --- derived data for the templates --------------------------------------------
+
+def _catalog_row(model: ModelEntry) -> dict[str, Any]:
+    card = model.card
+    return {
+        "model": model,
+        "owners": ", ".join(owner.name for owner in card.owners),
+        "latest": model.latest_version,
+        "deployment": model.last_deployment,
+    }
+
+
+def _metric_names(card: ModelCard) -> list[str]:
+    declared = [metric.name for metric in card.metrics]
+    used = sorted({name for version in card.versions for name in version.metrics} - set(declared))
+    return [name for name in declared if any(name in v.metrics for v in card.versions)] + used
+
+
+def _metric_status(card: ModelCard, name: str, value: float | None) -> str:
+    """``"fails"`` when a value is on the wrong side of its declared threshold."""
+    metric = next((m for m in card.metrics if m.name == name), None)
+    if value is None or metric is None or metric.threshold is None:
+        return ""
+    passes = value >= metric.threshold if metric.higher_is_better else value <= metric.threshold
+    return "" if passes else "fails"
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A version with what changed since the version before it (by date)."""
+
+    version: Version
+    previous: Version | None
+    metric_deltas: dict[str, float]
+    params_changed: list[tuple[str, Any, Any]]
+    data_changed: bool
+    code_changed: bool
+
+
+def _version_rows(model: ModelEntry) -> list[VersionRow]:
+    newest_first = model.versions_newest_first
+    rows = []
+    for index, version in enumerate(newest_first):
+        previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
+        if previous is None:
+            rows.append(VersionRow(version, None, {}, [], False, False))
+            continue
+        deltas = {
+            name: value - previous.metrics[name]
+            for name, value in version.metrics.items() if name in previous.metrics
+        }
+        keys = sorted(set(version.params) | set(previous.params))
+        params = [(k, previous.params.get(k), version.params.get(k))
+                  for k in keys if previous.params.get(k) != version.params.get(k)]
+        rows.append(VersionRow(
+            version, previous, deltas, params,
+            data_changed=[d.model_dump() for d in version.data] != [d.model_dump() for d in previous.data],
+            code_changed=(version.code.commit if version.code else None)
+            != (previous.code.commit if previous.code else None),
+        ))
+    return rows
