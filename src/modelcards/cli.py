@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 invalid cards or a failed build; 2 wrong usage;
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -92,8 +93,8 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
 
     _setup_logging(verbose)
     started = time.perf_counter()
-    with _mkdocs_config_file(config_file) as path:
-        config, settings = _load_mkdocs_config(path, strict)
+    with _mkdocs_config_file(config_file) as (path, project_dir):
+        config, settings = _load_mkdocs_config(path, strict, project_dir)
         config.plugins.on_startup(command="build", dirty=False)
         checked = check_cards([settings.cards_dir], relative_to=settings.project_dir)
         _report(checked.problems, output_format)
@@ -133,7 +134,7 @@ def serve(config_file: Path | None, dev_addr: str) -> None:
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     _setup_logging(verbose=True)
-    with _mkdocs_config_file(config_file) as path:
+    with _mkdocs_config_file(config_file) as (path, _):
         mkdocs_serve(config_file=str(path), dev_addr=dev_addr, livereload=True)
 
 
@@ -174,8 +175,8 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
     from .build import generate_site, write_pages
     from .site.standalone import standalone_mkdocs_yml
 
-    with _mkdocs_config_file(config_file) as path:
-        _, settings = _load_mkdocs_config(path, strict)
+    with _mkdocs_config_file(config_file) as (path, project_dir):
+        _, settings = _load_mkdocs_config(path, strict, project_dir)
         try:
             site = generate_site(settings, strict=strict)
         except InvalidCards as exc:
@@ -220,15 +221,18 @@ def _setup_logging(verbose: bool) -> None:
 
 
 @contextmanager
-def _mkdocs_config_file(config_file: Path | None) -> Iterator[Path]:
-    """The given mkdocs.yml, ./mkdocs.yml, or built-in settings for a folder with only cards."""
+def _mkdocs_config_file(config_file: Path | None) -> Iterator[tuple[Path, Path | None]]:
+    """The given mkdocs.yml, ./mkdocs.yml, or built-in settings for a folder with only cards.
+
+    Also yields the project folder when it is not the config file's folder (built-in settings).
+    """
     if config_file is not None:
         if not config_file.exists():
             raise EnvironmentProblem(f"config file not found: {config_file}")
-        yield config_file
+        yield config_file, None
         return
     if Path("mkdocs.yml").exists():
-        yield Path("mkdocs.yml")
+        yield Path("mkdocs.yml"), None
         return
     from .site.standalone import default_mkdocs_yml
 
@@ -237,10 +241,10 @@ def _mkdocs_config_file(config_file: Path | None) -> Iterator[Path]:
         docs.mkdir()
         path = Path(scratch, "mkdocs.yml")
         path.write_text(default_mkdocs_yml(project_dir=Path.cwd(), docs_dir=docs), encoding="utf-8")
-        yield path
+        yield path, Path.cwd()
 
 
-def _load_mkdocs_config(path: Path, strict: bool):
+def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None):
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
 
@@ -251,4 +255,7 @@ def _load_mkdocs_config(path: Path, strict: bool):
     plugin = config.plugins.get("modelcards")
     if plugin is None:
         raise EnvironmentProblem(f"{path} does not enable the plugin: add 'modelcards' under 'plugins:'")
-    return config, plugin.resolve_settings(config)
+    settings = plugin.resolve_settings(config)
+    if project_dir is not None:
+        settings = dataclasses.replace(settings, project_dir=project_dir.resolve())
+    return config, settings
