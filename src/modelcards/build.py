@@ -10,12 +10,15 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cards.loader import find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
-from .site.pages import Page, render_pages
+
+if TYPE_CHECKING:
+    from .site.pages import Page
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ def generate_site(settings: Settings, *, strict: bool = False) -> GeneratedSite:
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir)
     checked.raise_for(strict=strict)
     assert checked.catalog is not None
+    from .site.pages import render_pages  # jinja2 only when pages are made, not for `validate`
+
     return GeneratedSite(checked.catalog, render_pages(checked.catalog, settings), checked.warnings)
 
 

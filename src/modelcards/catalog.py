@@ -149,10 +149,7 @@ def _check_model(entry: ModelEntry, datasets: dict[str, DatasetEntry]) -> list[P
         for key in ("version", "rollback_of"):
             label = getattr(deployment, key)
             if label is not None and label not in seen:
-                hint = _did_you_mean(label, versions) or (f": {', '.join(versions)}" if versions else " (it has none)")
-                problems.append(doc.problem(
-                    ("deployments", index, key), f"found version '{label}', expected one of the card's versions{hint}"
-                ))
+                problems.append(doc.problem(("deployments", index, key), _unknown_version(label, versions)))
 
     declared_metrics = [m.name for m in card.metrics]
     if declared_metrics:
@@ -169,8 +166,7 @@ def _check_model(entry: ModelEntry, datasets: dict[str, DatasetEntry]) -> list[P
     for q_index, result in enumerate(card.quantitative_analyses):
         if result.version is not None and result.version not in seen:
             problems.append(doc.problem(("quantitative_analyses", q_index, "version"),
-                                        f"found version '{result.version}', expected one of the card's versions"
-                                        f"{_did_you_mean(result.version, versions)}"))
+                                        _unknown_version(result.version, versions)))
 
     def use(dataset: str, key_path: KeyPath, ref: DataRef | None, version: Version | None, role: str) -> None:
         if dataset not in datasets:
@@ -207,4 +203,9 @@ def _check_model(entry: ModelEntry, datasets: dict[str, DatasetEntry]) -> list[P
 
 def _did_you_mean(value: str, options: list[str]) -> str:
     close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown_version(label: str, versions: list[str]) -> str:
+    listed = ", ".join(versions) if versions else "none declared"
+    return f"found version '{label}', expected one of the card's versions: {listed}{_did_you_mean(label, versions)}"

@@ -40,7 +40,8 @@ class Problem:
         text = f"{self.key_path}: {self.message}" if self.key_path else self.message
         # Workflow commands end at a newline and treat % specially.
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{level} file={self.path},line={self.line},col={self.col},title=modelcards::{text}"
+        path = self.path.replace("%", "%25").replace(",", "%2C").replace(":", "%3A")
+        return f"::{level} file={path},line={self.line},col={self.col},title=modelcards::{text}"
 
 
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:

@@ -14,6 +14,7 @@ from .schema import CUSTOM_NAMESPACE, Card, card_class
 from .yaml_source import KeyPath, YamlDocument, parse_yaml
 
 CARD_SUFFIXES = (".yml", ".yaml")
+CARD_KINDS = ("model", "dataset")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,12 @@ def load_card_text(text: str, path: str) -> tuple[LoadedCard | None, list[Proble
     if not isinstance(document.data, dict):
         found = "an empty file" if document.data is None else f"a {_type_name(document.data)}"
         problems.append(document.problem((), f"found {found}, expected a mapping of card fields (name, title, ...)"))
+        return None, problems
+    kind = document.data.get("kind", "model")
+    if kind not in CARD_KINDS:  # checked first: a typo here would report every field against the wrong schema
+        close = difflib.get_close_matches(str(kind), CARD_KINDS, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(document.problem(("kind",), f"found {_found(kind)}, expected one of: {', '.join(CARD_KINDS)}{hint}"))
         return None, problems
     schema = card_class(document.data)
     try:
@@ -129,7 +136,7 @@ def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document
         custom = f"{' ' if close else '. '}Put your own fields under '{CUSTOM_NAMESPACE}:'." if len(loc) == 1 else ""
         return document.problem(loc, f"unknown key '{key}'; {hint}{custom}", of_key=True)
     if kind == "missing":
-        return document.problem(loc[:-1], f"missing required key '{loc[-1]}'")
+        return document.problem(loc[:-1], f"missing required key '{loc[-1]}'{_typo_for(document, loc)}")
     if kind in _EXPECTED:
         message = f"found {_found(value)}, expected {_EXPECTED[kind]}"
         if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -139,7 +146,9 @@ def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document
     if kind in ("enum", "literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
-        close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
+        # A prefix ('prod') is the likeliest slip; a loose ratio alone suggests 'archived' for 'live'.
+        close = [o for o in options if str(value) and o.startswith(str(value))][:1] or difflib.get_close_matches(
+            str(value), options, n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return document.problem(loc, f"found {_found(value)}, expected one of: {', '.join(options)}{hint}")
     if kind == "string_pattern_mismatch":
@@ -150,6 +159,16 @@ def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document
     if kind == "value_error":
         return document.problem(loc, str(error["ctx"]["error"]))
     return document.problem(loc, f"found {_found(value)}: {error['msg']}")
+
+
+def _typo_for(document: YamlDocument, loc: KeyPath) -> str:
+    """Point a missing key at a present key that looks like a misspelling of it."""
+    present = [path[-1] for path in document.key_positions if path[:-1] == loc[:-1]]
+    close = difflib.get_close_matches(str(loc[-1]), [str(p) for p in present], n=1, cutoff=0.75)
+    if not close:
+        return ""
+    line, _ = document.key_positions[loc[:-1] + (close[0],)]
+    return f" (is '{close[0]}' at line {line} meant to be it?)"
 
 
 def _is_union_branch(part: str | int) -> bool:

@@ -43,7 +43,7 @@ def _no_blank(value: str) -> str:
 
 Date = Annotated[dt.date, BeforeValidator(_parse_date), Field(json_schema_extra={"type": "string", "format": "date"})]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=100)]
-Text = Annotated[str, AfterValidator(_no_blank)]
+Text = Annotated[str, AfterValidator(_no_blank), Field(json_schema_extra={"pattern": r"\S"})]
 Scalar = str | int | float | bool
 # Strict, as the JSON Schema is: pydantic would otherwise accept '0.5', true and 'yes' here.
 Number = Annotated[float, Strict()]

@@ -80,7 +80,10 @@ def parse_yaml(text: str, path: str) -> tuple[YamlDocument | None, list[Problem]
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or "invalid YAML"
-        context = f" ({exc.context})" if exc.context else ""
+        start = exc.context_mark
+        # An unclosed quote or bracket is found only at the end of the file; say where it began.
+        began = f" at line {start.line + 1}, column {start.column + 1}" if start and start.line + 1 != line else ""
+        context = f" ({exc.context}{began})" if exc.context else ""
         return None, [Problem(path, line, col, "", f"YAML syntax error: {what}{context}")]
     except yaml.YAMLError as exc:
         return None, [Problem(path, 1, 1, "", f"YAML error: {exc}")]

@@ -98,7 +98,8 @@ def paragraphs(value: Any) -> Markup:
 
 
 def code(value: Any) -> Markup:
-    return Markup(f"<code>{html.escape(_format_value(value))}</code>")
+    # Markdown still parses the text inside inline HTML (links, emphasis, table pipes), so escape it like inline.
+    return Markup(f"<code>{inline(_format_value(value))}</code>")
 
 
 def _format_value(value: Any) -> str:
