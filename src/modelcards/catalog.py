@@ -50,6 +50,16 @@ class ModelEntry:
         indexed = list(enumerate(self.card.deployments))
         return max(indexed, key=lambda iv: (iv[1].date, iv[0]))[1] if indexed else None
 
+    @property
+    def current_deployments(self) -> list:
+        """The newest deployment in each environment, i.e. what runs where now."""
+        newest: dict[str, tuple] = {}
+        for index, deployment in enumerate(self.card.deployments):
+            key = (deployment.date, index)
+            if deployment.environment not in newest or key > newest[deployment.environment][0]:
+                newest[deployment.environment] = (key, deployment)
+        return [newest[env][1] for env in sorted(newest)]
+
     def dataset_names(self) -> list[str]:
         names = [*self.card.training_data.datasets, *self.card.evaluation_data.datasets]
         names += [ref.dataset for version in self.card.versions for ref in version.data]

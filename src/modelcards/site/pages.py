@@ -178,7 +178,6 @@ def _catalog_row(model: ModelEntry) -> dict[str, Any]:
         "model": model,
         "owners": ", ".join(owner.name for owner in card.owners),
         "latest": model.latest_version,
-        "deployment": model.last_deployment,
     }
 
 
@@ -205,6 +204,7 @@ class VersionRow:
     previous: Version | None
     metric_deltas: dict[str, float]
     params_changed: list[tuple[str, Any, Any]]
+    settings: list[tuple[str, Any, Any, bool]]  # key, value, value before, changed; removed keys too
     data_changed: bool
     code_changed: bool
 
@@ -215,7 +215,8 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
     for index, version in enumerate(newest_first):
         previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
         if previous is None:
-            rows.append(VersionRow(version, None, {}, [], False, False))
+            settings = [(k, v, None, False) for k, v in sorted(version.params.items())]
+            rows.append(VersionRow(version, None, {}, [], settings, False, False))
             continue
         deltas = {
             name: value - previous.metrics[name]
@@ -224,10 +225,11 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
         keys = sorted(set(version.params) | set(previous.params))
         params = [(k, previous.params.get(k), version.params.get(k))
                   for k in keys if previous.params.get(k) != version.params.get(k)]
+        changed = {key for key, _, _ in params}
+        settings = [(k, version.params.get(k), previous.params.get(k), k in changed) for k in keys]
         rows.append(VersionRow(
-            version, previous, deltas, params,
+            version, previous, deltas, params, settings,
             data_changed=[d.model_dump() for d in version.data] != [d.model_dump() for d in previous.data],
-            code_changed=(version.code.commit if version.code else None)
-            != (previous.code.commit if previous.code else None),
+            code_changed=version.code != previous.code,
         ))
     return rows

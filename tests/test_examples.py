@@ -1,0 +1,121 @@
+"""The example cards in cards/ tell the truth: their numbers are what scripts/train_examples.py computes."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CARDS = ROOT / "cards"
+SCRIPT = ROOT / "scripts" / "train_examples.py"
+MODELCARDS = Path(sys.executable).parent / "modelcards"
+TOLERANCE = 1e-4
+
+
+@functools.cache
+def _load_script():
+    spec = importlib.util.spec_from_file_location("train_examples", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def computed() -> dict:
+    return _load_script().train_all()
+
+
+def _card(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _model_cards() -> list[Path]:
+    return sorted(p for p in CARDS.glob("*.yml") if _card(p).get("kind", "model") == "model")
+
+
+def _dataset_cards() -> list[Path]:
+    return sorted(p for p in CARDS.rglob("*.yml") if _card(p).get("kind") == "dataset")
+
+
+def test_every_example_has_a_card(computed):
+    assert set(computed["models"]) <= {_card(p)["name"] for p in _model_cards()}
+    assert set(computed["datasets"]) <= {_card(p)["name"] for p in _dataset_cards()}
+
+
+def _trained(computed: dict, kind: str, card: dict) -> dict:
+    if card["name"] not in computed[kind]:
+        pytest.skip(f"{card['name']} is not trained by {SCRIPT.name}")
+    return computed[kind][card["name"]]
+
+
+@pytest.mark.parametrize("path", _model_cards(), ids=lambda p: p.stem)
+def test_model_card_metrics_and_data_match_training(path, computed):
+    card = _card(path)
+    expected = _trained(computed, "models", card)
+    assert [v["version"] for v in card["versions"]] == list(expected)
+    for version in card["versions"]:
+        trained = expected[version["version"]]
+        assert version["metrics"].keys() == trained["metrics"].keys(), version["version"]
+        for name, value in trained["metrics"].items():
+            assert version["metrics"][name] == pytest.approx(value, abs=TOLERANCE), (version["version"], name)
+        assert version["params"] == trained["params"], version["version"]
+        assert sorted(version["data"], key=lambda r: r["role"]) == sorted(trained["data"], key=lambda r: r["role"])
+
+
+@pytest.mark.parametrize("path", _model_cards(), ids=lambda p: p.stem)
+def test_sliced_results_match_training(path, computed):
+    card = _card(path)
+    expected = {(version, s["metric"], s["slice"]): s
+                for version, trained in _trained(computed, "models", card).items() for s in trained["slices"]}
+    found = {(r["version"], r["metric"], r["slice"]): r for r in card["quantitative_analyses"]}
+    assert found.keys() == expected.keys()
+    for key, result in found.items():
+        assert result["value"] == pytest.approx(expected[key]["value"], abs=TOLERANCE), key
+        assert result["confidence_interval"] == pytest.approx(expected[key]["confidence_interval"], abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("path", _dataset_cards(), ids=lambda p: p.stem)
+def test_dataset_card_digests_and_rows_match(path, computed):
+    card = _card(path)
+    expected = _trained(computed, "datasets", card)
+    assert {v["version"]: (v["digest"], v["rows"]) for v in card["versions"]} == {
+        label: (version["digest"], version["rows"]) for label, version in expected.items()
+    }
+
+
+def test_the_scripts_own_check_agrees(computed):
+    assert _load_script().find_mismatches(computed, CARDS) == []
+
+
+def test_check_lists_every_mismatch_and_exits_1(tmp_path):
+    cards = tmp_path / "cards"
+    shutil.copytree(CARDS, cards)
+    model = cards / "breast-cancer-classifier.yml"
+    model.write_text(model.read_text(encoding="utf-8").replace("recall: 0.9811", "recall: 0.9711"), encoding="utf-8")
+    dataset = cards / "datasets" / "wine-cultivars.yml"
+    dataset.write_text(dataset.read_text(encoding="utf-8").replace("rows: 178", "rows: 177"), encoding="utf-8")
+
+    run = subprocess.run([sys.executable, str(SCRIPT), "--check", "--cards", str(cards)],
+                         capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.splitlines() == [
+        "cards/datasets/wine-cultivars.yml: versions '2': rows: 177 in the card, computed 178",
+        "cards/breast-cancer-classifier.yml: versions '1.2.0' metrics: recall: 0.9711 in the card, computed 0.9811",
+    ]
+    assert "2 mismatch(es)" in run.stderr
+
+
+def test_cards_validate_strictly():
+    run = subprocess.run([str(MODELCARDS), "validate", "--strict", "cards"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "warning" not in run.stderr
