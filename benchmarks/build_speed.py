@@ -245,6 +245,7 @@ class Result:
 
 def measure(n: int, repeat: int, scratch: Path) -> Result:
     project = scratch / f"n{n}"
+    shutil.rmtree(project, ignore_errors=True)  # left by an earlier run with --keep
     write_cards(project / "cards", n)
     (project / "docs").mkdir()
     config = project / "mkdocs.yml"
