@@ -37,10 +37,6 @@ class Page:
     content: str
     source: str | None = None  # card file (relative to the project) the page was made from
 
-    @property
-    def is_markdown(self) -> bool:
-        return self.path.endswith(".md")
-
 
 def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
     """Every page of the site, in a stable order."""
@@ -203,10 +199,13 @@ class VersionRow:
     version: Version
     previous: Version | None
     metric_deltas: dict[str, float]
-    params_changed: list[tuple[str, Any, Any]]
     settings: list[tuple[str, Any, Any, bool]]  # key, value, value before, changed; removed keys too
     data_changed: bool
     code_changed: bool
+
+    @property
+    def settings_changed(self) -> int:
+        return sum(changed for *_, changed in self.settings)
 
 
 def _version_rows(model: ModelEntry) -> list[VersionRow]:
@@ -216,19 +215,17 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
         previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
         if previous is None:
             settings = [(k, v, None, False) for k, v in sorted(version.params.items())]
-            rows.append(VersionRow(version, None, {}, [], settings, False, False))
+            rows.append(VersionRow(version, None, {}, settings, False, False))
             continue
         deltas = {
             name: value - previous.metrics[name]
             for name, value in version.metrics.items() if name in previous.metrics
         }
         keys = sorted(set(version.params) | set(previous.params))
-        params = [(k, previous.params.get(k), version.params.get(k))
-                  for k in keys if previous.params.get(k) != version.params.get(k)]
-        changed = {key for key, _, _ in params}
-        settings = [(k, version.params.get(k), previous.params.get(k), k in changed) for k in keys]
+        settings = [(k, version.params.get(k), previous.params.get(k),
+                     version.params.get(k) != previous.params.get(k)) for k in keys]
         rows.append(VersionRow(
-            version, previous, deltas, params, settings,
+            version, previous, deltas, settings,
             data_changed=[d.model_dump() for d in version.data] != [d.model_dump() for d in previous.data],
             code_changed=version.code != previous.code,
         ))
