@@ -7,6 +7,7 @@ both call ``generate_site``; neither holds logic of its own.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ from .cards.loader import find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
+from .linking import LinkedCards, link_runs
+from .sources.load import LoadedRuns, load_runs
+from .sources.masking import MaskedValue, SecretMasker
 
 if TYPE_CHECKING:
     from .site.pages import Page
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 class CheckedCatalog:
     catalog: Catalog | None
     problems: list[Problem]
+    masked: tuple[MaskedValue, ...] = ()
 
     @property
     def errors(self) -> list[Problem]:
@@ -45,24 +50,44 @@ class GeneratedSite:
     catalog: Catalog
     pages: list[Page]
     warnings: list[Problem]
+    masked: tuple[MaskedValue, ...] = ()
 
 
-def check_cards(paths: list[Path], *, relative_to: Path) -> CheckedCatalog:
-    """Load and cross-check every card under ``paths``; collect all problems."""
+def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None) -> CheckedCatalog:
+    """Load and cross-check every card under ``paths``; collect all problems.
+
+    With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
+    and naming an unknown run is an error. Without, ``run:`` is kept as text.
+    """
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to)
-    catalog = build_catalog(loaded)
-    problems = sort_problems([*problems, *catalog.problems])
-    return CheckedCatalog(catalog, problems)
+    linked = link_runs(loaded, runs.runs) if runs is not None else LinkedCards(loaded, {}, [])
+    runs = runs or LoadedRuns()
+    catalog = build_catalog(linked.cards, runs=runs.runs, links=linked.links)
+    problems = sort_problems([*problems, *runs.problems, *linked.problems, *catalog.problems])
+    return CheckedCatalog(catalog, problems, tuple(runs.masked))
+
+
+def check_project(settings: Settings) -> CheckedCatalog:
+    """The cards and run exports a site is built from, joined and checked."""
+    try:
+        masker = SecretMasker(settings.secret_keys, settings.secret_values)
+    except re.error as exc:
+        problem = Problem("mkdocs.yml", 1, 1, "plugins.modelcards.secret_keys/secret_values",
+                          f"found the pattern {exc.pattern!r}, which is not a regular expression: {exc}")
+        return CheckedCatalog(None, [problem])
+    runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
+    return check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs)
 
 
 def generate_site(settings: Settings, *, strict: bool = False) -> GeneratedSite:
     """All pages for the cards in ``settings.cards_dir``, or ``InvalidCards`` with every problem."""
-    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir)
+    checked = check_project(settings)
     checked.raise_for(strict=strict)
     assert checked.catalog is not None
     from .site.pages import render_pages  # jinja2 only when pages are made, not for `validate`
 
-    return GeneratedSite(checked.catalog, render_pages(checked.catalog, settings), checked.warnings)
+    return GeneratedSite(checked.catalog, render_pages(checked.catalog, settings), checked.warnings,
+                         checked.masked)
 
 
 def write_pages(pages: list[Page], out_dir: Path) -> None:

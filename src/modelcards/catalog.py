@@ -13,6 +13,8 @@ from .cards.loader import LoadedCard
 from .cards.schema import DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
+from .linking import RunLink
+from .sources.record import RunRecord
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,9 @@ class DatasetUse:
 
 @dataclass
 class ModelEntry:
-    card: ModelCard
+    card: ModelCard  # versions filled in from their runs
     source: LoadedCard
+    run_links: dict[str, RunLink] = field(default_factory=dict)  # by version label
 
     @property
     def name(self) -> str:
@@ -90,15 +93,28 @@ class TagEntry:
 
 
 @dataclass
+class RunEntry:
+    record: RunRecord
+    model_versions: list[tuple[str, str]] = field(default_factory=list)  # (model, version) it produced
+    upstream: dict[int, list[str]] = field(default_factory=dict)  # input index -> refs of runs that wrote it
+
+    @property
+    def ref(self) -> str:
+        return self.record.ref
+
+
+@dataclass
 class Catalog:
     models: dict[str, ModelEntry]
     datasets: dict[str, DatasetEntry]
     tags: dict[str, TagEntry]
     problems: list[Problem]
+    runs: dict[str, RunEntry] = field(default_factory=dict)
 
 
-def build_catalog(loaded: list[LoadedCard]) -> Catalog:
-    """Join cards into a catalog and run every check that needs more than one field."""
+def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None = None,
+                  links: dict[tuple[str, str], RunLink] | None = None) -> Catalog:
+    """Join cards (and runs, linked to versions) into a catalog; run every check that needs more than one field."""
     problems: list[Problem] = []
     models: dict[str, ModelEntry] = {}
     datasets: dict[str, DatasetEntry] = {}
@@ -130,12 +146,46 @@ def build_catalog(loaded: list[LoadedCard]) -> Catalog:
         for tag in dataset.card.tags if dataset.card else []:
             tags.setdefault(tag, TagEntry(tag)).datasets.append(dataset.name)
 
+    run_entries = _run_entries(runs or {})
+    for (model, version), link in sorted((links or {}).items()):
+        if model in models and models[model].card.versions:
+            models[model].run_links[version] = link
+            run_entries[link.run.ref].model_versions.append((model, version))
+
     return Catalog(
         models=dict(sorted(models.items())),
         datasets=dict(sorted(datasets.items())),
         tags=dict(sorted(tags.items())),
         problems=problems,
+        runs=run_entries,
     )
+
+
+def _run_entries(runs: dict[str, RunRecord]) -> dict[str, RunEntry]:
+    """Index runs, and link each input to the runs that wrote the same dataset (a DVC stage chain, say)."""
+    writers: dict[tuple, list[str]] = {}
+    for ref, record in sorted(runs.items()):
+        for out in record.outputs:
+            for key in _dataset_keys(out.namespace, out.name, out.digest):
+                writers.setdefault(key, []).append(ref)
+    entries = {}
+    for ref, record in sorted(runs.items()):
+        entry = RunEntry(record)
+        for index, ref_in in enumerate(record.inputs):
+            found = sorted({w for key in _dataset_keys(ref_in.namespace, ref_in.name, ref_in.digest)
+                            for w in writers.get(key, ()) if w != ref})
+            if found:
+                entry.upstream[index] = found
+        entries[ref] = entry
+    return entries
+
+
+def _dataset_keys(namespace: str | None, name: str, digest: str | None) -> list[tuple]:
+    # The same data seen as (namespace, name) or, across sources, by content digest.
+    keys: list[tuple] = [("name", namespace, name)]
+    if digest:
+        keys.append(("digest", digest))
+    return keys
 
 
 def _check_model(entry: ModelEntry, datasets: dict[str, DatasetEntry]) -> list[Problem]:

@@ -88,7 +88,7 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    from .build import GeneratedSite, check_cards, replace_directory
+    from .build import GeneratedSite, check_project, replace_directory
     from .site.pages import render_pages
 
     _setup_logging(verbose)
@@ -96,15 +96,16 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     with _mkdocs_config_file(config_file) as (path, project_dir):
         config, settings = _load_mkdocs_config(path, strict, project_dir)
         config.plugins.on_startup(command="build", dirty=False)
-        checked = check_cards([settings.cards_dir], relative_to=settings.project_dir)
+        checked = check_project(settings)
         _report(checked.problems, output_format)
         try:
             checked.raise_for(strict=strict)
         except InvalidCards as exc:
             click.echo(f"{exc}; the site was not built", err=True)
             sys.exit(EXIT_INVALID_INPUT)
+        _report_masked(checked.masked)
         config.plugins["modelcards"].preloaded = GeneratedSite(
-            checked.catalog, render_pages(checked.catalog, settings), checked.warnings
+            checked.catalog, render_pages(checked.catalog, settings), checked.warnings, checked.masked
         )
         final_dir = (site_dir or Path(config.site_dir)).resolve()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +122,8 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
             shutil.rmtree(staging, ignore_errors=True)
             raise
         replace_directory(staging, final_dir)
-    click.echo(f"Built {_shown(final_dir)}/ from {len(checked.catalog.models)} model card(s) "
+    runs = f" and {len(checked.catalog.runs)} run(s)" if checked.catalog.runs else ""
+    click.echo(f"Built {_shown(final_dir)}/ from {len(checked.catalog.models)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
                f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
 
@@ -184,10 +186,44 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
             click.echo(str(exc), err=True)
             sys.exit(EXIT_INVALID_INPUT)
     _report(site.warnings, "text")
+    _report_masked(site.masked)
     write_pages(site.pages, out_dir / "docs")
     (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings), encoding="utf-8")
     click.echo(f"Wrote {len(site.pages)} files to {out_dir / 'docs'} and {out_dir / 'mkdocs.yml'}. "
                f"Build them with: mkdocs build -f {out_dir / 'mkdocs.yml'}", err=True)
+
+
+@cli.group()
+def pull() -> None:
+    """Export runs from a live tracker to JSON files the build reads without the tracker installed."""
+
+
+@pull.command("mlflow")
+@click.option("--tracking-uri", required=True,
+              help="http(s):// tracking server, sqlite:///path/to/mlflow.db, or a file store folder.")
+@click.option("--experiment", "experiments", multiple=True, help="Experiment name to export; repeat for more.")
+@click.option("--run-id", "run_ids", multiple=True, help="Run id to export; repeat for more.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for the export: one JSON file per run.")
+def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[str, ...], out_dir: Path) -> None:
+    """Export MLflow runs: params, metric histories, tags, dataset inputs, logged and registered models.
+
+    Without --experiment or --run-id, every run of every experiment is exported.
+    Secret-looking values are masked before anything is written.
+    """
+    from .sources.masking import mask_records
+    from .sources.record import write_export
+
+    try:
+        from .sources.mlflow_pull import pull_runs
+    except ImportError as exc:
+        raise EnvironmentProblem(f"{exc}; install it with: pip install 'modelcards[mlflow]'") from None
+    records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids))
+    records, masked = mask_records(records)
+    written = write_export(records, out_dir)
+    for item in masked:
+        click.echo(f"masked {item}", err=True)
+    click.echo(f"Wrote {len(written)} run(s) to {_shown(out_dir)}; masked {len(masked)} secret value(s).", err=True)
 
 
 # --- helpers -------------------------------------------------------------------
@@ -202,6 +238,14 @@ def _report(problems, output_format: str) -> None:
     for problem in problems:
         click.echo(problem.format_github() if output_format == "github" else problem.format(),
                    err=output_format != "github")
+
+
+def _report_masked(masked) -> None:
+    """How many secret-looking values were kept off the site, and where (never the values)."""
+    for item in masked:
+        click.echo(f"masked {item}", err=True)
+    if masked:
+        click.echo(f"Masked {len(masked)} secret-looking value(s) in run metadata.", err=True)
 
 
 def _shown(path: Path) -> str:

@@ -30,6 +30,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Path from `repo_url` to a card file's edit view, e.g. `edit/main/` or `-/edit/main/`. "
             "Empty uses MkDocs' `edit_uri` with the docs folder taken off. "
             "Cards get an *Edit this card* link only when `repo_url` is set."),
+    Setting("runs", list, [],
+            "Run exports to read, relative to `mkdocs.yml`: files or folders from `modelcards pull`, MLflow "
+            "(`mlruns/`, `run.json`, search CSV), DVC (a folder with `dvc.yaml`, `dvc exp show --json`) or "
+            "OpenLineage (`.jsonl`). Card versions name their run with `run: mlflow:<run id>`."),
+    Setting("secret_keys", list, [],
+            "Extra regular expressions (case-insensitive) for param, tag and environment keys whose values "
+            "are masked, on top of the built-in ones (password, secret, token, api key, credential, ...)."),
+    Setting("secret_values", list, [],
+            "Extra regular expressions for values to mask wherever they appear in run metadata, on top of the "
+            "built-in credential shapes (AWS keys, GitHub/GitLab/Slack tokens, JWTs, private keys, "
+            "`user:password@` in URLs)."),
 )
 
 
@@ -43,6 +54,13 @@ class Settings:
     repo_url: str | None = None
     edit_uri: str = ""
     site_name: str = "Model cards"
+    runs: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = ()
+    secret_values: tuple[str, ...] = ()
+
+    def commit_url(self, commit: str) -> str | None:
+        """Where a commit can be seen, when the site has a ``repo_url``."""
+        return f"{self.repo_url.rstrip('/')}/commit/{quote(commit)}" if self.repo_url else None
 
     def edit_url(self, card_path: str) -> str | None:
         """Where a card (path relative to the project) can be edited, if anywhere."""
@@ -75,4 +93,7 @@ def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str |
         repo_url=repo_url,
         edit_uri=edit_uri,
         site_name=site_name,
+        runs=tuple(values["runs"]),
+        secret_keys=tuple(values["secret_keys"]),
+        secret_values=tuple(values["secret_values"]),
     )

@@ -63,6 +63,10 @@ class ModelcardsPlugin(BasePlugin):
                 raise PluginError(exc.format_message() if hasattr(exc, "format_message") else str(exc)) from None
             for problem in site.warnings:
                 log.warning(problem.format())
+            for item in site.masked:
+                log.info(f"masked {item}")
+            if site.masked:
+                log.info(f"masked {len(site.masked)} secret-looking value(s) in run metadata")
         self.site = site
         self.sources = {page.path: page.source for page in site.pages if page.source}
 
@@ -82,6 +86,7 @@ class ModelcardsPlugin(BasePlugin):
                 {"Models": f"{prefix}index.md"},
                 {"Datasets": f"{prefix}datasets/index.md"},
                 {"Tags": f"{prefix}tags/index.md"},
+                *([{"Runs": f"{prefix}runs/index.md"}] if self.site.catalog.runs else []),
                 *sorted(user_pages),
             ]
         return files

@@ -7,6 +7,7 @@ values wrapped in ``Markup`` (links and formatting built here) pass as they are.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import posixpath
@@ -21,9 +22,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..catalog import Catalog, ModelEntry
+from ..catalog import Catalog, ModelEntry, RunEntry
 from ..cards.schema import ModelCard, Version
 from ..config import Settings
+from ..linking import RunLink
+from .plots import line_chart
 
 ASSET_DIR = "assets/modelcards"
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -44,10 +47,13 @@ def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
     prefix = settings.page_prefix
     pages: list[Page] = []
 
+    def run_path(ref: str) -> str:
+        return prefix + run_page(ref)
+
     def render(template: str, path: str, source: str | None = None, **context: Any) -> None:
         page_path = prefix + path
         content = env.get_template(template).render(
-            page_path=page_path, prefix=prefix, catalog=catalog, settings=settings, **context
+            page_path=page_path, prefix=prefix, catalog=catalog, settings=settings, run_path=run_path, **context
         )
         pages.append(Page(page_path, content.strip() + "\n", source))
 
@@ -55,7 +61,8 @@ def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
     for model in catalog.models.values():
         render("model.md.j2", f"models/{model.name}.md", source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
-               versions=_version_rows(model), metric_names=_metric_names(model.card))
+               versions=_version_rows(model), metric_names=_metric_names(model.card),
+               trend_charts=_trend_charts(model))
     render("datasets.md.j2", "datasets/index.md")
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
@@ -64,9 +71,26 @@ def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
     render("tags.md.j2", "tags/index.md")
     for tag in catalog.tags.values():
         render("tag.md.j2", f"tags/{tag.name}.md", tag=tag)
+    if catalog.runs:
+        render("runs.md.j2", "runs/index.md")
+    for entry in catalog.runs.values():
+        record = entry.record
+        commit = record.code.commit if record.code else None
+        render("run.md.j2", run_page(entry.ref), entry=entry, r=record, run_title=record.name or record.id,
+               commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
+               tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None)
     for asset in ASSETS:
         pages.append(Page(f"{prefix}{ASSET_DIR}/{asset}", _read_template(f"assets/{asset}")))
     return pages
+
+
+def run_page(ref: str) -> str:
+    """``mlflow:<id>`` -> ``runs/mlflow/<id>.md``; ids that are not file-name safe get a hash suffix."""
+    source, _, run_id = ref.partition(":")
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", run_id).strip(".") or "_"
+    if safe != run_id:
+        safe = f"{safe[:80]}-{hashlib.sha1(run_id.encode()).hexdigest()[:8]}"
+    return f"runs/{source}/{safe}.md"
 
 
 def asset_paths(settings: Settings) -> list[str]:
@@ -168,6 +192,35 @@ def _signed(value: float) -> Markup:
 
 # --- derived data for the templates --------------------------------------------
 
+# Tags that repeat what the page shows elsewhere, or hold whole documents.
+HIDDEN_TAGS = frozenset({"mlflow.log-model.history", "mlflow.loggedArtifacts"})
+LONG_VALUE = 300
+
+
+def _shown_tags(tags: dict[str, str]) -> list[tuple[str, str]]:
+    return [(key, value if len(value) <= LONG_VALUE else value[:LONG_VALUE] + " …")
+            for key, value in sorted(tags.items()) if key not in HIDDEN_TAGS]
+
+
+def _run_charts(entry: RunEntry) -> list[Markup]:
+    """One step-history chart per metric logged at more than one step."""
+    return [
+        line_chart(key, [(key, [(step, value) for step, value, _ in series.history])], x_label="step")
+        for key, series in sorted(entry.record.metrics.items()) if series.stepped
+    ]
+
+
+def _trend_charts(model: ModelEntry) -> list[Markup]:
+    """Each metric across versions, oldest to newest, when at least two versions have it."""
+    oldest_first = model.versions_newest_first[::-1]
+    ticks = [(float(i), v.version) for i, v in enumerate(oldest_first)]
+    charts = []
+    for name in _metric_names(model.card):
+        points = [(float(i), v.metrics[name]) for i, v in enumerate(oldest_first) if name in v.metrics]
+        if len(points) >= 2:
+            charts.append(line_chart(f"{name} by version", [(name, points)], x_label="version", x_ticks=ticks))
+    return charts
+
 def _catalog_row(model: ModelEntry) -> dict[str, Any]:
     card = model.card
     return {
@@ -202,6 +255,7 @@ class VersionRow:
     settings: list[tuple[str, Any, Any, bool]]  # key, value, value before, changed; removed keys too
     data_changed: bool
     code_changed: bool
+    run: RunLink | None = None
 
     @property
     def settings_changed(self) -> int:
@@ -215,7 +269,7 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
         previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
         if previous is None:
             settings = [(k, v, None, False) for k, v in sorted(version.params.items())]
-            rows.append(VersionRow(version, None, {}, settings, False, False))
+            rows.append(VersionRow(version, None, {}, settings, False, False, model.run_links.get(version.version)))
             continue
         deltas = {
             name: value - previous.metrics[name]
@@ -228,5 +282,6 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
             version, previous, deltas, settings,
             data_changed=[d.model_dump() for d in version.data] != [d.model_dump() for d in previous.data],
             code_changed=version.code != previous.code,
+            run=model.run_links.get(version.version),
         ))
     return rows

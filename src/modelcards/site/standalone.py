@@ -35,6 +35,8 @@ def default_mkdocs_yml(*, project_dir: Path, docs_dir: Path) -> str:
         f"site_dir: {json.dumps(str(project_dir / 'site'))}\n"
         f"{_THEME}{_EXTENSIONS}"
         f"plugins:\n  - search\n  - modelcards:\n      cards_dir: {json.dumps(str(project_dir / 'cards'))}\n"
+        # A runs/ folder beside cards/ (e.g. from `modelcards pull`) is read without configuration.
+        + (f"      runs: [{json.dumps(str(project_dir / 'runs'))}]\n" if (project_dir / "runs").is_dir() else "")
     )
 
 
@@ -43,7 +45,8 @@ def standalone_mkdocs_yml(settings: Settings) -> str:
     prefix = settings.page_prefix
     nav = "".join(
         f"  - {title}: {json.dumps(prefix + path)}\n"
-        for title, path in (("Models", "index.md"), ("Datasets", "datasets/index.md"), ("Tags", "tags/index.md"))
+        for title, path in (("Models", "index.md"), ("Datasets", "datasets/index.md"), ("Tags", "tags/index.md"),
+                            *([("Runs", "runs/index.md")] if settings.runs else []))
     )
     css = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".css"))
     js = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".js"))

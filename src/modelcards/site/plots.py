@@ -1,0 +1,122 @@
+"""Small line charts as inline SVG, drawn at build time.
+
+No plotting library: the charts are a few dozen elements, so writing them out
+keeps builds fast, pages light and output byte-identical. Every text in them is
+XML-escaped here.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Sequence
+
+from markupsafe import Markup
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 40
+MAX_POINTS = 400  # longer histories are thinned, keeping each bucket's lowest and highest value
+POINT_MARKERS = 60  # up to this many points get a marker with its own tooltip
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+Point = tuple[float, float]
+
+
+def line_chart(title: str, series: Sequence[tuple[str, Sequence[Point]]], *, x_label: str,
+               x_ticks: Sequence[tuple[float, str]] | None = None) -> Markup:
+    """One chart; ``series`` is (label, [(x, y), ...]). ``x_ticks`` names categorical x positions."""
+    drawn = [(label, _thin([p for p in points if math.isfinite(p[1])])) for label, points in series]
+    drawn = [(label, points) for label, points in drawn if points]
+    xs = [x for _, points in drawn for x, _ in points]
+    ys = [y for _, points in drawn for _, y in points]
+    if not xs:
+        return Markup("")
+    x_lo, x_hi = _span(min(xs), max(xs))
+    y_ticks = _nice_ticks(min(ys), max(ys))
+    y_lo, y_hi = y_ticks[0], y_ticks[-1]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def sx(x: float) -> float:
+        return LEFT + (x - x_lo) / (x_hi - x_lo) * plot_w
+
+    def sy(y: float) -> float:
+        return TOP + plot_h - (y - y_lo) / (y_hi - y_lo) * plot_h
+
+    description = "; ".join(
+        f"{label}: {len(points)} points from {_num(points[0][1])} to {_num(points[-1][1])}" for label, points in drawn
+    )
+    parts = [
+        f'<svg class="mc-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        f'<text x="{LEFT}" y="16" font-size="12" font-weight="bold">{escape(title)}</text>',
+    ]
+    for tick in y_ticks:
+        y = sy(tick)
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_num(tick))}</text>')
+    for x, label in x_ticks if x_ticks is not None else [(t, _num(t)) for t in _nice_ticks(x_lo, x_hi, whole=True)
+                                                          if x_lo <= t <= x_hi]:
+        parts.append(f'<text x="{sx(x):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(label)}</text>')
+    parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">{escape(x_label)}</text>')
+    parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>')
+    for index, (label, points) in enumerate(drawn):
+        color = PALETTE[index % len(PALETTE)]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in points)
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{path}">'
+                     f"<title>{escape(label)}</title></polyline>")
+        if len(points) <= POINT_MARKERS:
+            for x, y in points:
+                name = dict(x_ticks).get(x, _num(x)) if x_ticks is not None else _num(x)
+                parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}">'
+                             f"<title>{escape(f'{label} at {x_label} {name}: {_num(y)}')}</title></circle>")
+        if len(drawn) > 1:
+            parts.append(f'<text x="{WIDTH - RIGHT - 6}" y="{TOP + 14 * (index + 1)}" text-anchor="end" '
+                         f'fill="{color}">{escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _thin(points: list[Point]) -> list[Point]:
+    if len(points) <= MAX_POINTS:
+        return points
+    size = math.ceil(len(points) / (MAX_POINTS // 2))
+    kept: list[Point] = []
+    for start in range(0, len(points), size):
+        bucket = points[start:start + size]
+        low, high = min(bucket, key=lambda p: p[1]), max(bucket, key=lambda p: p[1])
+        kept += sorted({low, high})
+    return kept
+
+
+def _span(lo: float, hi: float) -> tuple[float, float]:
+    if hi > lo:
+        return lo, hi
+    pad = abs(lo) * 0.05 or 1.0
+    return lo - pad, hi + pad
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 5, *, whole: bool = False) -> list[float]:
+    """Round tick values covering [lo, hi]; ``whole`` keeps them integers (steps)."""
+    lo, hi = _span(lo, hi)
+    raw = (hi - lo) / (count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    multiples = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * magnitude for m in multiples if m * magnitude >= raw)
+    if whole:
+        step = max(1, round(step))
+    first = math.floor(lo / step) * step
+    ticks = []
+    value = first
+    while value < hi + step * 0.5:
+        ticks.append(round(value, 12))
+        value += step
+    if ticks[-1] < hi:
+        ticks.append(round(value, 12))
+    return ticks
+
+
+def _num(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"

@@ -1,0 +1,247 @@
+"""One run record, whatever tracker it came from.
+
+Every reader (MLflow, DVC, OpenLineage) turns its tracker's format into
+``RunRecord``; everything after the readers sees only this type. ``to_json`` and
+``from_json`` are the export format that ``modelcards pull`` writes and the build
+reads, documented in ``docs/reference/run-format.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXPORT_FORMAT = "modelcards-run/1"
+SOURCES = ("mlflow", "dvc", "openlineage")
+
+# One logged value of a metric: (step, value, timestamp in ms since the epoch or None).
+# Plain tuples, not objects: an export can hold millions of points.
+Point = tuple[int, float, "int | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    last: float  # the value at the highest step; the latest logged one among equal steps
+    history: tuple[Point, ...] = ()  # sorted by step, then timestamp
+
+    @property
+    def stepped(self) -> bool:
+        """Worth a plot: logged at more than one step."""
+        return len({point[0] for point in self.history}) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaField:
+    name: str
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """A dataset a run read or wrote."""
+
+    name: str
+    namespace: str | None = None  # OpenLineage namespace, MLflow source type, DVC project
+    digest: str | None = None  # md5 (DVC), MLflow's dataset digest, or a version facet's hash
+    version: str | None = None
+    source: str | None = None  # where it lives: a URI or a path
+    schema: tuple[SchemaField, ...] = ()
+    context: str | None = None  # e.g. "training", "evaluation" (MLflow's mlflow.data.context tag)
+    size: int | None = None  # bytes, when the tracker records it
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Something a run produced: a model, an artifact or a dataset."""
+
+    kind: str  # "model", "artifact" or "dataset"
+    name: str
+    namespace: str | None = None  # as on DatasetRef, for outputs that are datasets
+    uri: str | None = None
+    digest: str | None = None
+    version: str | None = None  # registered model version
+    registered_name: str | None = None
+    aliases: tuple[str, ...] = ()
+    schema: tuple[SchemaField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRef:
+    repo: str | None = None
+    commit: str | None = None
+    entry_point: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where the record was read from, so problems about it can point there."""
+
+    path: str
+    line: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    source: str  # one of SOURCES
+    id: str  # the tracker's own id: MLflow run id, DVC stage or experiment, OpenLineage runId
+    experiment: str | None = None  # MLflow experiment, DVC pipeline file, OpenLineage job namespace
+    name: str | None = None
+    status: str | None = None  # upper case: FINISHED, FAILED, RUNNING, KILLED, COMPLETE, ...
+    start_time: str | None = None  # ISO 8601, UTC, "2026-01-31T12:00:00Z"
+    end_time: str | None = None
+    user: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, MetricSeries] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    inputs: tuple[DatasetRef, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    code: CodeRef | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False)
+
+    @property
+    def ref(self) -> str:
+        """How a card names this run: ``mlflow:<run id>``, ``dvc:<stage>``, ``openlineage:<runId>``."""
+        return f"{self.source}:{self.id}"
+
+
+# --- helpers for readers ---------------------------------------------------------
+
+def iso_from_millis(millis: int | float | None) -> str | None:
+    """MLflow's epoch milliseconds as an ISO 8601 UTC string (second precision)."""
+    if millis is None:
+        return None
+    moment = dt.datetime.fromtimestamp(int(millis) // 1000, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def series(points: list[Point] | tuple[Point, ...]) -> MetricSeries:
+    """A metric from its logged points, in any order."""
+    ordered = tuple(sorted(points, key=lambda p: (p[0], p[2] if p[2] is not None else -1)))
+    return MetricSeries(last=ordered[-1][1], history=ordered)
+
+
+# --- the export format --------------------------------------------------------------
+
+def to_json(record: RunRecord) -> dict[str, Any]:
+    """The record as the documented export object (no ``origin``; empty fields left out)."""
+    data: dict[str, Any] = {"format": EXPORT_FORMAT, "source": record.source, "id": record.id}
+    for key in ("experiment", "name", "status", "start_time", "end_time", "user"):
+        if getattr(record, key) is not None:
+            data[key] = getattr(record, key)
+    if record.params:
+        data["params"] = dict(record.params)
+    if record.metrics:
+        data["metrics"] = {
+            key: {"last": _number(m.last), "history": [[s, _number(v), t] for s, v, t in m.history]}
+            for key, m in record.metrics.items()
+        }
+    if record.tags:
+        data["tags"] = dict(record.tags)
+    if record.inputs:
+        data["inputs"] = [_compact(_dataset_json(ref)) for ref in record.inputs]
+    if record.outputs:
+        data["outputs"] = [_compact({
+            "kind": out.kind, "name": out.name, "namespace": out.namespace, "uri": out.uri, "digest": out.digest,
+            "version": out.version, "registered_name": out.registered_name, "aliases": list(out.aliases),
+            "schema": [_compact({"name": f.name, "type": f.type}) for f in out.schema],
+        }) for out in record.outputs]
+    if record.code is not None:
+        data["code"] = _compact({"repo": record.code.repo, "commit": record.code.commit,
+                                 "entry_point": record.code.entry_point})
+    if record.environment:
+        data["environment"] = dict(record.environment)
+    return data
+
+
+_SCALAR_ARRAY = re.compile(r"\[\n(?:[ ]*[^\[\]{}\n]*\n)+?[ ]*\]")
+
+
+def dumps(record: RunRecord) -> str:
+    """Deterministic text of one export file: sorted keys, one trailing newline.
+
+    Indented for readable diffs, with arrays of scalars (metric points) on one line each.
+    """
+    text = json.dumps(to_json(record), sort_keys=True, indent=1, ensure_ascii=False)
+    return _SCALAR_ARRAY.sub(lambda m: "[" + ", ".join(part.strip().rstrip(",") for part in m.group(0)[1:-1].split("\n") if part.strip()) + "]", text) + "\n"
+
+
+def export_file_name(record: RunRecord) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in record.id)
+    return f"{record.source}-{safe}.json"
+
+
+def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
+    """Inverse of ``to_json``. Raises ``KeyError``/``TypeError``/``ValueError`` on a malformed object."""
+    if data.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"found format {data.get('format')!r}, expected {EXPORT_FORMAT!r}")
+    metrics = {}
+    for key, m in (data.get("metrics") or {}).items():
+        history = tuple((int(s), float(v), t) for s, v, t in m.get("history", ()))
+        metrics[key] = MetricSeries(float(m["last"]), history)
+    code = data.get("code")
+    return RunRecord(
+        source=data["source"],
+        id=str(data["id"]),
+        experiment=data.get("experiment"),
+        name=data.get("name"),
+        status=data.get("status"),
+        start_time=data.get("start_time"),
+        end_time=data.get("end_time"),
+        user=data.get("user"),
+        params={k: str(v) for k, v in (data.get("params") or {}).items()},
+        metrics=metrics,
+        tags={k: str(v) for k, v in (data.get("tags") or {}).items()},
+        inputs=tuple(_dataset_from(d) for d in data.get("inputs") or ()),
+        outputs=tuple(Output(
+            kind=o["kind"], name=o["name"], namespace=o.get("namespace"), uri=o.get("uri"), digest=o.get("digest"),
+            version=o.get("version"), registered_name=o.get("registered_name"), aliases=tuple(o.get("aliases") or ()),
+            schema=tuple(SchemaField(f["name"], f.get("type")) for f in o.get("schema") or ()),
+        ) for o in data.get("outputs") or ()),
+        code=CodeRef(code.get("repo"), code.get("commit"), code.get("entry_point")) if code else None,
+        environment={k: str(v) for k, v in (data.get("environment") or {}).items()},
+        origin=origin,
+    )
+
+
+def write_export(records: list[RunRecord], out_dir: Path) -> list[Path]:
+    """One file per run; a file is rewritten only when its bytes change."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for record in sorted(records, key=lambda r: r.ref):
+        target = out_dir / export_file_name(record)
+        text = dumps(record)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def _dataset_json(ref: DatasetRef) -> dict[str, Any]:
+    return {
+        "name": ref.name, "namespace": ref.namespace, "digest": ref.digest, "version": ref.version,
+        "source": ref.source, "context": ref.context, "size": ref.size,
+        "schema": [_compact({"name": f.name, "type": f.type}) for f in ref.schema],
+    }
+
+
+def _dataset_from(d: dict[str, Any]) -> DatasetRef:
+    return DatasetRef(
+        name=d["name"], namespace=d.get("namespace"), digest=d.get("digest"), version=d.get("version"),
+        source=d.get("source"), context=d.get("context"), size=d.get("size"),
+        schema=tuple(SchemaField(f["name"], f.get("type")) for f in d.get("schema") or ()),
+    )
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None and v != [] and v != ()}
+
+
+def _number(value: float) -> float | str:
+    # JSON has no NaN or infinity; keep them readable rather than invalid.
+    return value if math.isfinite(value) else str(value)
