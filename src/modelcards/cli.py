@@ -19,7 +19,7 @@ from typing import Iterator
 
 import click
 
-from .errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError
+from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError
 
 FORMATS = click.Choice(["text", "github"])
 
