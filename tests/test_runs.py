@@ -231,3 +231,11 @@ def test_two_builds_with_runs_are_byte_identical(tmp_path: Path):
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz")
     assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz")
     assert [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()] == []
+
+
+def test_the_documented_export_example_is_a_valid_export():
+    doc = (Path(__file__).resolve().parents[1] / "docs/reference/runs.md").read_text(encoding="utf-8")
+    example = re.search(r"## The export format.*?```json\n(.*?)```", doc, re.S).group(1)
+    record = from_json(json.loads(example))
+    assert record.ref == "mlflow:7f9c2d1e8a4b4c5f9e0a1b2c3d4e5f60"
+    assert record.metrics["accuracy"].last == 0.93 and record.outputs[0].aliases == ("champion",)

@@ -8,12 +8,12 @@ strings so that the schema decides what a valid date is.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from ..memory import collector_paused
 from ..errors import Problem
 
 try:  # libyaml is several times faster when present
@@ -77,13 +77,8 @@ def parse_yaml(text: str, path: str) -> tuple[YamlDocument | None, list[Problem]
     # A card turns into thousands of short-lived nodes and marks, all freed by reference counting.
     # Letting the cyclic GC walk them as well took a third of the card-loading time at 1,000 cards
     # (benchmarks/build_speed.py), so it waits until the document is built.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _parse_yaml(text, path)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _parse_yaml(text: str, path: str) -> tuple[YamlDocument | None, list[Problem]]:

@@ -205,7 +205,7 @@ def _shown_tags(tags: dict[str, str]) -> list[tuple[str, str]]:
 def _run_charts(entry: RunEntry) -> list[Markup]:
     """One step-history chart per metric logged at more than one step."""
     return [
-        line_chart(key, [(key, [(step, value) for step, value, _ in series.history])], x_label="step")
+        line_chart(key, [(key, series.history)], x_label="step")
         for key, series in sorted(entry.record.metrics.items()) if series.stepped
     ]
 

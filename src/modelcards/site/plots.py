@@ -25,7 +25,7 @@ Point = tuple[float, float]
 def line_chart(title: str, series: Sequence[tuple[str, Sequence[Point]]], *, x_label: str,
                x_ticks: Sequence[tuple[float, str]] | None = None) -> Markup:
     """One chart; ``series`` is (label, [(x, y), ...]). ``x_ticks`` names categorical x positions."""
-    drawn = [(label, _thin([p for p in points if math.isfinite(p[1])])) for label, points in series]
+    drawn = [(label, _thin(_finite(points))) for label, points in series]
     drawn = [(label, points) for label, points in drawn if points]
     xs = [x for _, points in drawn for x, _ in points]
     ys = [y for _, points in drawn for _, y in points]
@@ -75,6 +75,19 @@ def line_chart(title: str, series: Sequence[tuple[str, Sequence[Point]]], *, x_l
                          f'fill="{color}">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _finite(points: Sequence[Point]) -> list[Point]:
+    """Points as numbers; non-finite or malformed ones (from a hand-edited export) are left out."""
+    kept = []
+    for point in points:
+        try:
+            x, y = float(point[0]), float(point[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+        if math.isfinite(x) and math.isfinite(y):
+            kept.append((x, y))
+    return kept
 
 
 def _thin(points: list[Point]) -> list[Point]:

@@ -21,20 +21,29 @@ Conventions, chosen so that the same DVC project always gives the same records:
   name before ``@``, and the tags ``dvc.stage.group`` (``train``) and
   ``dvc.stage.item`` (``us``, ``lr-0.1-...``) let pages collapse the siblings.
 - **experiment** is the ``dvc.yaml`` path (relative to ``relative_to``) for stages,
-  and the baseline commit sha for ``exp show`` runs.
+  and the baseline commit sha for ``exp show`` runs, whose tags keep the branch
+  (``dvc.exp.baseline_name``) and the experiment's own commit (``dvc.exp.rev``).
+- **status** is None for stages and baselines; an experiment is ``FINISHED`` (DVC
+  commits only finished ones) unless its executor says failed, running or queued.
 - **Dataset identity.** Deps and outs are named by their path relative to the DVC
   project root (POSIX, ``wdir`` and nested pipelines resolved) and carry the
   namespace ``dvc`` when the project is the ``relative_to`` folder itself, else
   ``dvc:<project path relative to relative_to>``. So one stage's out and the next
   stage's dep are the same (namespace, name, digest): see ``stage_links``. Remote
-  deps (``s3://...``) keep their URL as the name.
+  deps (``s3://...``) keep their URL as the name. Params files are not inputs.
+  An ``exp show`` run reads what none of its stages wrote (raw data, scripts,
+  ``dvc add``-ed folders) and writes the rest.
+- **Output kinds.** ``model`` for a path declared under ``artifacts:`` with
+  ``type: model`` (``registered_name`` is the artifact's name), ``artifact`` for
+  a stage's metrics and plots files, ``dataset`` for everything else. ``exp show``
+  does not say which outs are models, so its outputs are all ``dataset``.
 - **Digests** are DVC's: ``md5`` (a directory's ends in ``.dir``), else ``etag``
   or ``checksum`` for cloud files. Lock files without ``hash: md5`` hold DVC 2's
   md5 of the text with CRLF turned into LF, not of the raw bytes.
 - **Params** are flattened with ``.``; values are rendered like JSON (``200``,
   ``0.1``, ``true``, ``[8, 4]``), strings as they are. **Metrics** are flattened
   the same way. A key found in two params (or two metrics) files of one run is
-  written ``file:key`` for each file, so neither hides the other.
+  written ``file:key`` for each file, as DVC's own ``exp show`` table does.
 - **Step history** comes from TSV/CSV files with a ``step`` column (DVCLive's
   ``plots/metrics/**.tsv``) that a stage declares as plots, or that sit under a
   ``plots/metrics`` folder of one of its outs. A column ``train/loss`` is the
@@ -60,7 +69,8 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -100,7 +110,6 @@ class _Pipeline:
 
     folder: str  # project-relative POSIX folder, "" at the root
     yaml_path: Path
-    lock_path: Path
     definition: YamlDocument | None
     lock: YamlDocument | None
 
@@ -118,6 +127,11 @@ class _Pipeline:
         if "foreach" in body:
             return _mapping(body.get("do")), ("stages", group, "do")
         return body, ("stages", group)
+
+    def wdir(self, group: str) -> str:
+        """The folder a stage's paths are relative to, from the pipeline's folder."""
+        wdir = self.stage_definition(group)[0].get("wdir")
+        return wdir if isinstance(wdir, str) else "."
 
 
 def read_dvc_project(root: Path, *, relative_to: Path) -> ReadResult:
@@ -172,18 +186,17 @@ def _load_pipeline(folder: Path, project: _Project, result: ReadResult) -> _Pipe
     yaml_path, lock_path = folder / PIPELINE_FILE, folder / LOCK_FILE
     definition = _load_yaml(yaml_path, project.relative_to, result) if yaml_path.is_file() else None
     lock = _load_yaml(lock_path, project.relative_to, result) if lock_path.is_file() else None
-    relative = _project_relative(folder, project.root)
     if not lock_path.is_file() and definition and _mapping(definition.data).get("stages"):
         result.problem(shown(yaml_path, project.relative_to),
                        f"found no {LOCK_FILE} beside it, expected one: run `dvc repro` to record the stages")
-    return _Pipeline(relative, yaml_path, lock_path, definition, lock)
+    return _Pipeline(_project_relative(folder, project.root), yaml_path, definition, lock)
 
 
 def _lock_out_paths(pipeline: _Pipeline) -> set[str]:
     stages = _mapping(_mapping(pipeline.lock.data if pipeline.lock else None).get("stages"))
     return {
-        posixpath.normpath(posixpath.join(pipeline.folder, out["path"]))
-        for body in stages.values() for out in _mapping(body).get("outs") or ()
+        _resolve(pipeline.folder, pipeline.wdir(name.partition("@")[0]), out["path"])
+        for name, body in stages.items() for out in _mapping(body).get("outs") or ()
         if isinstance(out, dict) and isinstance(out.get("path"), str)
     }
 
@@ -204,12 +217,13 @@ def _pipeline_runs(pipeline: _Pipeline, project: _Project, artifacts: dict[str, 
     if lock is None or not _lock_is_usable(lock, result):
         return []
     runs = []
-    for name, body in lock.data.get("stages", {}).items():
+    for name, body in (lock.data.get("stages") or {}).items():
         problem = _lock_stage_problem(body, ("stages", name))
         if problem:
             key_path, message = problem
             line, col = lock.position(key_path, of_key=len(key_path) == 2)
-            result.problem(lock.path, f"{message}; stage skipped", line=line, col=col, key_path=format_key_path(key_path))
+            result.problem(lock.path, f"{message}; stage skipped", line=line, col=col,
+                           key_path=format_key_path(key_path))
             continue
         runs.append(_stage_run(pipeline, name, body, project, artifacts, result))
     return runs
@@ -218,7 +232,7 @@ def _pipeline_runs(pipeline: _Pipeline, project: _Project, artifacts: dict[str, 
 def _lock_is_usable(lock: YamlDocument, result: ReadResult) -> bool:
     data = lock.data
     if not isinstance(data, dict):
-        result.problem(lock.path, f"found {_describe(data)}, expected a mapping with schema: '{LOCK_SCHEMA}' and stages")
+        result.problem(lock.path, f"found {_describe(data)}, expected a mapping with schema '{LOCK_SCHEMA}' and stages")
         return False
     if "schema" not in data:
         result.problem(lock.path, f"found no schema key (a DVC 1 lock file?), expected schema: '{LOCK_SCHEMA}'; "
@@ -229,7 +243,7 @@ def _lock_is_usable(lock: YamlDocument, result: ReadResult) -> bool:
         result.problem(lock.path, f"found {_describe(data['schema'])}, expected '{LOCK_SCHEMA}'",
                        line=line, col=col, key_path="schema")
         return False
-    if not isinstance(data.get("stages", {}), dict):
+    if not isinstance(data.get("stages") or {}, dict):
         line, col = lock.position(("stages",))
         result.problem(lock.path, f"found {_describe(data['stages'])}, expected a mapping of stage names",
                        line=line, col=col, key_path="stages")
@@ -265,12 +279,11 @@ def _lock_stage_problem(body: Any, key_path: KeyPath) -> tuple[KeyPath, str] | N
 def _stage_run(pipeline: _Pipeline, lock_name: str, body: dict[str, Any], project: _Project,
                artifacts: dict[str, tuple[str, str | None]], result: ReadResult) -> RunRecord:
     group, _, item = lock_name.partition("@")
-    definition, body_path = pipeline.stage_definition(group)
-    wdir = definition.get("wdir") if isinstance(definition.get("wdir"), str) else "."
+    wdir = pipeline.wdir(group)
     params_files = {_resolve(pipeline.folder, wdir, file) for file in body.get("params") or {}}
     deps = [_file_ref(pipeline.folder, wdir, entry) for entry in body.get("deps") or ()]
     outs = [_file_ref(pipeline.folder, wdir, entry) for entry in body.get("outs") or ()]
-    declared = _declared_files(pipeline, definition, body_path, wdir, [path for path, *_ in outs])
+    declared = _declared_files(pipeline, group, [path for path, *_ in outs])
     metrics = _stage_metrics(declared, project, result)
     reported = {path for path, _ in declared.metrics} | {path for path, _ in declared.plots}
     line, _ = pipeline.lock.position(("stages", lock_name), of_key=True)
@@ -327,8 +340,9 @@ class _DeclaredFiles:
     outs: list[str]
 
 
-def _declared_files(pipeline: _Pipeline, definition: dict[str, Any], body_path: KeyPath, wdir: str,
-                    outs: list[str]) -> _DeclaredFiles:
+def _declared_files(pipeline: _Pipeline, group: str, outs: list[str]) -> _DeclaredFiles:
+    definition, body_path = pipeline.stage_definition(group)
+    wdir = pipeline.wdir(group)
     declared = _DeclaredFiles(pipeline, [], [], outs)
     for kind, found in (("metrics", declared.metrics), ("plots", declared.plots)):
         for index, path in _entry_paths(definition.get(kind)):
@@ -338,6 +352,11 @@ def _declared_files(pipeline: _Pipeline, definition: dict[str, Any], body_path: 
             file = _resolve(pipeline.folder, ".", path)
             if any(file == out or file.startswith(out + "/") for out in outs):
                 found.append((file, (kind, index)))
+        # A file named both in the stage and at the top level is read once.
+        first_places: dict[str, KeyPath] = {}
+        for file, where in found:
+            first_places.setdefault(file, where)
+        found[:] = first_places.items()
     return declared
 
 
@@ -374,18 +393,19 @@ def _stage_metrics(declared: _DeclaredFiles, project: _Project, result: ReadResu
 
 def _metrics_file(path: str, key_path: KeyPath, pipeline: _Pipeline, project: _Project,
                   result: ReadResult) -> dict[str, float] | None:
-    file = project.root / path
-    where = pipeline.definition
-    if not file.is_file():
-        line, col = where.position(key_path) if where else (1, 1)
+    file = _inside(project.root, path)
+    if file is None or not file.is_file():
+        line, col = pipeline.definition.position(key_path) if pipeline.definition else (1, 1)
+        found = f"'{path}', which is outside the project" if file is None else f"no file '{path}'"
+        hint = "" if file is None else " (run `dvc repro`, or `dvc pull` if it is cached)"
         result.problem(shown(pipeline.yaml_path, project.relative_to),
-                       f"metrics file '{path}' not found, expected the file the stage writes "
-                       "(run `dvc repro`, or `dvc pull` if it is cached)",
+                       f"metrics file: found {found}, expected the file the stage writes{hint}",
                        line=line, col=col, key_path=format_key_path(key_path))
         return None
     shown_path = shown(file, project.relative_to)
     if file.suffix not in _METRICS_SUFFIXES:
-        result.problem(shown_path, f"found a {file.suffix or 'suffix-less'} metrics file, expected .json, .yaml or .yml")
+        result.problem(shown_path, f"found a {file.suffix or 'suffix-less'} metrics file, "
+                                   "expected .json, .yaml or .yml")
         return None
     document = _load_metrics_document(file, shown_path, result)
     if document is None:
@@ -412,11 +432,8 @@ def _load_metrics_document(file: Path, shown_path: str, result: ReadResult) -> Y
         return None
     if file.suffix != ".json":
         return _parse(text, shown_path, result)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        result.problem(shown_path, f"found invalid JSON ({exc.msg}), expected a metrics object",
-                       line=exc.lineno, col=exc.colno)
+    data = _parse_json(text, shown_path, "a metrics object", result)
+    if data is _INVALID:
         return None
     # JSON parses fast; positions cost a YAML pass, so they are looked up only for a bad value.
     if all(_number(value) is not None for _, _, value in _flatten(data if isinstance(data, dict) else {})):
@@ -435,13 +452,14 @@ def _step_histories(declared: _DeclaredFiles, project: _Project, result: ReadRes
 
 def _step_files(declared: _DeclaredFiles, root: Path) -> Iterator[Path]:
     """TSV/CSV files the stage declares as plots, or DVCLive's ``plots/metrics`` under its outs."""
-    candidates = [root / path for path, _ in declared.plots]
-    candidates += [root / out / "plots" / "metrics" for out in declared.outs]
-    for candidate in candidates:
+    candidates = [_inside(root, path) for path, _ in declared.plots]
+    candidates += [_inside(root, f"{out}/plots/metrics") for out in declared.outs]
+    for candidate in filter(None, candidates):
         if candidate.is_file() and candidate.suffix in _STEP_SUFFIXES:
             yield candidate
         elif candidate.is_dir():
-            yield from (file for file in candidate.rglob("*") if file.suffix in _STEP_SUFFIXES and file.is_file())
+            yield from (file for file in candidate.rglob("*")
+                        if file.suffix in _STEP_SUFFIXES and file.is_file() and _inside(root, str(file)))
 
 
 def _read_step_file(file: Path, shown_path: str, result: ReadResult) -> dict[str, list[Point]]:
@@ -455,6 +473,8 @@ def _read_step_file(file: Path, shown_path: str, result: ReadResult) -> dict[str
     time_at = header.index("timestamp") if "timestamp" in header else None
     histories: dict[str, list[Point]] = {}
     for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
         step = _integer(row[step_at]) if step_at < len(row) else None
         if step is None:
             result.problem(shown_path, f"found {_describe(row[step_at] if step_at < len(row) else None)}, "
@@ -513,19 +533,20 @@ class _ExpRow:
 def read_dvc_exp_show(path: Path, *, relative_to: Path, project: Path | None = None) -> ReadResult:
     """Runs from ``dvc exp show --json`` output: each baseline commit and each experiment.
 
-    ``project`` is the DVC project the export came from (default: the export's
-    folder); it sets the dataset namespace so that datasets match ``read_dvc_project``'s.
+    ``project`` is the DVC project the export came from (default: the nearest folder
+    above the export holding ``.dvc/``, else the export's folder); it sets the dataset
+    namespace so that datasets match ``read_dvc_project``'s.
     """
     result = ReadResult()
     shown_path = shown(path, relative_to)
     commits = _load_exp_show(path, shown_path, result)
     if commits is None:
         return result
-    namespace = _namespace(project or path.parent, relative_to)
+    namespace = _namespace(project or _dvc_repository(path.parent) or path.parent, relative_to)
     rows = list(_exp_rows(commits, shown_path, result))
-    seen: set[tuple[str, ...]] = set()
+    problems = _ExportProblems(shown_path, result)
     for row, run_id in zip(rows, _exp_ids(rows)):
-        result.records.append(_exp_run(row, run_id, namespace, shown_path, result, seen))
+        result.records.append(_exp_run(row, run_id, namespace, problems))
     return result
 
 
@@ -538,13 +559,12 @@ def _load_exp_show(path: Path, shown_path: str, result: ReadResult) -> list[Any]
     # PowerShell's `>` writes UTF-16 with a byte-order mark.
     encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        data = json.loads(raw.decode(encoding))
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         result.problem(shown_path, f"found bytes that are not {encoding} at offset {exc.start}, expected JSON text")
         return None
-    except json.JSONDecodeError as exc:
-        result.problem(shown_path, f"found invalid JSON ({exc.msg}), expected the output of `dvc exp show --json`",
-                       line=exc.lineno, col=exc.colno)
+    data = _parse_json(text, shown_path, "the output of `dvc exp show --json`", result)
+    if data is _INVALID:
         return None
     if isinstance(data, dict):
         result.problem(shown_path, "found an object keyed by revision (DVC 2's format), "
@@ -558,7 +578,9 @@ def _load_exp_show(path: Path, shown_path: str, result: ReadResult) -> list[Any]
 
 def _exp_rows(commits: list[Any], shown_path: str, result: ReadResult) -> Iterator[_ExpRow]:
     for index, commit in enumerate(commits):
-        if not _exp_state_ok(commit, (index,), shown_path, result) or commit["rev"] == "workspace":
+        if isinstance(commit, dict) and commit.get("rev") == "workspace":
+            continue  # uncommitted: no stable id
+        if not _exp_state_ok(commit, (index,), shown_path, result):
             continue
         baseline, baseline_name = commit["rev"], commit.get("name")
         yield _ExpRow((index,), baseline, baseline_name, baseline, baseline_name, None, commit["data"])
@@ -592,8 +614,8 @@ def _exp_state_ok(state: Any, key_path: KeyPath, shown_path: str, result: ReadRe
 
 
 def _exp_ids(rows: list[_ExpRow]) -> list[str]:
-    names = [row.name for row in rows if not row.is_baseline and row.name]
-    shared = {name for name in names if names.count(name) > 1}
+    counts = Counter(row.name for row in rows if not row.is_baseline and row.name)
+    shared = {name for name, count in counts.items() if count > 1}
 
     def run_id(row: _ExpRow) -> str:
         if row.is_baseline or not row.name:
@@ -603,8 +625,7 @@ def _exp_ids(rows: list[_ExpRow]) -> list[str]:
     return [run_id(row) for row in rows]
 
 
-def _exp_run(row: _ExpRow, run_id: str, namespace: str, shown_path: str, result: ReadResult,
-             seen: set[tuple[str, ...]]) -> RunRecord:
+def _exp_run(row: _ExpRow, run_id: str, namespace: str, problems: _ExportProblems) -> RunRecord:
     data = row.data
     outs = _mapping(data.get("outs"))
     produced = {path for path, out in outs.items() if not _mapping(out).get("is_data_source")}
@@ -621,9 +642,8 @@ def _exp_run(row: _ExpRow, run_id: str, namespace: str, shown_path: str, result:
         name=row.name or row.rev[:7],
         status=row.status,
         end_time=_utc(data.get("timestamp")),
-        params=_exp_values("params", row, shown_path, result, seen, _param_text),
-        metrics={name: MetricSeries(last=value)
-                 for name, value in sorted(_exp_values("metrics", row, shown_path, result, seen, _number).items())},
+        params=_exp_params(row, problems),
+        metrics=_exp_metrics(row, problems),
         tags=tags,
         inputs=tuple(_exp_dataset(path, sources[path], namespace) for path in sorted(sources)),
         outputs=tuple(
@@ -631,32 +651,54 @@ def _exp_run(row: _ExpRow, run_id: str, namespace: str, shown_path: str, result:
             for path in sorted(produced)
         ),
         code=CodeRef(commit=row.baseline),
-        origin=Origin(shown_path),
+        origin=Origin(problems.shown_path),
     )
 
 
-def _exp_values(kind: str, row: _ExpRow, shown_path: str, result: ReadResult, seen: set[tuple[str, ...]],
-                convert) -> dict[str, Any]:
-    """Flattened params or metrics of one row; DVC's per-file errors and bad values reported once per file."""
-    per_file = []
-    for file, content in _mapping(row.data.get(kind)).items():
+@dataclass
+class _ExportProblems:
+    """Problems about one export, each said once: every row repeats the same files."""
+
+    shown_path: str
+    result: ReadResult
+    said: set[tuple[str, ...]] = field(default_factory=set)
+
+    def once(self, subject: tuple[str, ...], message: str, key_path: str) -> None:
+        if subject not in self.said:
+            self.said.add(subject)
+            self.result.problem(self.shown_path, message, key_path=key_path)
+
+
+def _exp_files(kind: str, row: _ExpRow, problems: _ExportProblems) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(file, key path, content) of each params or metrics file of a row; files DVC could not read are reported."""
+    for file, entry in _mapping(row.data.get(kind)).items():
         where = format_key_path(row.key_path + ("data", kind, file))
-        content = _mapping(content)
-        if content.get("error") and ("error", kind, file) not in seen:
-            seen.add(("error", kind, file))
-            result.problem(shown_path, f"DVC could not read {file}: {_mapping(content['error']).get('msg')}",
-                           key_path=where)
+        error = _mapping(entry).get("error")
+        if error:
+            problems.once(("error", file), f"DVC could not read {file}: {_mapping(error).get('msg', error)}", where)
+        yield _posix(file), where, _mapping(_mapping(entry).get("data"))
+
+
+def _exp_params(row: _ExpRow, problems: _ExportProblems) -> dict[str, str]:
+    return _by_file(
+        (file, {name: _param_text(value) for name, _, value in _flatten(content)})
+        for file, _, content in _exp_files("params", row, problems)
+    )
+
+
+def _exp_metrics(row: _ExpRow, problems: _ExportProblems) -> dict[str, MetricSeries]:
+    per_file = []
+    for file, where, content in _exp_files("metrics", row, problems):
         values = {}
-        for name, _, value in _flatten(_mapping(content.get("data"))):
-            converted = convert(value)
-            if converted is None and (kind, file, name) not in seen:
-                seen.add((kind, file, name))
-                result.problem(shown_path, f"found {_describe(value)}, expected a number; metric skipped",
-                               key_path=f"{where}.data.{name}")
-            elif converted is not None:
-                values[name] = converted
-        per_file.append((_posix(file), values))
-    return _by_file(per_file)
+        for name, _, value in _flatten(content):
+            number = _number(value)
+            if number is None:
+                problems.once(("metric", file, name), f"found {_describe(value)}, expected a number; metric skipped",
+                              f"{where}.data.{name}")
+            else:
+                values[name] = number
+        per_file.append((file, values))
+    return {name: MetricSeries(last=value) for name, value in sorted(_by_file(per_file).items())}
 
 
 def _exp_dataset(path: str, entry: Any, namespace: str) -> DatasetRef:
@@ -701,6 +743,20 @@ def _read_text(path: Path, shown_path: str, result: ReadResult) -> str | None:
     except UnicodeDecodeError as exc:
         result.problem(shown_path, f"found bytes that are not UTF-8 at offset {exc.start}, expected text")
     return None
+
+
+_INVALID = object()  # what _parse_json returns for text that is not JSON (None is JSON's null)
+
+
+def _parse_json(text: str, shown_path: str, expected: str, result: ReadResult) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # An interrupted export or copy ends early; say so rather than name the token that is missing.
+        found = ("the end of the file inside the JSON (a truncated file?)" if exc.pos >= len(text.rstrip())
+                 else f"invalid JSON ({exc.msg})")
+        result.problem(shown_path, f"found {found}, expected {expected}", line=exc.lineno, col=exc.colno)
+        return _INVALID
 
 
 def _flatten(data: dict[str, Any], prefix: KeyPath = ()) -> Iterator[tuple[str, KeyPath, Any]]:
@@ -767,6 +823,14 @@ def _resolve(folder: str, wdir: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(folder, wdir, _posix(path)))
 
 
+def _inside(root: Path, path: str) -> Path | None:
+    """The file a project path names, or None when it (or a link on the way) leads outside the project."""
+    if "://" in path:
+        return None
+    file = (root / path).resolve()
+    return file if file.is_relative_to(root.resolve()) else None
+
+
 def _posix(path: str) -> str:
     return path.replace("\\", "/")
 
@@ -779,6 +843,11 @@ def _project_relative(folder: Path, root: Path) -> str:
 def _namespace(project: Path, relative_to: Path) -> str:
     where = shown(project, relative_to)
     return "dvc" if where in ("", ".") else f"dvc:{where}"
+
+
+def _dvc_repository(start: Path) -> Path | None:
+    """The DVC repository holding ``start``: the paths in ``dvc exp show`` are relative to it."""
+    return next((folder for folder in (start, *start.resolve().parents) if (folder / ".dvc").is_dir()), None)
 
 
 def _git_head(start: Path) -> str | None:

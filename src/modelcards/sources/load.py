@@ -15,11 +15,13 @@ from its name and content (see ``docs/reference/runs.md``):
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from ..memory import collector_paused
 from .masking import MaskedValue, SecretMasker
 from .reading import ReadResult, shown
 from .record import EXPORT_FORMAT, Origin, RunRecord, from_json
@@ -38,8 +40,9 @@ class LoadedRuns:
 def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | None = None) -> LoadedRuns:
     """Read every entry (paths relative to ``project_dir``), mask secrets, and index runs by ref."""
     result = ReadResult()
-    for entry in entries:
-        result.extend(_read_entry(entry, project_dir))
+    with collector_paused():
+        for entry in entries:
+            result.extend(_read_entry(entry, project_dir))
     records, masked = (masker or SecretMasker()).mask(result.records)
     loaded = LoadedRuns(problems=result.problems, masked=masked)
     for record in sorted(records, key=lambda r: r.ref):
@@ -87,13 +90,23 @@ def _read_folder(folder: Path, root: Path) -> ReadResult:
         return read_mlruns(folder, relative_to=root)
     result = ReadResult()
     events: list[Path] = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or not path.resolve().is_relative_to(root):  # a symlink may point outside
-            continue
+    for path in _files_under(folder, root):
         if path.suffix in JSON_SUFFIXES + JSON_LINES_SUFFIXES or path.suffix == ".csv":
             result.extend(_read_file(path, root, events))
     result.extend(_read_events(events, root))
     return result
+
+
+def _files_under(folder: Path, root: Path) -> list[Path]:
+    """Files below ``folder``, sorted; symlinks only when they stay inside the project."""
+    found = []
+    for directory, subdirs, files in os.walk(folder):  # does not follow symlinked folders
+        subdirs.sort()
+        for name in files:
+            path = Path(directory, name)
+            if not os.path.islink(path) or path.resolve().is_relative_to(root):
+                found.append(path)
+    return sorted(found)
 
 
 def _read_file(path: Path, root: Path, events: list[Path]) -> ReadResult:

@@ -32,6 +32,10 @@ class ReadResult:
 def shown(path: Path, relative_to: Path) -> str:
     """A path as problems show it: relative to the project when inside it, POSIX separators."""
     try:
+        return path.relative_to(relative_to).as_posix()  # the common case, without touching the disk
+    except ValueError:
+        pass
+    try:
         return path.resolve().relative_to(relative_to.resolve()).as_posix()
     except ValueError:
         return path.as_posix()

@@ -27,12 +27,15 @@ Point = tuple[int, float, "int | None"]
 @dataclass(frozen=True, slots=True)
 class MetricSeries:
     last: float  # the value at the highest step; the latest logged one among equal steps
-    history: tuple[Point, ...] = ()  # sorted by step, then timestamp
+    history: tuple[Point, ...] | list = ()  # sorted by step, then timestamp; lists when read from an export
 
     @property
     def stepped(self) -> bool:
         """Worth a plot: logged at more than one step."""
-        return len({point[0] for point in self.history}) > 1
+        try:
+            return len({point[0] for point in self.history}) > 1
+        except (TypeError, IndexError, KeyError):  # a malformed point in a hand-edited export
+            return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +183,8 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
     """Inverse of ``to_json``. Raises ``KeyError``/``TypeError``/``ValueError`` on a malformed object."""
     if data.get("format") != EXPORT_FORMAT:
         raise ValueError(f"found format {data.get('format')!r}, expected {EXPORT_FORMAT!r}")
-    metrics = {}
-    for key, m in (data.get("metrics") or {}).items():
-        history = tuple((int(s), float(v), t) for s, v, t in m.get("history", ()))
-        metrics[key] = MetricSeries(float(m["last"]), history)
+    metrics = {key: MetricSeries(float(m["last"]), _points(m.get("history", ())))
+               for key, m in (data.get("metrics") or {}).items()}
     code = data.get("code")
     return RunRecord(
         source=data["source"],
@@ -220,6 +221,14 @@ def write_export(records: list[RunRecord], out_dir: Path) -> list[Path]:
             target.write_text(text, encoding="utf-8")
         written.append(target)
     return written
+
+
+def _points(history: Any) -> tuple[Point, ...] | list:
+    # Exports can hold millions of points: keep the parsed lists as they are (readers use
+    # float() on values, which also takes the "nan"/"inf" written for non-finite ones).
+    if not isinstance(history, list):
+        raise TypeError(f"found {type(history).__name__} for a metric history, expected a list of points")
+    return history
 
 
 def _dataset_json(ref: DatasetRef) -> dict[str, Any]:

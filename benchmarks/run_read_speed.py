@@ -1,0 +1,87 @@
+"""How many run exports per second does the build read?
+
+Writes N synthetic `modelcards pull` export files (one per run, as pull writes them),
+then times, in this process on one core:
+
+* parse: ``json.loads`` + ``from_json`` of every file;
+* load: the build's whole run-reading stage, ``load_runs``: finding the files, telling
+  formats apart, parsing, masking secrets and indexing by reference.
+
+The target (run metadata issue) is at least 5,000 runs per second for load on one
+core. The verdict uses the process's CPU time, which is what one core delivers even
+when other work shares the machine; wall clock is printed beside it. The exit code is
+1 when the target is missed.
+
+    .venv/bin/python benchmarks/run_read_speed.py [--runs 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from modelcards.sources.load import load_runs
+from modelcards.sources.record import from_json, write_export
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_runs import synthetic_run  # noqa: E402
+
+TARGET = 5000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="Timed passes; the fastest is reported.")
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="modelcards-runs-bench-"))
+    try:
+        rng = random.Random(1)
+        records = [synthetic_run(rng, "%032x" % rng.getrandbits(128), experiment=f"exp-{i % 50}")
+                   for i in range(args.runs)]
+        files = write_export(records, scratch / "runs")
+        size = sum(f.stat().st_size for f in files)
+
+        def parse() -> None:
+            for file in files:
+                from_json(json.loads(file.read_bytes()))
+
+        def load() -> None:
+            loaded = load_runs(["runs"], project_dir=scratch)
+            assert len(loaded.runs) == args.runs and not loaded.problems, loaded.problems[:3]
+
+        print(f"{args.runs} export files, {size / args.runs / 1024:.1f} KB each on average "
+              f"({size / 1024 ** 2:.0f} MB); fastest of {args.repeat}\n")
+        print(f"{'stage':<8}{'CPU s':>8}{'runs/s':>10}{'wall s':>9}{'runs/s':>10}")
+        rates = {}
+        for name, step in (("parse", parse), ("load", load)):
+            timings = [_timed(step) for _ in range(args.repeat)]
+            cpu, wall = min(t[0] for t in timings), min(t[1] for t in timings)
+            rates[name] = args.runs / cpu
+            print(f"{name:<8}{cpu:>8.2f}{rates[name]:>10,.0f}{wall:>9.2f}{args.runs / wall:>10,.0f}")
+        ok = rates["load"] >= TARGET
+        print(f"\n{'PASS' if ok else 'FAIL'} (target: load >= {TARGET:,} runs/s on one core, "
+              f"measured {rates['load']:,.0f})")
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _timed(step) -> tuple[float, float]:
+    """CPU seconds of this process, and wall-clock seconds."""
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    step()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+if __name__ == "__main__":
+    sys.exit(main())
