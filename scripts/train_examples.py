@@ -4,6 +4,8 @@
     python scripts/train_examples.py                 # print metrics, settings and data digests as JSON
     python scripts/train_examples.py --check         # compare with cards/; exit 1 listing every mismatch
     python scripts/train_examples.py --check --cards DIR
+    python scripts/train_examples.py --log-runs      # log every version to a real MLflow store, export the
+                                                     # runs to runs/mlflow/ and point each card version at its run
 
 Everything is deterministic and offline: scikit-learn's bundled datasets (nothing is downloaded), fixed
 seeds, and one held-out test split per dataset. The split is drawn once over a dataset's full table
@@ -390,6 +392,121 @@ def train_all() -> dict[str, Any]:
     return result
 
 
+# --- logging runs to MLflow --------------------------------------------------------
+
+RUNS_DIR = CARDS_DIR.parent / "runs" / "mlflow"
+# Versions that come from elsewhere: wine 1.1.0 is the `train` stage of the DVC pipeline in pipelines/wine.
+NOT_LOGGED = {("wine-cultivar-classifier", "1.1.0")}
+
+
+def log_runs(tracking_uri: str, artifacts: Path) -> dict[tuple[str, str], str]:
+    """Train every release again inside an MLflow run; returns each version's run id.
+
+    A run holds the settings, the test metrics, the training data as a dataset input named after its
+    dataset card, the model (registered, so each version gets a model-registry version), and, for
+    boosting, the test log-loss after each tree: a step history.
+    """
+    import mlflow
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+    from sklearn.metrics import log_loss
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri)
+    run_ids = {}
+    for release in RELEASES:
+        if (release.model, release.version) in NOT_LOGGED:
+            continue
+        experiment = client.get_experiment_by_name(release.model)
+        experiment_id = experiment.experiment_id if experiment else client.create_experiment(
+            release.model, artifact_location=(artifacts / release.model).as_uri())
+        data = data_versions()[release.data]
+        model, params = fit(release)
+        predicted, scores = predict(model, params, data.X[data.test])
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"{release.model}-{release.version}") as run:
+            mlflow.log_params(params)
+            mlflow.log_metrics(metrics_for(release.model, data.y[data.test], predicted, scores))
+            estimator = model[-1] if hasattr(model, "steps") else model
+            if hasattr(estimator, "staged_predict_proba"):
+                for step, proba in enumerate(estimator.staged_predict_proba(data.X[data.test]), start=1):
+                    mlflow.log_metric("test_log_loss", round(log_loss(data.y[data.test], proba), 6), step=step)
+            columns = [data.table.features[c] for c in data.columns]
+            frame = pd.DataFrame(data.X[~data.test], columns=columns).assign(**{data.table.target: data.y[~data.test]})
+            # The digest is the dataset version's md5, as its card gives it, rather than MLflow's own hash
+            # of this frame, so the run and the dataset card name the data the same way.
+            mlflow.log_input(mlflow.data.from_pandas(frame, name=release.data[0], targets=data.table.target,
+                                                     digest=data.digest(),
+                                                     source=f"sklearn.datasets ({release.data[0]} v{release.data[1]})"),
+                             context="training")
+            mlflow.set_tags({"mlflow.source.name": "scripts/train_examples.py", "card": release.model})
+            # Saved with skops; tree models need their node storage type named as trusted.
+            mlflow.sklearn.log_model(model, name="model", registered_model_name=release.model,
+                                     skops_trusted_types=["sklearn.tree._tree.Tree"])
+            run_ids[(release.model, release.version)] = run.info.run_id
+    return run_ids
+
+
+def set_production_aliases(tracking_uri: str, cards_dir: Path) -> None:
+    """Alias the registry version of what each card says runs in production now as `production`."""
+    from mlflow.tracking import MlflowClient
+
+    from modelcards.build import check_cards
+
+    client = MlflowClient(tracking_uri)
+    catalog = check_cards([cards_dir], relative_to=cards_dir.parent).catalog
+    for model in catalog.models.values():
+        live = [d.version for d in model.current_deployments if d.environment == "production"]
+        versions = {v.run.split(":", 1)[1]: v.version for v in model.card.versions if v.run}
+        for registered in client.search_model_versions(f"name='{model.name}'"):
+            if versions.get(registered.run_id) in live:
+                client.set_registered_model_alias(model.name, "production", registered.version)
+
+
+def point_cards_at_runs(run_ids: dict[tuple[str, str], str], cards_dir: Path) -> None:
+    """Set each logged version's `run:` line in its card, keeping the rest of the file as written."""
+    for model in sorted({model for model, _ in run_ids}):
+        path = cards_dir / f"{model}.yml"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        out, version = [], None
+        for line in lines:
+            stripped = line.strip()
+            if stripped.startswith("- version:"):
+                version = stripped.split(":", 1)[1].strip().strip('"')
+            elif stripped.startswith(("deployments:", "custom:")) and not line.startswith(" "):
+                version = None
+            if version and stripped.startswith("run:"):
+                continue  # replaced below
+            out.append(line)
+            if version and stripped.startswith("date:") and (model, version) in run_ids:
+                out.append(line[: len(line) - len(line.lstrip())] + f"run: mlflow:{run_ids[(model, version)]}")
+        path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def export_runs(tracking_uri: str, out_dir: Path) -> int:
+    from modelcards.sources.masking import mask_records
+    from modelcards.sources.mlflow_pull import pull_runs
+    from modelcards.sources.record import write_export
+
+    records, _ = mask_records(pull_runs(tracking_uri, experiments=[], run_ids=[]))
+    for stale in out_dir.glob("*.json"):
+        stale.unlink()
+    return len(write_export(records, out_dir))
+
+
+def log_and_export(cards_dir: Path) -> None:
+    import os
+    import tempfile
+
+    os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    with tempfile.TemporaryDirectory(prefix="modelcards-examples-") as scratch:
+        tracking_uri = f"sqlite:///{scratch}/mlflow.db"
+        run_ids = log_runs(tracking_uri, Path(scratch, "artifacts"))
+        point_cards_at_runs(run_ids, cards_dir)
+        set_production_aliases(tracking_uri, cards_dir)
+        count = export_runs(tracking_uri, RUNS_DIR)
+    print(f"logged and exported {count} run(s) to {RUNS_DIR}; cards point at them", file=sys.stderr)
+
+
 # --- checking the cards ----------------------------------------------------------
 
 def find_mismatches(result: dict[str, Any], cards_dir: Path = CARDS_DIR) -> list[str]:
@@ -473,7 +590,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the cards; exit 1 on any mismatch")
     parser.add_argument("--cards", type=Path, default=CARDS_DIR, help="cards folder (default: %(default)s)")
+    parser.add_argument("--log-runs", action="store_true",
+                        help="log to a real MLflow store, export to runs/mlflow/, set the cards' run: lines")
     args = parser.parse_args(argv)
+    if args.log_runs:
+        log_and_export(args.cards)
+        return 0
     result = train_all()
     if not args.check:
         print(json.dumps(result, indent=2))

@@ -146,7 +146,7 @@ def _fill_data(refs: list[DataRef], inputs: tuple[DatasetRef, ...], link: RunLin
             link.filled.add(f"data.{dataset}")
             continue
         ref, update = refs[index], {}
-        if data.digest and ref.digest and data.digest != ref.digest:
+        if data.digest and ref.digest and _same_kind(data.digest, ref.digest) and data.digest != ref.digest:
             link.disagreements.append(Disagreement(f"data.{dataset}.digest", ref.digest, data.digest))
         elif data.digest and not ref.digest:
             update["digest"] = data.digest
@@ -178,6 +178,15 @@ def _fill_code(code: CodeRef | None, run: RunRecord, link: RunLink) -> CodeRef |
 def _dataset_digests(cards: list[DatasetCard]) -> dict[str, tuple[str, str]]:
     """Digest -> (dataset name, version label), from the dataset cards' versions."""
     return {v.digest: (card.name, v.version) for card in cards for v in card.versions if v.digest}
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """Digests compare only when made the same way: MLflow's 8-character dataset hash is not an md5."""
+    algo_a, _, value_a = a.rpartition(":")
+    algo_b, _, value_b = b.rpartition(":")
+    if algo_a and algo_b and algo_a.lower() != algo_b.lower():
+        return False
+    return len(value_a) == len(value_b)
 
 
 def _same_param(card_value: Any, run_value: str) -> bool:
