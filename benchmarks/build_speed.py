@@ -17,7 +17,12 @@ The verdict uses wall-clock time, as the issue asks. CPU time (user + system) is
 printed beside it because it barely moves when other work shares the machine: when
 the two ratios disagree, the machine was busy; rerun with --repeat 3.
 
-    .venv/bin/python benchmarks/build_speed.py [--sizes 10,100,1000] [--repeat 1]
+With --runs-per-card R, each model card also gets R run exports (as `modelcards pull`
+writes them): one per version, which the version names and whose params and metrics
+agree with it, plus extra runs standing in for tuning trials. Every run gets a page, so
+the plain build gets those pages too.
+
+    .venv/bin/python benchmarks/build_speed.py [--sizes 10,100,1000] [--repeat 1] [--runs-per-card 10]
 """
 
 from __future__ import annotations
@@ -38,6 +43,10 @@ from pathlib import Path
 import yaml
 
 from modelcards.site.standalone import default_mkdocs_yml
+from modelcards.sources.record import write_export
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_runs import synthetic_run  # noqa: E402
 
 MAX_RATIO = 1.2
 MAX_PAGE_GROWTH = 1.5
@@ -182,17 +191,36 @@ def model_card(rng: random.Random, index: int, datasets: list[dict]) -> dict:
     }
 
 
-def write_cards(cards_dir: Path, n: int) -> None:
+def write_cards(cards_dir: Path, n: int, runs_per_card: int = 0) -> int:
+    """N model cards (and their runs under ``runs/`` beside ``cards_dir``); returns the number of runs."""
     rng = random.Random(n)  # the same N gives the same cards on every run
     datasets = [dataset_card(rng, i) for i in range(max(2, n // 5))]
     cards_dir.mkdir(parents=True)
     for card in datasets:
         (cards_dir / f"{card['name']}.yml").write_text(yaml.safe_dump(card, sort_keys=False), encoding="utf-8")
+    runs = []
     for i in range(n):
         card = model_card(rng, i, datasets)
         card = {k: v for k, v in card.items() if v is not None}
         card["model_details"] = {k: v for k, v in card["model_details"].items() if v is not None}
+        if runs_per_card:
+            runs += card_runs(rng, card, runs_per_card)
+        else:
+            for version in card["versions"]:
+                del version["run"]
         (cards_dir / f"{card['name']}.yml").write_text(yaml.safe_dump(card, sort_keys=False), encoding="utf-8")
+    if runs:
+        write_export(runs, cards_dir.parent / "runs")
+    return len(runs)
+
+
+def card_runs(rng: random.Random, card: dict, count: int) -> list:
+    """The runs behind a card's versions, agreeing with them, then tuning trials up to ``count``."""
+    runs = [synthetic_run(rng, v["run"].split(":", 1)[1], experiment=card["name"], params=v["params"],
+                          metrics=v["metrics"]) for v in card["versions"]]
+    runs += [synthetic_run(rng, "%032x" % rng.getrandbits(128), experiment=card["name"])
+             for _ in range(count - len(runs))]
+    return runs
 
 
 # --- measuring ------------------------------------------------------------------
@@ -228,6 +256,7 @@ def tree_size(folder: Path) -> int:
 @dataclass
 class Result:
     n: int
+    runs: int
     modelcards: Timing
     mkdocs: Timing
     avg_model_page: float
@@ -243,10 +272,10 @@ class Result:
         return self.modelcards.cpu / self.mkdocs.cpu
 
 
-def measure(n: int, repeat: int, scratch: Path) -> Result:
+def measure(n: int, repeat: int, scratch: Path, runs_per_card: int = 0) -> Result:
     project = scratch / f"n{n}"
     shutil.rmtree(project, ignore_errors=True)  # left by an earlier run with --keep
-    write_cards(project / "cards", n)
+    runs = write_cards(project / "cards", n, runs_per_card)
     (project / "docs").mkdir()
     config = project / "mkdocs.yml"
     # The same theme and extensions that `generate` writes for the plain build: Material, font: false.
@@ -265,6 +294,7 @@ def measure(n: int, repeat: int, scratch: Path) -> Result:
         sys.exit(f"benchmark: expected {n} model pages, found {len(built)} (modelcards) and {len(plain)} (mkdocs)")
     return Result(
         n,
+        runs=runs,
         modelcards=min(modelcards_times, key=lambda t: t.wall),
         mkdocs=min(mkdocs_times, key=lambda t: t.wall),
         avg_model_page=statistics.mean(len(html) for html in built.values()),
@@ -276,13 +306,13 @@ def measure(n: int, repeat: int, scratch: Path) -> Result:
 # --- reporting --------------------------------------------------------------------
 
 def print_table(results: list[Result]) -> None:
-    header = (f"{'N':>6}  {'modelcards s':>12}  {'mkdocs s':>9}  {'ratio':>6}  {'avg model page KB':>17}  "
+    header = (f"{'N':>6}  {'runs':>6}  {'modelcards s':>12}  {'mkdocs s':>9}  {'ratio':>6}  {'avg model page KB':>17}  "
               f"{'site MB':>8}    {'CPU s (mc / mkdocs)':>19}  {'CPU ratio':>9}")
     print(header)
     print("-" * len(header))
     for r in results:
         cpu = f"{r.modelcards.cpu:.2f} / {r.mkdocs.cpu:.2f}"
-        print(f"{r.n:>6}  {r.modelcards.wall:>12.2f}  {r.mkdocs.wall:>9.2f}  {r.ratio:>6.2f}  "
+        print(f"{r.n:>6}  {r.runs:>6}  {r.modelcards.wall:>12.2f}  {r.mkdocs.wall:>9.2f}  {r.ratio:>6.2f}  "
               f"{r.avg_model_page / 1024:>17.1f}  {r.site_bytes / 1024 ** 2:>8.1f}    {cpu:>19}  {r.cpu_ratio:>9.2f}")
     for r in results:
         if r.pages_differing:
@@ -311,6 +341,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000", help="Catalog sizes N, comma-separated (default: %(default)s).")
     parser.add_argument("--repeat", type=int, default=1, help="Builds per N; the fastest is reported.")
+    parser.add_argument("--runs-per-card", type=int, default=0,
+                        help="Run exports per model card (at least its version count when set).")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the scratch projects in this folder.")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
@@ -324,7 +356,7 @@ def main() -> int:
     try:
         results = []
         for n in sizes:
-            results.append(measure(n, args.repeat, scratch))
+            results.append(measure(n, args.repeat, scratch, args.runs_per_card))
             print(f"  N={n} done", file=sys.stderr, flush=True)
         print_table(results)
         return 1 if verdict(results) else 0

@@ -474,7 +474,7 @@ def point_cards_at_runs(run_ids: dict[tuple[str, str], str], cards_dir: Path) ->
                 version = stripped.split(":", 1)[1].strip().strip('"')
             elif stripped.startswith(("deployments:", "custom:")) and not line.startswith(" "):
                 version = None
-            if version and stripped.startswith("run:"):
+            if version and stripped.startswith("run:") and (model, version) in run_ids:
                 continue  # replaced below
             out.append(line)
             if version and stripped.startswith("date:") and (model, version) in run_ids:

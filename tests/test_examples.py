@@ -119,3 +119,15 @@ def test_cards_validate_strictly():
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "warning" not in run.stderr
+
+
+def test_example_versions_name_their_runs_and_agree_with_them(tmp_path):
+    """Every example version comes from a committed run export, and no card value contradicts its run."""
+    result = subprocess.run([str(MODELCARDS), "build", "--strict", "-d", str(tmp_path / "site")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    for path in _model_cards():
+        for version in _card(path)["versions"]:
+            assert str(version.get("run", "")).startswith(("mlflow:", "dvc:")), \
+                f"{path.name} {version['version']} names no run"

@@ -169,8 +169,9 @@ def _json_kind(data: Any) -> str | None:
         return None
     if "format" in data:
         return "export"
-    if "mlflow" in data and "info" in data:
-        return "mlflow-run-json"
+    mlflow = data.get("mlflow")
+    if isinstance(mlflow, dict) and ("info" in mlflow or "experiment" in mlflow):
+        return "mlflow-run-json"  # mlflow-export-import: run.json (and experiment.json, which yields no run)
     if "eventType" in data or ("run" in data and "job" in data) or "openlineage" in str(data.get("schemaURL", "")):
         return "openlineage"
     return None

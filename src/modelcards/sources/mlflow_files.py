@@ -5,7 +5,7 @@ Three formats, one entry function each:
 - ``read_run_json``: the ``run.json`` that mlflow-export-import writes for each run,
   ``{"system": ..., "mlflow": {"info", "params", "metrics", "tags", "inputs"}}`` (older releases put
   ``info``/``params``/... at the top level; both are read). The experiment name comes from an
-  ``experiment.json`` beside the run's folder when there is one.
+  ``experiment.json`` beside the run's folder when there is one; that file itself holds no run.
 - ``read_mlruns``: a legacy ``mlruns/`` file store, read directly in the layout of MLflow's
   ``FileStore``: experiments, runs (``meta.yaml``, ``params/``, ``tags/``, ``metrics/``), dataset inputs
   (``<run>/inputs/`` pointing into ``<experiment>/datasets/``), MLflow 3 logged models
@@ -107,12 +107,19 @@ def read_run_json(path: Path, *, relative_to: Path) -> ReadResult:
     except (OSError, UnicodeDecodeError) as exc:
         result.problem(name, f"cannot read the file ({_reason(exc)}), expected {expected}")
         return result
+    if _is_experiment_export(data):
+        return result  # the experiment.json beside exported runs: no run of its own
     try:
         result.records.append(_run_json_record(data, path, Origin(name)))
     except _BadValue as bad:
         line, col = _json_position(text, bad.where)
         result.problem(name, bad.message, line=line, col=col, key_path=_json_key_path(bad.where))
     return result
+
+
+def _is_experiment_export(data: Any) -> bool:
+    mlflow = data.get("mlflow") if isinstance(data, dict) else None
+    return isinstance(mlflow, dict) and "experiment" in mlflow and "info" not in mlflow
 
 
 def _run_json_record(data: Any, path: Path, origin: Origin) -> RunRecord:
@@ -416,8 +423,11 @@ def _mlruns_inputs(inputs_folder: Path, datasets_folder: Path) -> list[DatasetRe
             raise _Bad(folder / "meta.yaml", f"found dataset id {_described(link.get('source_id'))}, expected "
                        f"one with a meta.yaml under {datasets_folder.name}/", key_path="source_id")
         dataset = _yaml_mapping(dataset_meta)
+        if not _text(dataset.get("name")):
+            raise _Bad(dataset_meta, f"found {_described(dataset.get('name'))}, expected the dataset's name",
+                       key_path="name")
         tags = link.get("tags") if isinstance(link.get("tags"), dict) else {}
-        inputs.append(mlflow_dataset(_text(dataset.get("name")) or "", dataset.get("digest"),
+        inputs.append(mlflow_dataset(str(dataset["name"]), dataset.get("digest"),
                                      dataset.get("source_type"), dataset.get("source"), dataset.get("schema"),
                                      {str(k): _as_text(v) for k, v in tags.items()}))
     return inputs

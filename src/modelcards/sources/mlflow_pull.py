@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
 
 from ..errors import EnvironmentProblem
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
 
-T = TypeVar("T")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
