@@ -239,3 +239,14 @@ def test_the_documented_export_example_is_a_valid_export():
     record = from_json(json.loads(example))
     assert record.ref == "mlflow:7f9c2d1e8a4b4c5f9e0a1b2c3d4e5f60"
     assert record.metrics["accuracy"].last == 0.93 and record.outputs[0].aliases == ("champion",)
+
+
+def test_foreach_and_matrix_items_share_one_row_of_the_runs_index(tmp_path: Path):
+    items = [RunRecord("dvc", f"train@{item}", experiment="dvc.yaml", name="train",
+                       tags={"dvc.stage.group": "train", "dvc.stage.item": item}) for item in ("lr-0.1", "lr-0.3")]
+    mkdocs_yml = runs_project(tmp_path, CARDS, [RUN, *items])
+    build(mkdocs_yml)
+    index = " ".join(text_of(tmp_path / "site/runs/index.html").split())
+    assert "train (2 items): lr-0.1 , lr-0.3 dvc dvc.yaml" in index
+    html_text = (tmp_path / "site/runs/index.html").read_text(encoding="utf-8")
+    assert 'href="dvc/train_lr-0.1-' in html_text and (tmp_path / "site/runs/dvc").is_dir()

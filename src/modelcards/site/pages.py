@@ -72,7 +72,7 @@ def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
     for tag in catalog.tags.values():
         render("tag.md.j2", f"tags/{tag.name}.md", tag=tag)
     if catalog.runs:
-        render("runs.md.j2", "runs/index.md")
+        render("runs.md.j2", "runs/index.md", run_rows=_run_rows(catalog))
     for entry in catalog.runs.values():
         record = entry.record
         commit = record.code.commit if record.code else None
@@ -200,6 +200,33 @@ LONG_VALUE = 300
 def _shown_tags(tags: dict[str, str]) -> list[tuple[str, str]]:
     return [(key, value if len(value) <= LONG_VALUE else value[:LONG_VALUE] + " …")
             for key, value in sorted(tags.items()) if key not in HIDDEN_TAGS]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A row of the runs index: one run, or the items of one DVC foreach/matrix stage together."""
+
+    first: RunEntry
+    items: list[RunEntry]  # more than one for a collapsed foreach/matrix stage
+
+    @property
+    def title(self) -> str:
+        record = self.first.record
+        group = record.tags.get("dvc.stage.group")
+        return f"{group} ({len(self.items)} items)" if len(self.items) > 1 and group else record.name or record.id
+
+
+def _run_rows(catalog: Catalog) -> list[RunRow]:
+    rows: dict[tuple, RunRow] = {}
+    for entry in catalog.runs.values():
+        record = entry.record
+        group = record.tags.get("dvc.stage.group")
+        key = (record.source, record.experiment, group) if group else (entry.ref,)
+        if key in rows:
+            rows[key].items.append(entry)
+        else:
+            rows[key] = RunRow(entry, [entry])
+    return list(rows.values())
 
 
 def _run_charts(entry: RunEntry) -> list[Markup]:
