@@ -171,7 +171,12 @@ def dumps(record: RunRecord) -> str:
     Indented for readable diffs, with arrays of scalars (metric points) on one line each.
     """
     text = json.dumps(to_json(record), sort_keys=True, indent=1, ensure_ascii=False)
-    return _SCALAR_ARRAY.sub(lambda m: "[" + ", ".join(part.strip().rstrip(",") for part in m.group(0)[1:-1].split("\n") if part.strip()) + "]", text) + "\n"
+    return _SCALAR_ARRAY.sub(_one_line, text) + "\n"
+
+
+def _one_line(match: re.Match) -> str:
+    items = (line.strip().rstrip(",") for line in match.group(0)[1:-1].split("\n"))
+    return "[" + ", ".join(item for item in items if item) + "]"
 
 
 def export_file_name(record: RunRecord) -> str:
