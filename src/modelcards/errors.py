@@ -67,6 +67,10 @@ class InvalidCards(ModelcardsError):
         return "\n".join(p.format() for p in self.problems) + f"\n{self}"
 
 
+class ExplainError(ModelcardsError):
+    """A model or data file cannot be explained; the message names the file."""
+
+
 class EnvironmentProblem(ModelcardsError):
     """Something outside the cards is missing, such as a config file or a program."""
 

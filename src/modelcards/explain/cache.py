@@ -1,0 +1,107 @@
+"""Explanations kept on disk between builds, keyed by what they were computed from.
+
+An entry is ``<key>.json`` (every field but the SHAP values) and, when there are values, ``<key>.npy`` read with
+``allow_pickle=False``: nothing in the cache can run code. Files are written to a temporary name in the same
+directory and moved into place with ``os.replace``, so concurrent builds never see half an entry. Neither
+looking a key up nor reading an entry imports SHAP.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from modelcards.explain.compute import Explanation, ExplainSettings, Importance
+
+# Bump when the stored layout or the computation changes, so old entries are recomputed.
+CACHE_FORMAT = 1
+
+
+def installed_shap_version() -> str:
+    """The installed SHAP version, read from package metadata without importing SHAP."""
+    return importlib.metadata.version("shap")
+
+
+def cache_key(settings: ExplainSettings, model_bytes_sha: str, data_bytes_sha: str, shap_version: str) -> str:
+    """sha256 of the settings (without paths: the file hashes stand for them), hashes and SHAP version."""
+    fields = {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("model_path", "data_path")}
+    if fields["features"] is not None:
+        fields["features"] = list(fields["features"])
+    canonical = json.dumps(
+        {
+            "format": CACHE_FORMAT,
+            "settings": fields,
+            "model_sha256": model_bytes_sha,
+            "data_sha256": data_bytes_sha,
+            "shap_version": shap_version,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ExplanationCache:
+    """A directory of explanations; ``get`` returns None for unknown or unreadable entries."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def get(self, key: str) -> Explanation | None:
+        try:
+            stored = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+            if stored.pop("format") != CACHE_FORMAT:
+                return None
+            values = None
+            if stored.pop("has_values"):
+                import numpy as np
+
+                values = np.load(self.directory / f"{key}.npy", allow_pickle=False)
+            return Explanation(
+                outputs={
+                    label: [Importance(**item) for item in items] for label, items in stored.pop("outputs").items()
+                },
+                features=tuple(stored.pop("features")),
+                values=values,
+                **stored,
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            # A missing, partial or foreign entry is simply recomputed.
+            return None
+
+    def put(self, key: str, explanation: Explanation) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        record: dict[str, Any] = {
+            field.name: getattr(explanation, field.name)
+            for field in dataclasses.fields(explanation)
+            if field.name not in ("outputs", "values", "features")
+        }
+        record["format"] = CACHE_FORMAT
+        record["features"] = list(explanation.features)
+        record["outputs"] = {
+            label: [dataclasses.asdict(item) for item in items] for label, items in explanation.outputs.items()
+        }
+        record["has_values"] = explanation.values is not None
+        # The values go first: a reader that finds the JSON also finds its array.
+        if explanation.values is not None:
+            import numpy as np
+
+            self._write_atomic(f"{key}.npy", lambda f: np.save(f, explanation.values, allow_pickle=False))
+        text = json.dumps(record, sort_keys=True, indent=1)
+        self._write_atomic(f"{key}.json", lambda f: f.write(text.encode("utf-8")))
+
+    def _write_atomic(self, name: str, write: Any) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as f:
+                write(f)
+            os.replace(temporary, self.directory / name)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
