@@ -148,7 +148,7 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
 
     run_entries = _run_entries(runs or {})
     for (model, version), link in sorted((links or {}).items()):
-        if model in models and models[model].card.versions:
+        if model in models:
             models[model].run_links[version] = link
             run_entries[link.run.ref].model_versions.append((model, version))
 

@@ -206,8 +206,11 @@ def _shown_tags(tags: dict[str, str]) -> list[tuple[str, str]]:
 class RunRow:
     """A row of the runs index: one run, or the items of one DVC foreach/matrix stage together."""
 
-    first: RunEntry
     items: list[RunEntry]  # more than one for a collapsed foreach/matrix stage
+
+    @property
+    def first(self) -> RunEntry:
+        return self.items[0]
 
     @property
     def title(self) -> str:
@@ -225,7 +228,7 @@ def _run_rows(catalog: Catalog) -> list[RunRow]:
         if key in rows:
             rows[key].items.append(entry)
         else:
-            rows[key] = RunRow(entry, [entry])
+            rows[key] = RunRow([entry])
     return list(rows.values())
 
 

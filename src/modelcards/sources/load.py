@@ -62,14 +62,12 @@ def _read_entry(entry: str, project_dir: Path) -> ReadResult:
     root = project_dir.resolve()
     path = (project_dir / entry).resolve()
     if not path.is_relative_to(root):
-        result.problems.append(Problem("mkdocs.yml", 1, 1, "plugins.modelcards.runs",
-                                       f"found '{entry}', which is outside the project folder {root}; "
-                                       "run sources must be inside it", "error"))
+        result.problems.append(_setting_problem(f"found '{entry}', which is outside the project folder {root}; "
+                                                "run sources must be inside it"))
         return result
     if not path.exists():
-        result.problems.append(Problem("mkdocs.yml", 1, 1, "plugins.modelcards.runs",
-                                       f"found '{entry}', which does not exist; expected a file or folder "
-                                       "of run exports", "error"))
+        result.problems.append(_setting_problem(f"found '{entry}', which does not exist; expected a file or "
+                                                "folder of run exports"))
         return result
     if path.is_dir():
         return _read_folder(path, root)
@@ -77,6 +75,10 @@ def _read_entry(entry: str, project_dir: Path) -> ReadResult:
     result.extend(_read_file(path, root, events))
     result.extend(_read_events(events, root))
     return result
+
+
+def _setting_problem(message: str) -> Problem:
+    return Problem("mkdocs.yml", 1, 1, "plugins.modelcards.runs", message, "error")
 
 
 def _read_folder(folder: Path, root: Path) -> ReadResult:

@@ -41,6 +41,7 @@ VALUE_PATTERNS: dict[str, str] = {
 _BUILT_IN_PREFIXES = re.compile(
     r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)|gh[pousr]_|github_pat_|gl[a-z]+-|xox|hooks\.slack|eyJ|PRIVATE KEY")
 # user:password@ in a URL: only the credentials are masked, the host stays readable.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@]+@")
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 
 
@@ -165,6 +166,11 @@ class SecretMasker:
         if any(pattern.search(key) for pattern in self._extra_keys):
             return "the key matches a configured pattern"
         return None
+
+
+def without_credentials(uri: str) -> str:
+    """A URL with its user part masked (a token may stand there alone), for messages naming a server."""
+    return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", uri)
 
 
 def _key_words(key: str) -> list[str]:

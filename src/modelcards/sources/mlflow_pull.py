@@ -23,7 +23,6 @@ What a record holds is what ``mlflow_files`` fills from exported files, through 
 from __future__ import annotations
 
 import os
-import re
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,15 +30,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
 
 from ..errors import EnvironmentProblem
+from .masking import without_credentials
 from .mlflow_files import logged_model_output, mlflow_dataset, mlflow_record, registered_version_output
 from .record import Output, RunRecord
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
-
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
 
 def pull_runs(tracking_uri: str, *, experiments: list[str], run_ids: list[str]) -> list[RunRecord]:
     """Records for the runs of ``experiments`` (by name) plus ``run_ids``; every active run when both are empty.
@@ -56,7 +53,7 @@ def pull_runs(tracking_uri: str, *, experiments: list[str], run_ids: list[str]) 
         try:
             return _pull(client, tracking_uri, experiments, run_ids)
         except MlflowException as exc:
-            raise EnvironmentProblem(f"MLflow at {_without_credentials(tracking_uri)} failed: {exc.message}") from None
+            raise EnvironmentProblem(f"MLflow at {without_credentials(tracking_uri)} failed: {exc.message}") from None
 
 
 def _pull(client: MlflowClient, tracking_uri: str, experiments: list[str], run_ids: list[str]) -> list[RunRecord]:
@@ -111,7 +108,7 @@ def _experiment_ids(names: dict[str, str], wanted: list[str], tracking_uri: str)
         known = ", ".join(repr(name) for name in sorted(ids)) or "none"
         raise EnvironmentProblem(
             f"found no experiment named {', '.join(repr(n) for n in unknown)} at "
-            f"{_without_credentials(tracking_uri)}; the experiments there are: {known}")
+            f"{without_credentials(tracking_uri)}; the experiments there are: {known}")
     return sorted({ids[name] for name in wanted})
 
 
@@ -122,7 +119,7 @@ def _get_run(client: MlflowClient, run_id: str, tracking_uri: str) -> Run:
         return client.get_run(run_id)
     except MlflowException as exc:
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            raise EnvironmentProblem(f"found no run {run_id!r} at {_without_credentials(tracking_uri)}") from None
+            raise EnvironmentProblem(f"found no run {run_id!r} at {without_credentials(tracking_uri)}") from None
         raise
 
 
@@ -223,7 +220,3 @@ def _store_opened_for_reading(tracking_uri: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-def _without_credentials(uri: str) -> str:
-    return _URL_CREDENTIALS.sub("", uri)
