@@ -205,7 +205,9 @@ def test_cache_round_trip_and_key(project: Path, tmp_path: Path) -> None:
     again = cache.get(key)
     assert again == result
     np.testing.assert_array_equal(again.values, result.values)
-    assert sorted(p.suffix for p in (tmp_path / "cache").iterdir()) == [".json", ".npy"]
+    np.testing.assert_array_equal(again.data, result.data)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [f"{key}.data.npy", f"{key}.json",
+                                                                      f"{key}.values.npy"]
     moved = ExplainSettings(Path("elsewhere/wine.skops"), Path("elsewhere/wine.parquet"), None, "target")
     assert cache_key(moved, result.model_sha256, result.data_sha256, installed_shap_version()) == key
     reseeded = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target", seed=1)

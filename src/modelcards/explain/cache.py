@@ -1,7 +1,7 @@
 """Explanations kept on disk between builds, keyed by what they were computed from.
 
-An entry is ``<key>.json`` (every field but the SHAP values) and, when there are values, ``<key>.npy`` read with
-``allow_pickle=False``: nothing in the cache can run code. Files are written to a temporary name in the same
+An entry is ``<key>.json`` (every field but the arrays) and, for each array it has (SHAP values, feature values),
+``<key>.<name>.npy`` read with ``allow_pickle=False``: nothing in the cache can run code. Files are written to a temporary name in the same
 directory and moved into place with ``os.replace``, so concurrent builds never see half an entry. Neither
 looking a key up nor reading an entry imports SHAP.
 """
@@ -19,8 +19,10 @@ from typing import Any
 
 from modelcards.explain.compute import Explanation, ExplainSettings, Importance
 
+# Fields stored as .npy beside the JSON.
+ARRAYS = ("values", "data")
 # Bump when the stored layout or the computation changes, so old entries are recomputed.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def installed_shap_version() -> str:
@@ -58,17 +60,17 @@ class ExplanationCache:
             stored = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
             if stored.pop("format") != CACHE_FORMAT:
                 return None
-            values = None
-            if stored.pop("has_values"):
+            arrays = {}
+            for name in stored.pop("arrays"):
                 import numpy as np
 
-                values = np.load(self.directory / f"{key}.npy", allow_pickle=False)
+                arrays[name] = np.load(self.directory / f"{key}.{name}.npy", allow_pickle=False)
             return Explanation(
                 outputs={
                     label: [Importance(**item) for item in items] for label, items in stored.pop("outputs").items()
                 },
                 features=tuple(stored.pop("features")),
-                values=values,
+                **arrays,
                 **stored,
             )
         except (OSError, ValueError, KeyError, TypeError):
@@ -80,19 +82,20 @@ class ExplanationCache:
         record: dict[str, Any] = {
             field.name: getattr(explanation, field.name)
             for field in dataclasses.fields(explanation)
-            if field.name not in ("outputs", "values", "features")
+            if field.name not in ("outputs", "features", *ARRAYS)
         }
         record["format"] = CACHE_FORMAT
         record["features"] = list(explanation.features)
         record["outputs"] = {
             label: [dataclasses.asdict(item) for item in items] for label, items in explanation.outputs.items()
         }
-        record["has_values"] = explanation.values is not None
-        # The values go first: a reader that finds the JSON also finds its array.
-        if explanation.values is not None:
+        record["arrays"] = [name for name in ARRAYS if getattr(explanation, name) is not None]
+        # The arrays go first: a reader that finds the JSON also finds its arrays.
+        for name in record["arrays"]:
             import numpy as np
 
-            self._write_atomic(f"{key}.npy", lambda f: np.save(f, explanation.values, allow_pickle=False))
+            array = getattr(explanation, name)
+            self._write_atomic(f"{key}.{name}.npy", lambda f, a=array: np.save(f, a, allow_pickle=False))
         text = json.dumps(record, sort_keys=True, indent=1)
         self._write_atomic(f"{key}.json", lambda f: f.write(text.encode("utf-8")))
 

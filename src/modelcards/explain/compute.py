@@ -73,21 +73,35 @@ class Importance:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Global importance per output, and where it came from."""
+    """Global importance per output, and where it came from.
+
+    ``mode`` is ``compute`` (made here from a model and data) or ``embed`` (read from values or a summary
+    computed elsewhere); for embedded explanations the fields nobody declared are None.
+    """
 
     outputs: dict[str, list[Importance]]  # class label, or "value" for a single-output regressor
     base_values: dict[str, float]
-    explainer: str
-    shap_version: str
-    model_sha256: str
-    data_sha256: str
-    features: tuple[str, ...]  # column order of ``values``
-    rows_total: int
-    rows_sampled: int
-    background_rows: int
-    seed: int
+    explainer: str | None
+    shap_version: str | None
+    model_sha256: str | None
+    data_sha256: str | None
+    features: tuple[str, ...]  # column order of ``values`` and ``data``
+    rows_total: int | None
+    rows_sampled: int | None
+    background_rows: int | None
+    seed: int | None
+    mode: str = "compute"
+    values_sha256: str | None = None  # embedded values or summary file
+    source: str | None = None  # where embedded values came from, as the card says
     # rows × features × outputs (same order as ``outputs``), for plots.
     values: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # rows × features: the feature values of the explained rows, which colour the beeswarm plot.
+    data: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def sampled(self) -> bool:
+        """Fewer rows were explained than the data holds."""
+        return self.rows_total is not None and self.rows_sampled is not None and self.rows_sampled < self.rows_total
 
 
 def explain(
@@ -144,6 +158,7 @@ def explain(
         background_rows=0 if kind == "tree" else len(background),
         seed=settings.seed,
         values=values,
+        data=sample.to_numpy(dtype=float),
     )
     if cache is not None and key is not None:
         cache.put(key, explanation)
