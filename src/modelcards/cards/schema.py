@@ -215,6 +215,11 @@ class DatasetCard(_Section):
     title: str | None = Field(None, description="Human-readable name; defaults to `name`.")
     description: str | None = Field(None, description="What the data is, how it was collected.")
     source: str | None = Field(None, description="Where it comes from: URI, system or publication.")
+    aliases: list[Text] = Field(
+        default_factory=list,
+        description="Other names trackers know the data by, e.g. an MLflow dataset name, a DVC path "
+                    "(`data/prepared.csv`) or an OpenLineage `namespace/name`; runs reading them link here.",
+    )
     owner: Owner | None = Field(None, description="Who is accountable for the data.")
     license: str | None = Field(None, description="License or terms of use.")
     tags: list[Slug] = Field(default_factory=list, description="Free-form labels.")
