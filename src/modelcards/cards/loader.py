@@ -156,6 +156,10 @@ def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document
             loc, f"found {_found(value)}, expected a slug: lowercase letters, digits, '-', '_' or '.', "
             "starting with a letter or digit"
         )
+    if kind in ("greater_than_equal", "greater_than"):
+        at_least = kind == "greater_than_equal"
+        bound = error["ctx"]["ge" if at_least else "gt"]
+        return document.problem(loc, f"found {_found(value)}, expected a number {'≥' if at_least else '>'} {bound}")
     if kind == "value_error":
         return document.problem(loc, str(error["ctx"]["error"]))
     return document.problem(loc, f"found {_found(value)}: {error['msg']}")

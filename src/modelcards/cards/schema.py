@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -146,6 +146,78 @@ class CodeRef(_Section):
     path: str | None = Field(None, description="Training entry point inside the repository.")
 
 
+ProjectPath = Annotated[Text, Field(description="A file inside the project, relative to the folder of `mkdocs.yml`.")]
+PositiveInt = Annotated[int, Strict(), Field(ge=1)]
+
+
+class ComputeExplanation(_Section):
+    model: ProjectPath = Field(description=(
+        "The model: a `.skops` file, an MLflow model directory (holding `MLmodel`), or a `.pkl`/`.joblib` "
+        "file, which is loaded only with `trusted: true`. Relative to the folder of `mkdocs.yml`."))
+    data: ProjectPath = Field(description="Rows to explain: a `.csv` or `.parquet` file with the feature columns.")
+    target: str | None = Field(None, description="Target column in the data, left out of the features.")
+    features: list[Text] | None = Field(None, description="Feature columns; by default every column but `target`.")
+    sample_size: PositiveInt = Field(1000, description="Rows explained; larger data is sampled with `seed`.")
+    background_size: PositiveInt = Field(100, description="Background rows for the linear, permutation and kernel "
+                                                          "explainers.")
+    seed: Annotated[int, Strict()] = Field(0, description="Seed for the sample and the background.")
+    explainer: Literal["auto", "tree", "linear", "permutation", "kernel"] = Field(
+        "auto", description="`auto`: tree for tree ensembles, linear for linear models, permutation otherwise.")
+    output: str | None = Field(None, description="Class to explain; by default the positive class of a binary "
+                                                 "classifier and every class of a multiclass one.")
+    trusted_types: list[Text] = Field(default_factory=list, description=(
+        "skops types you have reviewed and trust beyond skops' own list, e.g. `sklearn.tree._tree.Tree` "
+        "for tree models."))
+    trusted: Flag = Field(False, description="Trust whoever saved the model: allows pickle and joblib files, which "
+                                             "run code when loaded, and every type in a skops file.")
+
+
+class EmbedExplanation(_Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        "oneOf": [{"required": [key]} for key in ("values", "summary", "importance")]})
+
+    values: ProjectPath | None = Field(None, description=(
+        "SHAP values computed elsewhere: `.npy` (rows × features, or rows × features × outputs; give "
+        "`features`), or `.csv`/`.parquet` with one column per feature."))
+    summary: ProjectPath | None = Field(None, description=(
+        "A table of mean absolute SHAP value per feature instead of values: `.csv`/`.parquet` with columns `feature` and "
+        "`mean_abs_shap` (and `output` for several outputs)."))
+    importance: dict[str, Annotated[Number, Field(ge=0)]] | None = Field(
+        None, description="The same summary written in the card: `feature: mean absolute SHAP value`.")
+    features: list[Text] | None = Field(None, description="Feature names, in the order of the values' columns.")
+    data: ProjectPath | None = Field(None, description="Feature values of the same rows, which colour the "
+                                                       "beeswarm plot.")
+    outputs: list[Text] | None = Field(None, description="Labels of the outputs (classes) of 3-D values.")
+    base_value: Number | dict[str, Number] | None = Field(
+        None, description="The explainer's expected value, or one per output label.")
+    explainer: str | None = Field(None, description="Explainer used, e.g. `TreeExplainer`.")
+    shap_version: str | None = Field(None, description="SHAP version used.")
+    source: str | None = Field(None, description="Where the values came from, e.g. the script that computed them.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EmbedExplanation:
+        given = [key for key in ("values", "summary", "importance") if getattr(self, key) is not None]
+        if len(given) != 1:
+            found = f"{' and '.join(given)}" if given else "none of them"
+            raise ValueError(f"found {found}, expected exactly one of values, summary or importance")
+        return self
+
+
+class Explainability(_Section):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        "oneOf": [{"required": ["compute"]}, {"required": ["embed"]}]})
+
+    compute: ComputeExplanation | None = Field(None, description="Compute SHAP values at build time (cached).")
+    embed: EmbedExplanation | None = Field(None, description="Show SHAP values or a summary computed elsewhere.")
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Explainability:
+        if (self.compute is None) == (self.embed is None):
+            found = "both" if self.compute else "neither"
+            raise ValueError(f"found {found}, expected exactly one of compute or embed")
+        return self
+
+
 class Version(_Section):
     version: Text = Field(description="Version label, e.g. `1.2.0`. Quote it: `\"1.10\"` is not the number 1.1.")
     date: Date = Field(description="Release date, `YYYY-MM-DD`.")
@@ -156,6 +228,8 @@ class Version(_Section):
     data: list[DataRef] = Field(default_factory=list, description="Data versions used.")
     code: CodeRef | None = Field(None, description="Code that produced the version.")
     run: str | None = Field(None, description="Tracker run that produced it, e.g. `mlflow:<run_id>`.")
+    explainability: Explainability | None = Field(
+        None, description="SHAP global importance: `compute` it at build time or `embed` values made elsewhere.")
 
 
 class Deployment(_Section):
