@@ -25,6 +25,9 @@ from modelcards.errors import ExplainError
 from modelcards.explain.compute import ExplainSettings, explain
 
 
+TREE = ("sklearn.tree._tree.Tree",)
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with data as CSV and Parquet and models saved with skops and joblib."""
@@ -90,7 +93,8 @@ def _assert_matches(result, values: np.ndarray, base: float, label: str, feature
 
 
 def test_forest_binary_matches_tree_explainer_on_the_positive_class(project: Path) -> None:
-    settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=200)
+    settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=200,
+                               trusted_types=TREE)
     result = explain(settings, project_root=project)
 
     model, sample, _ = _rows(project, settings)
@@ -115,14 +119,14 @@ def test_logistic_binary_matches_linear_explainer(project: Path) -> None:
     assert result.explainer == "LinearExplainer"
     assert result.background_rows == 50
 
-    negative = explain(ExplainSettings(**{**settings.__dict__, "class_index": 0}), project_root=project)
+    negative = explain(ExplainSettings(**{**settings.__dict__, "output": "0"}), project_root=project)
     assert list(negative.outputs) == ["0"]
     assert negative.base_values["0"] == pytest.approx(-result.base_values["1"])
     assert negative.outputs["0"] == result.outputs["1"]
 
 
 def test_multiclass_forest_from_parquet_explains_every_class(project: Path) -> None:
-    settings = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target")
+    settings = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target", trusted_types=TREE)
     result = explain(settings, project_root=project)
 
     model, sample, _ = _rows(project, settings)
@@ -149,7 +153,7 @@ def test_forced_permutation_explainer_matches_shap(project: Path) -> None:
 
 def _error(project: Path, **changes) -> str:
     fields = {"model_path": Path("models/forest.skops"), "data_path": Path("data/cancer.csv"),
-              "features": None, "target": "target", "sample_size": 50}
+              "features": None, "target": "target", "sample_size": 50, "trusted_types": TREE}
     with pytest.raises(ExplainError) as caught:
         explain(ExplainSettings(**{**fields, **changes}), project_root=project)
     return str(caught.value)
@@ -168,6 +172,17 @@ def test_skops_types_outside_the_trust_list_are_refused(project: Path) -> None:
     message = _error(project, model_path=Path("models/custom.skops"))
     assert message.startswith("models/custom.skops: the model holds types skops does not trust by default: ")
     assert "_identity" in message
+    # skops does not trust the tree structure every tree model holds: the card must vouch for it.
+    message = _error(project, trusted_types=())
+    assert message == ("models/forest.skops: the model holds types skops does not trust by default: "
+                       "sklearn.tree._tree.Tree; list the ones you have reviewed under `trusted_types:`, "
+                       "or mark the card `trusted: true` if you trust whoever saved it")
+
+
+def test_output_names_a_class(project: Path) -> None:
+    assert _error(project, output="2") == "models/forest.skops: output '2' is not one of the model's classes: 0, 1"
+    assert _error(project, model_path=Path("models/ridge.skops"), data_path=Path("data/diabetes.csv"),
+                  output="1") == "models/ridge.skops: output '1' is set but Ridge is not a classifier"
 
 
 def test_missing_and_extra_columns_are_both_listed(project: Path) -> None:
@@ -196,7 +211,7 @@ def test_paths_outside_the_project_and_missing_files(project: Path, tmp_path: Pa
 
 
 def test_cache_round_trip_and_key(project: Path, tmp_path: Path) -> None:
-    settings = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target")
+    settings = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target", trusted_types=TREE)
     result = explain(settings, project_root=project)
     cache = ExplanationCache(tmp_path / "cache")
     key = cache_key(settings, result.model_sha256, result.data_sha256, installed_shap_version())
@@ -208,9 +223,11 @@ def test_cache_round_trip_and_key(project: Path, tmp_path: Path) -> None:
     np.testing.assert_array_equal(again.data, result.data)
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [f"{key}.data.npy", f"{key}.json",
                                                                       f"{key}.values.npy"]
-    moved = ExplainSettings(Path("elsewhere/wine.skops"), Path("elsewhere/wine.parquet"), None, "target")
+    moved = ExplainSettings(Path("elsewhere/wine.skops"), Path("elsewhere/wine.parquet"), None, "target",
+                            trusted_types=TREE)
     assert cache_key(moved, result.model_sha256, result.data_sha256, installed_shap_version()) == key
-    reseeded = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target", seed=1)
+    reseeded = ExplainSettings(Path("models/wine.skops"), Path("data/wine.parquet"), None, "target", seed=1,
+                               trusted_types=TREE)
     assert cache_key(reseeded, result.model_sha256, result.data_sha256, installed_shap_version()) != key
 
 
@@ -228,14 +245,16 @@ def test_importing_compute_does_not_import_shap() -> None:
 
 
 def test_a_cache_hit_does_not_import_shap(project: Path, tmp_path: Path) -> None:
-    settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=100)
+    settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=100,
+                               trusted_types=TREE)
     computed = explain(settings, project_root=project, cache=ExplanationCache(tmp_path))
     output = _run_python(f"""
         import json, sys
         from pathlib import Path
         from modelcards.explain.cache import ExplanationCache
         from modelcards.explain.compute import ExplainSettings, explain
-        settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=100)
+        settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target",
+                                   sample_size=100, trusted_types=("sklearn.tree._tree.Tree",))
         cache = ExplanationCache(Path({str(tmp_path)!r}))
         result = explain(settings, project_root=Path({str(project)!r}), cache=cache)
         print(json.dumps(['shap' in sys.modules, result.outputs["1"][0].feature, result.outputs["1"][0].mean_abs]))

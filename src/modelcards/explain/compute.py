@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 EXPLAINERS = ("auto", "tree", "linear", "permutation", "kernel")
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
-# scikit-learn's own Cython tree structure: skops rebuilds it from plain arrays, and every tree model holds one.
-SKOPS_ALLOWED_TYPES = frozenset({"sklearn.tree._tree.Tree"})
 # Model libraries whose estimators TreeExplainer reads natively; recognised by module so they are not imported.
 TREE_LIBRARIES = frozenset({"xgboost", "lightgbm", "catboost"})
 
@@ -50,8 +49,11 @@ class ExplainSettings:
     background_size: int = 100
     seed: int = 0
     explainer: str = "auto"
-    trusted: bool = False  # allow pickle files and skops types outside the default trust list
-    class_index: int | None = None  # None: the positive class of a binary classifier, every class otherwise
+    trusted: bool = False  # allow pickle files and every type in a skops file
+    # skops types beyond skops' own trust list that the card vouches for, e.g. sklearn.tree._tree.Tree, which
+    # every tree model holds and skops does not trust: its node indices are not bounds-checked.
+    trusted_types: tuple[str, ...] = ()
+    output: str | None = None  # class label; None: the positive class of a binary classifier, every class otherwise
 
     def __post_init__(self) -> None:
         if self.explainer not in EXPLAINERS:
@@ -113,40 +115,32 @@ def explain(
     loading the model or importing SHAP, and a fresh result is stored.
     """
     root = project_root.resolve()
-    model_path = _inside_root(settings.model_path, root)
-    data_path = _inside_root(settings.data_path, root)
-    model_bytes = _read(model_path, root)
-    data_bytes = _read(data_path, root)
-    model_sha256 = hashlib.sha256(model_bytes).hexdigest()
-    data_sha256 = hashlib.sha256(data_bytes).hexdigest()
-
-    key = None
+    inputs = _Inputs.read(settings, root)
     if cache is not None:
-        from modelcards.explain.cache import cache_key, installed_shap_version
-
-        key = cache_key(settings, model_sha256, data_sha256, installed_shap_version())
-        cached = cache.get(key)
+        cached = cache.get(inputs.cache_key(settings))
         if cached is not None:
             return cached
+    model_path, model_bytes, data_path, data_bytes = inputs.model_path, inputs.model, inputs.data_path, inputs.data
+    model_sha256, data_sha256 = inputs.model_sha256, inputs.data_sha256
 
     shap = _import_shap()
     import numpy as np
 
-    model = _load_model(model_path, model_bytes, settings.trusted, root)
-    frame = _load_data(data_path, data_bytes, root)
-    matrix = _feature_matrix(frame, model, settings, _shown(data_path, root))
+    model = _load_model(model_path, model_bytes, settings.trusted, settings.trusted_types, root)
+    frame = load_table(data_path, data_bytes, root)
+    matrix = _feature_matrix(frame, model, settings, shown_path(data_path, root))
     sample, background = _sample(matrix, settings)
     kind = settings.explainer if settings.explainer != "auto" else _auto_explainer(model)
     explainer, values, base_values = _run_explainer(
-        shap, kind, model, sample, background, settings.seed, _shown(model_path, root)
+        shap, kind, model, sample, background, settings.seed, shown_path(model_path, root)
     )
-    labels, columns, signs = _outputs(model, values.shape[2], settings.class_index, _shown(model_path, root))
+    labels, columns, signs = _outputs(model, values.shape[2], settings.output, shown_path(model_path, root))
     values = values[:, :, columns] * np.asarray(signs)
     base_values = base_values[:, columns] * np.asarray(signs)
     features = tuple(str(c) for c in matrix.columns)
 
     explanation = Explanation(
-        outputs={label: _importances(features, values[:, :, i]) for i, label in enumerate(labels)},
+        outputs={label: importances(features, values[:, :, i]) for i, label in enumerate(labels)},
         base_values={label: float(base_values[:, i].mean()) for i, label in enumerate(labels)},
         explainer=type(explainer).__name__,
         shap_version=shap.__version__,
@@ -160,29 +154,86 @@ def explain(
         values=values,
         data=sample.to_numpy(dtype=float),
     )
-    if cache is not None and key is not None:
-        cache.put(key, explanation)
+    if cache is not None:
+        cache.put(inputs.cache_key(settings), explanation)
     return explanation
 
 
-def _shown(path: Path, root: Path) -> str:
+def cached_explanation(settings: ExplainSettings, *, project_root: Path, cache: ExplanationCache) -> Explanation | None:
+    """The cached explanation for these inputs, or None; reads and hashes the files, never imports SHAP."""
+    return cache.get(_Inputs.read(settings, project_root.resolve()).cache_key(settings))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The model and data files' bytes, which (with the settings) decide the result."""
+
+    model_path: Path
+    model: bytes
+    data_path: Path
+    data: bytes
+
+    @classmethod
+    def read(cls, settings: ExplainSettings, root: Path) -> _Inputs:
+        model_path = _model_file(inside_root(settings.model_path, root), root)
+        data_path = inside_root(settings.data_path, root)
+        return cls(model_path, read_file(model_path, root), data_path, read_file(data_path, root))
+
+    @cached_property
+    def model_sha256(self) -> str:
+        return hashlib.sha256(self.model).hexdigest()
+
+    @cached_property
+    def data_sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def cache_key(self, settings: ExplainSettings) -> str:
+        from modelcards.explain.cache import cache_key, installed_shap_version
+
+        return cache_key(settings, self.model_sha256, self.data_sha256, installed_shap_version())
+
+
+def shown_path(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _inside_root(path: Path, root: Path) -> Path:
+def inside_root(path: Path, root: Path) -> Path:
     resolved = (root / path).resolve()
     if not resolved.is_relative_to(root):
         raise ExplainError(f"{path}: the file is outside the project root {root}")
     return resolved
 
 
-def _read(path: Path, root: Path) -> bytes:
+def read_file(path: Path, root: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise ExplainError(f"{_shown(path, root)}: file not found") from None
+        raise ExplainError(f"{shown_path(path, root)}: file not found") from None
     except OSError as exc:
-        raise ExplainError(f"{_shown(path, root)}: cannot be read: {exc.strerror}") from None
+        raise ExplainError(f"{shown_path(path, root)}: cannot be read: {exc.strerror}") from None
+
+
+def _model_file(path: Path, root: Path) -> Path:
+    """The model file itself; an MLflow model directory names it in its ``MLmodel`` file."""
+    if not path.is_dir():
+        return path
+    shown = shown_path(path, root)
+    import yaml
+
+    try:
+        mlmodel = yaml.safe_load((path / "MLmodel").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExplainError(f"{shown}: found a directory without an MLmodel file, expected a model file "
+                           "or an MLflow model directory") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ExplainError(f"{shown}/MLmodel: cannot be read: {exc}") from None
+    flavor = mlmodel.get("flavors", {}).get("sklearn") if isinstance(mlmodel, dict) else None
+    name = flavor.get("pickled_model") if isinstance(flavor, dict) else None
+    if not isinstance(name, str):
+        raise ExplainError(f"{shown}/MLmodel: found no sklearn flavor with a pickled_model file; "
+                           "modelcards explains scikit-learn models saved by mlflow.sklearn")
+    # The file must stay inside the model directory, whatever MLmodel says.
+    return inside_root(path / name, path)
 
 
 def _import_shap() -> Any:
@@ -193,8 +244,8 @@ def _import_shap() -> Any:
     return shap
 
 
-def _load_model(path: Path, data: bytes, trusted: bool, root: Path) -> Any:
-    shown = _shown(path, root)
+def _load_model(path: Path, data: bytes, trusted: bool, trusted_types: tuple[str, ...], root: Path) -> Any:
+    shown = shown_path(path, root)
     suffix = path.suffix.lower()
     if suffix == ".skops":
         try:
@@ -202,11 +253,12 @@ def _load_model(path: Path, data: bytes, trusted: bool, root: Path) -> Any:
         except ImportError:
             raise EnvironmentProblem(f"{shown}: loading .skops models needs skops; run `pip install skops`") from None
         found = sio.get_untrusted_types(data=data)
-        untrusted = [name for name in found if name not in SKOPS_ALLOWED_TYPES]
+        untrusted = [name for name in found if name not in trusted_types]
         if untrusted and not trusted:
             raise ExplainError(
                 f"{shown}: the model holds types skops does not trust by default: {', '.join(untrusted)}; "
-                "mark the card `trusted: true` if you trust whoever saved it"
+                "list the ones you have reviewed under `trusted_types:`, or mark the card `trusted: true` "
+                "if you trust whoever saved it"
             )
         try:
             return sio.loads(data, trusted=found)
@@ -227,10 +279,10 @@ def _load_model(path: Path, data: bytes, trusted: bool, root: Path) -> Any:
     raise ExplainError(f"{shown}: found a {suffix or 'suffix-less'} file, expected .skops, .pkl, .pickle or .joblib")
 
 
-def _load_data(path: Path, data: bytes, root: Path) -> pd.DataFrame:
+def load_table(path: Path, data: bytes, root: Path) -> pd.DataFrame:
     import pandas as pd
 
-    shown = _shown(path, root)
+    shown = shown_path(path, root)
     suffix = path.suffix.lower()
     readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
     if suffix not in readers:
@@ -378,18 +430,19 @@ def _is_classifier(model: Any) -> bool:
     return is_classifier(model) or hasattr(model, "classes_")
 
 
-def _outputs(model: Any, count: int, class_index: int | None, shown: str) -> tuple[list[str], list[int], list[float]]:
+def _outputs(model: Any, count: int, output: str | None, shown: str) -> tuple[list[str], list[int], list[float]]:
     """Label, column in the SHAP values and sign of each output to report."""
     if not _is_classifier(model):
-        if class_index is not None:
-            raise ExplainError(f"{shown}: class_index is set but {type(model).__name__} is not a classifier")
+        if output is not None:
+            raise ExplainError(f"{shown}: output {output!r} is set but {type(model).__name__} is not a classifier")
         if count == 1:
             return ["value"], [0], [1.0]
         return [f"output {i}" for i in range(count)], list(range(count)), [1.0] * count
 
     classes = [str(c) for c in model.classes_]
-    if class_index is not None and not 0 <= class_index < len(classes):
-        raise ExplainError(f"{shown}: class_index {class_index} is out of range for classes {', '.join(classes)}")
+    if output is not None and output not in classes:
+        raise ExplainError(f"{shown}: output {output!r} is not one of the model's classes: {', '.join(classes)}")
+    class_index = classes.index(output) if output is not None else None
     if count == len(classes):
         if class_index is not None:
             chosen = [class_index]
@@ -403,10 +456,15 @@ def _outputs(model: Any, count: int, class_index: int | None, shown: str) -> tup
     raise ExplainError(f"{shown}: SHAP returned {count} outputs for {len(classes)} classes")
 
 
-def _importances(features: tuple[str, ...], values: np.ndarray) -> list[Importance]:
+def importances(features: tuple[str, ...], values: np.ndarray) -> list[Importance]:
+    """Mean |SHAP| of each feature over the rows of ``values`` (rows × features), ranked."""
     import numpy as np
 
-    mean_abs = [float(x) for x in np.abs(values).mean(axis=0)]
+    return ranked_importances(features, [float(x) for x in np.abs(values).mean(axis=0)])
+
+
+def ranked_importances(features: tuple[str, ...], mean_abs: list[float]) -> list[Importance]:
+    """Rank features by mean |SHAP|, largest first (ties by name), with each one's share of the total."""
     total = sum(mean_abs)
     order = sorted(range(len(features)), key=lambda i: (-mean_abs[i], features[i]))
     return [
