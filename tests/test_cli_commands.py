@@ -197,6 +197,10 @@ def test_warnings_fail_only_strict_validate_and_strict_build(tmp_path: Path):
     expected = [line.replace("warnings/", "cards/", 1) for line in warnings]
     assert relaxed.stderr.splitlines() == [*expected, "1 model card(s) valid, 2 warning(s)"]
     assert strict.stderr.splitlines() == [*expected, "0 error(s), 2 warning(s) in the cards"]
+    # The build also checks the lineage, which validate (reading no runs) cannot.
+    lineage = [f"cards/churn.yml:6:5: warning: versions[0]: version '1.0' {gap}" for gap in (
+        "has no code commit: add code: {commit: <sha>} or link a run that records its commit",
+        "names no run: add run: <source>:<run id> (mlflow, dvc or openlineage) so the tracker's record backs it")]
     assert strict_build.stderr.splitlines() == [
-        *expected, "0 error(s), 2 warning(s) in the cards; the site was not built",
+        *lineage, *expected, "0 error(s), 4 warning(s) in the cards; the site was not built",
     ]

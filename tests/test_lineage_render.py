@@ -28,10 +28,9 @@ LINKED = """digraph lineage {
 
 
 def numbered_graph(i: int) -> str:
-    """A small graph unlike the others; every fifth has a gradient fill, every third a cluster."""
+    """A small graph unlike the others; every fifth has a gradient fill. (Clusters: see CLUSTERED.)"""
     fill = ', style=filled, fillcolor="white:lightblue"' if i % 5 == 0 else ""
-    cluster = f"subgraph cluster_runs {{ label=\"runs\"; run{i} }}" if i % 3 == 0 else ""
-    return (f'digraph g{i} {{ rankdir=LR; data{i} [URL="../data/{i}/", tooltip="data {i}"{fill}]; {cluster}\n'
+    return (f'digraph g{i} {{ rankdir=LR; data{i} [URL="../data/{i}/", tooltip="data {i}"{fill}];\n'
             f'  data{i} -> run{i} -> {" -> ".join(f"m{i}_{v}" for v in range(1 + i % 4))}; }}')
 
 
@@ -76,6 +75,22 @@ def test_drawing_twice_gives_the_same_bytes(tmp_path: Path):
     graphs = [numbered_graph(i) for i in range(20)]
     assert render_svgs(graphs) == render_svgs(graphs)
     assert render_svgs(graphs, cache_dir=tmp_path / "a") == render_svgs(graphs, cache_dir=tmp_path / "b")
+
+
+CLUSTERED = """digraph overview {
+  subgraph cluster_0 { graph [label="Team A"]; a1 -> a2; }
+  subgraph cluster_1 { graph [label="Team B"]; b1 -> b2; }
+  a2 -> b1;
+}
+"""
+
+
+def test_a_graph_with_clusters_is_the_same_whatever_was_drawn_with_it():
+    # dot 2.43 lays clusters out differently from run to run when other graphs precede them in one process.
+    others = [numbered_graph(i) for i in range(5)]
+    alone = render_svgs([CLUSTERED])[0]
+    for _ in range(20):
+        assert render_svgs([*others, CLUSTERED, *others[:2]])[5] == alone
 
 
 def test_cached_graphs_start_no_dot(tmp_path: Path, counting_dot: Path):

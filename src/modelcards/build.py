@@ -9,19 +9,24 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from .cards.loader import find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
+from .lineage.checks import check_lineage
+from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
 from .sources.load import LoadedRuns, load_runs
 from .sources.masking import MaskedValue, SecretMasker
 
 if TYPE_CHECKING:
+    from .explain.stage import Explained, Progress
     from .site.pages import Page
 
 
@@ -30,6 +35,8 @@ class CheckedCatalog:
     catalog: Catalog | None
     problems: list[Problem]
     masked: tuple[MaskedValue, ...] = ()
+    graph: LineageGraph | None = None  # built for sites, with the run exports; `validate` has none
+    lineage_gaps: list[Problem] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -51,6 +58,7 @@ class GeneratedSite:
     pages: list[Page]
     warnings: list[Problem]
     masked: tuple[MaskedValue, ...] = ()
+    explained: Explained | None = None
 
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None) -> CheckedCatalog:
@@ -76,18 +84,47 @@ def check_project(settings: Settings) -> CheckedCatalog:
                           f"found the pattern {exc.pattern!r}, which is not a regular expression: {exc}")
         return CheckedCatalog(None, [problem])
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
-    return check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs)
+    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs)
+    if checked.catalog is None:
+        return checked
+    graph = build_graph(checked.catalog)
+    try:
+        gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)
+    except ValueError as exc:
+        gaps = [Problem("mkdocs.yml", 1, 1, "plugins.modelcards.lineage_checks", str(exc))]
+    return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
 
 
-def generate_site(settings: Settings, *, strict: bool = False) -> GeneratedSite:
-    """All pages for the cards in ``settings.cards_dir``, or ``InvalidCards`` with every problem."""
+def generate_site(settings: Settings, *, strict: bool = False, progress: Progress | None = None) -> GeneratedSite:
+    """All pages for the cards in ``settings.cards_dir``, or ``InvalidCards`` with every problem.
+
+    ``progress`` hears about each explanation that has to be computed (cached ones are not reported).
+    """
     checked = check_project(settings)
     checked.raise_for(strict=strict)
     assert checked.catalog is not None
-    from .site.pages import render_pages  # jinja2 only when pages are made, not for `validate`
+    # Imported here: jinja2, numpy and the explain stage are not needed for `validate`.
+    from .explain.stage import explain_versions
+    from .site.pages import render_pages
 
-    return GeneratedSite(checked.catalog, render_pages(checked.catalog, settings), checked.warnings,
-                         checked.masked)
+    with _cache_dir(settings) as cache_dir:
+        explained = explain_versions(checked.catalog, project_dir=settings.project_dir, cache_dir=cache_dir,
+                                     workers=settings.explain_workers, progress=progress)
+    problems = [*checked.problems, *explained.problems]
+    if explained.problems:
+        raise InvalidCards(problems)
+    pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
+                         gaps=checked.lineage_gaps)
+    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained)
+
+
+@contextmanager
+def _cache_dir(settings: Settings) -> Iterator[Path]:
+    if settings.cache_dir is not None:
+        yield settings.cache_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="modelcards-cache-") as scratch:
+        yield Path(scratch)
 
 
 def write_pages(pages: list[Page], out_dir: Path) -> None:

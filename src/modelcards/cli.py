@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -88,25 +89,22 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    from .build import GeneratedSite, check_project, replace_directory
-    from .site.pages import render_pages
+    from .build import generate_site, replace_directory
 
     _setup_logging(verbose)
     started = time.perf_counter()
     with _mkdocs_config_file(config_file) as (path, project_dir):
         config, settings = _load_mkdocs_config(path, strict, project_dir)
         config.plugins.on_startup(command="build", dirty=False)
-        checked = check_project(settings)
-        _report(checked.problems, output_format)
         try:
-            checked.raise_for(strict=strict)
+            site = generate_site(settings, strict=strict, progress=ProgressBar())
         except InvalidCards as exc:
+            _report(exc.problems, output_format)
             click.echo(f"{exc}; the site was not built", err=True)
             sys.exit(EXIT_INVALID_INPUT)
-        _report_masked(checked.masked)
-        config.plugins["modelcards"].preloaded = GeneratedSite(
-            checked.catalog, render_pages(checked.catalog, settings), checked.warnings, checked.masked
-        )
+        _report(site.warnings, output_format)
+        _report_masked(site.masked)
+        config.plugins["modelcards"].preloaded = site
         final_dir = (site_dir or Path(config.site_dir)).resolve()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.building-", dir=final_dir.parent))
@@ -122,8 +120,13 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
             shutil.rmtree(staging, ignore_errors=True)
             raise
         replace_directory(staging, final_dir)
-    runs = f" and {len(checked.catalog.runs)} run(s)" if checked.catalog.runs else ""
-    click.echo(f"Built {_shown(final_dir)}/ from {len(checked.catalog.models)} model card(s){runs} "
+    catalog, explained = site.catalog, site.explained
+    runs = f" and {len(catalog.runs)} run(s)" if catalog.runs else ""
+    if explained and explained.versions:
+        click.echo(f"Explanations: {len(explained.versions)} version(s), {explained.produced} computed or drawn, "
+                   f"{len(explained.versions) - explained.produced} from the cache or embedded as they are.",
+                   err=True)
+    click.echo(f"Built {_shown(final_dir)}/ from {len(catalog.models)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
                f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
 
@@ -227,6 +230,35 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
 
 
 # --- helpers -------------------------------------------------------------------
+
+class ProgressBar:
+    """``Explaining [#######.......] 3/8, about 12 s left (churn 1.2.0)`` on stderr.
+
+    Redrawn in place on a terminal; one line per finished step in CI logs.
+    """
+
+    WIDTH = 24
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.started = 0.0
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        now = time.perf_counter()
+        if done == 0:
+            self.started = now
+            self.stream.write(f"Explaining {total} model version(s) with SHAP on up to {os.cpu_count()} core(s)\n")
+            self.stream.flush()
+            return
+        filled = self.WIDTH * done // total
+        left = (now - self.started) / done * (total - done)
+        eta = f"about {left:.0f} s left" if done < total else f"done in {now - self.started:.1f} s"
+        line = f"Explaining [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}, {eta} ({label})"
+        interactive = self.stream.isatty()
+        end = ("\n" if done == total else "") if interactive else "\n"
+        self.stream.write(("\r\033[K" if interactive else "") + line + end)
+        self.stream.flush()
+
 
 def _schema_text() -> str:
     from .cards.schema import json_schema

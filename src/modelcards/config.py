@@ -7,7 +7,7 @@ exist without its documentation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +34,22 @@ SETTINGS: tuple[Setting, ...] = (
             "Run exports to read, relative to `mkdocs.yml`: files or folders from `modelcards pull`, MLflow "
             "(`mlruns/`, `run.json`, search CSV), DVC (a folder with `dvc.yaml`, `dvc exp show --json`) or "
             "OpenLineage (`.jsonl`). Card versions name their run with `run: mlflow:<run id>`."),
+    Setting("cache_dir", str, ".modelcards-cache",
+            "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
+            "model and data files, the settings and the SHAP version. Builds running at once can share it; "
+            "delete it to compute everything again."),
+    Setting("explain_workers", int, 0,
+            "Processes computing SHAP explanations at once when several versions need it; 0 uses every core."),
+    Setting("lineage_checks", dict, {},
+            "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
+            "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "
+            "`unknown_dataset`, `cycle` (see the *Lineage health* page). `--strict` turns warnings into errors."),
+    Setting("lineage_depth", int, 2,
+            "How many runs upstream a model page's lineage diagram reaches: 1 shows the run that produced each "
+            "version and the data it read, 2 also the runs that made that data."),
+    Setting("overview_cap", int, 400,
+            "Most nodes the lineage overview draws as a diagram; above it the overview is a table, so a large "
+            "catalog never becomes a graph the browser cannot lay out."),
     Setting("secret_keys", list, [],
             "Extra regular expressions (case-insensitive) for param, tag and environment keys whose values "
             "are masked, on top of the built-in ones (password, secret, token, api key, credential, ...)."),
@@ -55,6 +71,12 @@ class Settings:
     edit_uri: str = ""
     site_name: str = "Model cards"
     runs: tuple[str, ...] = ()
+    cache_dir: Path | None = None  # None: no cache (explanations are computed on every build)
+    explain_workers: int = 0
+    lineage_checks: dict[str, str] = field(default_factory=dict)
+    lineage_depth: int = 2
+    overview_cap: int = 400
+    directory_urls: bool = True  # MkDocs' use_directory_urls: pages are folders (a/b/) rather than a/b.html
     secret_keys: tuple[str, ...] = ()
     secret_values: tuple[str, ...] = ()
 
@@ -77,7 +99,7 @@ class Settings:
 
 def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str | None = None,
                   docs_edit_uri: str | None = None, docs_dir_name: str = "docs",
-                  site_name: str = "Model cards") -> Settings:
+                  site_name: str = "Model cards", directory_urls: bool = True) -> Settings:
     """Resolve plugin options (names from ``SETTINGS``) against a project folder."""
     values = {setting.name: options.get(setting.name, setting.default) for setting in SETTINGS}
     edit_uri = values["edit_uri"]
@@ -94,6 +116,12 @@ def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str |
         edit_uri=edit_uri,
         site_name=site_name,
         runs=tuple(values["runs"]),
+        cache_dir=(project_dir / values["cache_dir"]).resolve(),
+        explain_workers=values["explain_workers"],
+        lineage_checks=dict(values["lineage_checks"]),
+        lineage_depth=values["lineage_depth"],
+        overview_cap=values["overview_cap"],
+        directory_urls=directory_urls,
         secret_keys=tuple(values["secret_keys"]),
         secret_values=tuple(values["secret_values"]),
     )

@@ -37,6 +37,7 @@ class ModelcardsPlugin(BasePlugin):
             docs_edit_uri=config.edit_uri,
             docs_dir_name=Path(config.docs_dir).name,
             site_name=config.site_name,
+            directory_urls=config.use_directory_urls,
         )
 
     def on_config(self, config):
@@ -58,7 +59,7 @@ class ModelcardsPlugin(BasePlugin):
         site, self.preloaded = self.preloaded, None
         if site is None:
             try:
-                site = generate_site(self.settings, strict=bool(config.strict))
+                site = generate_site(self.settings, strict=bool(config.strict), progress=_log_progress)
             except ModelcardsError as exc:
                 raise PluginError(exc.format_message() if hasattr(exc, "format_message") else str(exc)) from None
             for problem in site.warnings:
@@ -87,6 +88,8 @@ class ModelcardsPlugin(BasePlugin):
                 {"Datasets": f"{prefix}datasets/index.md"},
                 {"Tags": f"{prefix}tags/index.md"},
                 *([{"Runs": f"{prefix}runs/index.md"}] if self.site.catalog.runs else []),
+                {"Lineage": [{"Overview": f"{prefix}lineage/index.md"},
+                             {"Lineage health": f"{prefix}lineage/health.md"}]},
                 *sorted(user_pages),
             ]
         return files
@@ -101,3 +104,8 @@ class ModelcardsPlugin(BasePlugin):
     def on_serve(self, server, config, builder):
         server.watch(str(self.settings.cards_dir))
         return server
+
+
+def _log_progress(done: int, total: int, label: str) -> None:
+    if done:
+        log.info(f"explained {label} ({done}/{total})")

@@ -133,10 +133,14 @@ def _write_atomic(path: Path, text: str) -> None:
 def _draw(dot: str, sources: list[str], workers: int,
           cache_paths: dict[str, Path]) -> tuple[dict[str, str], dict[str, str]]:
     """The SVG of each source that dot draws, and dot's message for each one it cannot."""
+    # dot 2.43 lays out a graph with clusters differently, from run to run, when other graphs came before it
+    # in the same process; such graphs (the overview) are drawn alone.
+    alone = [source for source in sources if "subgraph cluster" in source]
+    batched = [source for source in sources if "subgraph cluster" not in source]
     # A multiple of `workers` batches, so that every worker gets as many.
-    count = workers * math.ceil(len(sources) / (workers * GRAPHS_PER_DOT))
-    size = math.ceil(len(sources) / count)
-    batches = [sources[start:start + size] for start in range(0, len(sources), size)]
+    count = workers * math.ceil(len(batched) / (workers * GRAPHS_PER_DOT)) or 1
+    size = max(1, math.ceil(len(batched) / count))
+    batches = [batched[start:start + size] for start in range(0, len(batched), size)] + [[s] for s in alone]
     drawn: dict[str, str] = {}
     errors: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:

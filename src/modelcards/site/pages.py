@@ -7,7 +7,6 @@ values wrapped in ``Markup`` (links and formatting built here) pass as they are.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import posixpath
@@ -25,7 +24,13 @@ from markupsafe import Markup
 from ..catalog import Catalog, ModelEntry, RunEntry
 from ..cards.schema import ModelCard, Version
 from ..config import Settings
+from ..errors import Problem
+from ..explain.stage import VersionExplanation
+from ..lineage.graph import LineageGraph
 from ..linking import RunLink
+from .explanations import explanation_views
+from .lineage import HEALTH_PAGE, OVERVIEW_PAGE, lineage_diagrams
+from .naming import run_page
 from .plots import line_chart
 
 ASSET_DIR = "assets/modelcards"
@@ -41,11 +46,18 @@ class Page:
     source: str | None = None  # card file (relative to the project) the page was made from
 
 
-def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
-    """Every page of the site, in a stable order."""
+def render_pages(catalog: Catalog, settings: Settings, *,
+                 explained: dict[tuple[str, str], VersionExplanation] | None = None,
+                 graph: LineageGraph | None = None, gaps: list[Problem] | None = None) -> list[Page]:
+    """Every page of the site, in a stable order, with the files beside them.
+
+    Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
+    DOT sources of its diagrams; ``gaps`` are the lineage checks' findings, listed on the health page.
+    """
     env = _environment()
     prefix = settings.page_prefix
     pages: list[Page] = []
+    diagrams = lineage_diagrams(catalog, graph, settings) if graph is not None else None
 
     def run_path(ref: str) -> str:
         return prefix + run_page(ref)
@@ -59,15 +71,19 @@ def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
 
     render("catalog.md.j2", "index.md", rows=[_catalog_row(m) for m in catalog.models.values()])
     for model in catalog.models.values():
+        explanations, files = explanation_views(model, explained or {}, prefix)
         render("model.md.j2", f"models/{model.name}.md", source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=_version_rows(model), metric_names=_metric_names(model.card),
-               trend_charts=_trend_charts(model))
+               trend_charts=_trend_charts(model), explanations=explanations,
+               lineage=diagrams.models.get(model.name) if diagrams else None)
+        pages.extend(Page(file.path, file.content) for file in files)
     render("datasets.md.j2", "datasets/index.md")
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
         render("dataset.md.j2", f"datasets/{dataset.name}.md", source=source, dataset=dataset,
-               edit_url=settings.edit_url(source) if source else None)
+               edit_url=settings.edit_url(source) if source else None,
+               impact=diagrams.datasets.get(dataset.name) if diagrams else None)
     render("tags.md.j2", "tags/index.md")
     for tag in catalog.tags.values():
         render("tag.md.j2", f"tags/{tag.name}.md", tag=tag)
@@ -79,18 +95,13 @@ def render_pages(catalog: Catalog, settings: Settings) -> list[Page]:
         render("run.md.j2", run_page(entry.ref), entry=entry, r=record, run_title=record.name or record.id,
                commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
                tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None)
+    if diagrams is not None:
+        render("lineage.md.j2", OVERVIEW_PAGE, diagrams=diagrams)
+        render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []))
+        pages.extend(Page(path, source) for path, source in diagrams.files)
     for asset in ASSETS:
         pages.append(Page(f"{prefix}{ASSET_DIR}/{asset}", _read_template(f"assets/{asset}")))
     return pages
-
-
-def run_page(ref: str) -> str:
-    """``mlflow:<id>`` -> ``runs/mlflow/<id>.md``; ids that are not file-name safe get a hash suffix."""
-    source, _, run_id = ref.partition(":")
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", run_id).strip(".") or "_"
-    if safe != run_id:
-        safe = f"{safe[:80]}-{hashlib.sha1(run_id.encode()).hexdigest()[:8]}"
-    return f"runs/{source}/{safe}.md"
 
 
 def asset_paths(settings: Settings) -> list[str]:
@@ -166,7 +177,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed)
+    env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
+                       number=_number, full=_full, percent=_percent)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status)
     return env
 
@@ -188,6 +200,19 @@ def _link(page_path: str, text: Any, target: str) -> Markup:
 
 def _signed(value: float) -> Markup:
     return Markup(f"{value:+.4g}")
+
+
+def _number(value: float) -> Markup:
+    return Markup(f"{value:.4g}")
+
+
+def _full(value: float) -> Markup:
+    """Every digit, for checking a value against a recomputation."""
+    return Markup(repr(float(value)))
+
+
+def _percent(value: float) -> Markup:
+    return Markup(f"{value * 100:.1f}%")
 
 
 # --- derived data for the templates --------------------------------------------
@@ -315,3 +340,23 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
             run=model.run_links.get(version.version),
         ))
     return rows
+
+
+@dataclass(frozen=True)
+class GapGroup:
+    title: str
+    model: str | None  # the model card the gaps are in; None for gaps found in run exports
+    problems: list[Problem]
+
+
+def _gap_groups(catalog: Catalog, gaps: list[Problem]) -> list[GapGroup]:
+    """Lineage gaps by model, in catalog order, then those in run exports."""
+    model_of = {model.source.path: model for model in catalog.models.values()}
+    groups: dict[str, GapGroup] = {}
+    for problem in sorted(gaps):
+        model = model_of.get(problem.path)
+        key = model.name if model else ""
+        if key not in groups:
+            groups[key] = GapGroup(model.card.title if model else "Run exports", model.name if model else None, [])
+        groups[key].problems.append(problem)
+    return sorted(groups.values(), key=lambda g: (g.model is None, g.model or ""))

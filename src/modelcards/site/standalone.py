@@ -46,7 +46,8 @@ def standalone_mkdocs_yml(settings: Settings) -> str:
     nav = "".join(
         f"  - {title}: {json.dumps(prefix + path)}\n"
         for title, path in (("Models", "index.md"), ("Datasets", "datasets/index.md"), ("Tags", "tags/index.md"),
-                            *([("Runs", "runs/index.md")] if settings.runs else []))
+                            *([("Runs", "runs/index.md")] if settings.runs else []),
+                            ("Lineage", "lineage/index.md"), ("Lineage health", "lineage/health.md"))
     )
     css = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".css"))
     js = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".js"))

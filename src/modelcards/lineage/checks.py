@@ -1,0 +1,195 @@
+"""Lineage graph -> gaps in it, as problems at the card line that can close them.
+
+Each check has a severity of its own (``error``, ``warning`` or ``off``; ``warning`` unless configured).
+A deployment of a version the card does not have is not a lineage check: the catalog reports it as an error
+at ``deployments[i].version`` (the site is not built with it), and the graph leaves such a deployment out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Iterator
+
+from ..catalog import Catalog, ModelEntry
+from ..cards.schema import Version
+from ..errors import Problem
+from ..sources.record import Origin
+from .graph import LineageGraph, Node
+
+CHECKS = {
+    "no_data_version": "A model version names no data version: no versioned or digested `data:` entry, "
+                       "and no run input matched to a dataset card version.",
+    "no_code_commit": "A model version names no code commit, neither in `code.commit` nor through its run.",
+    "no_run": "A model version names no tracker run (`run:`).",
+    "unknown_dataset": "A run reads data that no dataset card describes and no run wrote.",
+    "cycle": "The lineage has a cycle, e.g. a run that reads what it wrote.",
+}
+SEVERITIES = ("error", "warning", "off")
+_Check = Callable[[LineageGraph, Catalog], Iterator[Problem]]
+
+
+def check_lineage(graph: LineageGraph, catalog: Catalog, severities: dict[str, str]) -> list[Problem]:
+    """Every gap in the lineage; ``severities`` maps a check name of ``CHECKS`` to error, warning or off."""
+    for name, severity in severities.items():
+        if name not in CHECKS:
+            raise ValueError(f"found check '{name}', expected one of {', '.join(CHECKS)}")
+        if severity not in SEVERITIES:
+            raise ValueError(f"found severity '{severity}' for check '{name}', "
+                             f"expected one of {', '.join(SEVERITIES)}")
+    problems: list[Problem] = []
+    for name, check in _CHECKS.items():
+        severity = severities.get(name, "warning")
+        if severity != "off":
+            problems += [replace(problem, severity=severity) for problem in check(graph, catalog)]
+    return sorted(problems)
+
+
+def _no_data_version(graph: LineageGraph, model: ModelEntry, version: Version) -> str | None:
+    if any(ref.version or ref.digest for ref in version.data):
+        return None
+    upstream = graph.ancestors([f"model:{model.name}@{version.version}"])
+    if any(graph.nodes[n].kind == "dataset_version" and graph.nodes[n].version for n in upstream):
+        return None
+    named = [ref.dataset for ref in version.data]
+    named += [*model.card.training_data.datasets, *model.card.evaluation_data.datasets]
+    dataset = named[0] if named else "<dataset card name>"
+    return (f"version '{version.version}' has no data version: add data: [{{dataset: {dataset}, version: ...}}] "
+            "or link a run that logs its input")
+
+
+def _no_code_commit(graph: LineageGraph, model: ModelEntry, version: Version) -> str | None:
+    if version.code and version.code.commit:
+        return None
+    return (f"version '{version.version}' has no code commit: add code: {{commit: <sha>}} "
+            "or link a run that records its commit")
+
+
+def _no_run(graph: LineageGraph, model: ModelEntry, version: Version) -> str | None:
+    if version.run:
+        return None
+    return (f"version '{version.version}' names no run: add run: <source>:<run id> (mlflow, dvc or openlineage) "
+            "so the tracker's record backs it")
+
+
+def _per_version(gap: Callable[[LineageGraph, ModelEntry, Version], str | None]) -> _Check:
+    """A check of each model version, reported at ``versions[i]``."""
+    def check(graph: LineageGraph, catalog: Catalog) -> Iterator[Problem]:
+        for model in catalog.models.values():
+            for index, version in enumerate(model.card.versions):
+                message = gap(graph, model, version)
+                if message:
+                    yield model.source.document.problem(("versions", index), message)
+    return check
+
+
+def _unknown_dataset(graph: LineageGraph, catalog: Catalog) -> Iterator[Problem]:
+    for ref in catalog.runs:
+        for data in _unrecorded_inputs(graph, ref):
+            where = f" (namespace {data.detail.removeprefix('namespace ')})" if data.detail else ""
+            yield from _at_run(catalog, ref, (
+                f"run {ref} reads '{data.label}'{where}, which no dataset card describes and no run wrote; "
+                f"add a dataset card with aliases: ['{data.label}'] to record its versions and owner"))
+
+
+def _cycle(graph: LineageGraph, catalog: Catalog) -> Iterator[Problem]:
+    for component in _cycles(graph):
+        path = _cycle_path(graph, component)
+        # Only runs have both data in and data out, so every cycle passes through one.
+        first_run = min(node for node in component if graph.nodes[node].kind == "run")
+        yield from _at_run(catalog, first_run.removeprefix("run:"), (
+            f"lineage cycle: {' → '.join(path)}; a run on it reads what it (or a later run) wrote, "
+            "so the lineage cannot say which came first"))
+
+
+_CHECKS: dict[str, _Check] = {
+    "no_data_version": _per_version(_no_data_version),
+    "no_code_commit": _per_version(_no_code_commit),
+    "no_run": _per_version(_no_run),
+    "unknown_dataset": _unknown_dataset,
+    "cycle": _cycle,
+}
+
+
+def _unrecorded_inputs(graph: LineageGraph, run_ref: str) -> list[Node]:
+    """Data a run read that matches no dataset card and that no run wrote: where the lineage goes dark."""
+    sources = [graph.nodes[e.source] for e in graph.incoming.get(f"run:{run_ref}", ())]
+    return [node for node in sources if node.kind == "data" and not graph.incoming.get(node.id)]
+
+
+def _at_run(catalog: Catalog, ref: str, message: str) -> Iterator[Problem]:
+    """At each card version that links the run (``versions[i].run``), else where the run was read."""
+    entry = catalog.runs[ref]
+    placed = False
+    for model_name, label in entry.model_versions:
+        model = catalog.models[model_name]
+        index = next(i for i, v in enumerate(model.card.versions) if v.version == label)
+        placed = True
+        yield model.source.document.problem(("versions", index, "run"), message)
+    if not placed:
+        origin = entry.record.origin or Origin(f"<run {ref}>")
+        yield Problem(origin.path, origin.line, 1, "", message)
+
+
+def _cycles(graph: LineageGraph) -> list[list[str]]:
+    """Strongly connected components with a cycle (Tarjan's algorithm, iterative), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in graph.nodes:
+        if root in index:
+            continue
+        work = [(root, iter(graph.outgoing.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            edge = next(edges, None)
+            if edge is not None:
+                target = edge.target
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(graph.outgoing.get(target, ()))))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                looped = len(component) > 1 or any(e.target == node for e in graph.outgoing.get(node, ()))
+                if looped:
+                    found.append(sorted(component))
+    return sorted(found)
+
+
+def _cycle_path(graph: LineageGraph, component: list[str]) -> list[str]:
+    """One cycle through the component's first node, as node ids, first node repeated at the end."""
+    members = set(component)
+    start = component[0]
+    previous: dict[str, str] = {}
+    queue = [start]
+    while queue:  # breadth first: the shortest way back
+        node = queue.pop(0)
+        for edge in graph.outgoing.get(node, ()):
+            if edge.target == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(previous[path[-1]])
+                return [*reversed(path), start]
+            if edge.target in members and edge.target not in previous and edge.target != start:
+                previous[edge.target] = node
+                queue.append(edge.target)
+    return [start, start]  # unreachable for a component with a cycle

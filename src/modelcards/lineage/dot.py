@@ -1,0 +1,118 @@
+"""Subgraph -> Graphviz DOT source: one look per node kind, links to pages, tooltips, a legend.
+
+Every string is written as a DOT quoted string and escaped for it: ``"`` and ``\\`` are escaped, line breaks
+become ``\\n``, and ``&`` becomes ``&amp;`` because Graphviz reads HTML entities in labels (so a label holding
+``&lt;script&gt;`` stays that text). No record shapes or HTML labels are used, so ``<``, ``{`` and ``|`` are
+plain characters. The same subgraph always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .graph import Edge, Node, Subgraph
+
+# kind -> (legend label, node attributes)
+NODE_STYLES: dict[str, tuple[str, dict[str, str]]] = {
+    "dataset_version": ("Dataset version", {"shape": "cylinder", "style": "filled", "fillcolor": "#dbeafe"}),
+    "data": ("Other data", {"shape": "cylinder", "style": "filled,dashed", "fillcolor": "#f1f5f9"}),
+    "run": ("Run", {"shape": "box", "style": "filled", "fillcolor": "#fef3c7"}),
+    "model": ("Model", {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#dcfce7"}),
+    "model_version": ("Model version", {"shape": "box", "style": "rounded,filled", "fillcolor": "#dcfce7"}),
+    "deployment": ("Deployment", {"shape": "component", "style": "filled", "fillcolor": "#ede9fe"}),
+    "base_model": ("Base model", {"shape": "octagon", "style": "filled", "fillcolor": "#fce7f3"}),
+}
+EDGE_STYLES: dict[str, dict[str, str]] = {
+    "declared": {"style": "dashed"},  # stated on a card, not recorded by a tracker
+    "base": {"style": "dotted"},
+}
+_FONT = "Helvetica,Arial,sans-serif"
+
+
+def to_dot(subgraph: Subgraph, *, title: str, href: Callable[[Node], str | None]) -> str:
+    """DOT source of ``subgraph``; ``href(node)`` gives each node's link, relative to the page it is drawn on."""
+    lines = [
+        "digraph lineage {",
+        f"  graph [rankdir=LR, label={quote(title)}, labelloc=t, fontname={quote(_FONT)}, "
+        'bgcolor="transparent", tooltip=' + quote(title) + "];",
+        f"  node [fontname={quote(_FONT)}, fontsize=11];",
+        f"  edge [fontname={quote(_FONT)}, color=\"#64748b\"];",
+    ]
+    clustered = {node for _, members in subgraph.clusters for node in members}
+    by_id = {node.id: node for node in subgraph.nodes}
+    for node in subgraph.nodes:
+        if node.id not in clustered:
+            lines.append("  " + _node(node, href(node), emphasised=node.id in subgraph.focus))
+    for number, (label, members) in enumerate(subgraph.clusters):
+        lines.append(f"  subgraph cluster_{number} {{")
+        lines.append(f'    graph [label={quote(label)}, style="rounded", color="#cbd5e1"];')
+        for member in members:
+            node = by_id[member]
+            lines.append("    " + _node(node, href(node), emphasised=member in subgraph.focus))
+        lines.append("  }")
+    for edge in subgraph.edges:
+        lines.append("  " + _edge(edge))
+    lines += _legend({node.kind for node in subgraph.nodes})
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def quote(text: str) -> str:
+    """``text`` as a DOT quoted string that Graphviz shows exactly as written."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+               .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+    return f'"{escaped}"'
+
+
+def element_id(node_id: str) -> str:
+    """An id for the SVG element, from safe characters only; distinct node ids give distinct element ids."""
+    safe = "".join(c if c.isascii() and (c.isalnum() or c == "-") else f"_{ord(c):x}_" for c in node_id)
+    return f"mc-{safe}"
+
+
+def tooltip(node: Node) -> str:
+    kind = NODE_STYLES[node.kind][0]
+    lines = [f"{kind}: {node.label}"]
+    lines += [line for line in (node.detail,) if line]
+    lines += [f"{name}: {value}" for name, value in
+              (("digest", node.digest), ("date", node.date), ("commit", node.commit)) if value]
+    return "\n".join(lines)
+
+
+def _node(node: Node, url: str | None, *, emphasised: bool) -> str:
+    attributes = {"id": element_id(node.id), "label": node.label, **NODE_STYLES[node.kind][1],
+                  "tooltip": tooltip(node)}
+    if url:
+        attributes["URL"] = url
+        attributes["target"] = "_top"
+    if emphasised:
+        attributes["penwidth"] = "2.5"
+    return f"{quote(node.id)} [{_attributes(attributes)}];"
+
+
+def _edge(edge: Edge) -> str:
+    attributes = EDGE_STYLES.get(edge.kind, {})
+    suffix = f" [{_attributes(attributes)}]" if attributes else ""
+    return f"{quote(edge.source)} -> {quote(edge.target)}{suffix};"
+
+
+def _legend(kinds: set[str]) -> list[str]:
+    present = [kind for kind in NODE_STYLES if kind in kinds]
+    if not present:
+        return []
+    # Not a cluster: dot lays clusters out differently when other graphs came before them in the same process,
+    # and the renderer draws graphs with clusters one per process (see lineage.render).
+    lines = ['  "legend:" [id="mc-legend", label="Legend:", shape="plaintext", fontsize="9"];']
+    for kind in present:
+        label, style = NODE_STYLES[kind]
+        attributes = {"id": element_id(f"legend:{kind}"), "label": label, **style, "fontsize": "9",
+                      "tooltip": label}
+        lines.append(f"  {quote('legend:' + kind)} [{_attributes(attributes)}];")
+    # Invisible edges lay the legend out as one row, in the order above.
+    names = ["", *present]
+    lines += [f"  {quote('legend:' + a)} -> {quote('legend:' + b)} [style=invis];" for a, b in zip(names, names[1:])]
+    return lines
+
+
+def _attributes(attributes: dict[str, str]) -> str:
+    return ", ".join(f"{key}={quote(value)}" for key, value in attributes.items())

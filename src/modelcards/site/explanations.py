@@ -1,0 +1,119 @@
+"""What a model page shows about its versions' explanations, and the plot and CSV files beside it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..catalog import ModelEntry
+from ..explain.compute import Explanation, Importance
+from ..explain.stage import VersionExplanation
+from .naming import file_name
+
+TABLE_ROWS = 20  # features listed on the page; the CSV has them all
+TOP = 10  # features compared between versions
+
+
+@dataclass(frozen=True)
+class OutputView:
+    label: str  # class label, or "value"
+    importances: list[Importance]  # the first TABLE_ROWS
+    hidden: int  # features left out of the table
+    base_value: float | None
+    plots: dict[str, str]  # plot kind -> file path in the site
+
+
+@dataclass(frozen=True)
+class RankChange:
+    feature: str
+    rank_before: int | None  # None: not in the top features before
+    rank_now: int | None
+    share_before: float
+    share_now: float
+
+    @property
+    def share_change(self) -> float:
+        return self.share_now - self.share_before
+
+
+@dataclass(frozen=True)
+class ExplanationView:
+    explanation: Explanation
+    outputs: list[OutputView]
+    csv_path: str
+    compared_with: str | None  # the older version the rank changes are measured against
+    rank_changes: dict[str, list[RankChange]]  # by output label
+
+
+@dataclass(frozen=True)
+class ExplanationFile:
+    path: str
+    content: str
+
+
+def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], VersionExplanation],
+                      prefix: str) -> tuple[dict[str, ExplanationView], list[ExplanationFile]]:
+    """The view of each explained version (by label), and the SVG and CSV files the views link to."""
+    views: dict[str, ExplanationView] = {}
+    files: list[ExplanationFile] = []
+    older: tuple[str, Explanation] | None = None
+    for version in model.versions_newest_first[::-1]:
+        found = explained.get((model.name, version.version))
+        if found is None:
+            continue
+        explanation = found.explanation
+        folder = f"{prefix}explain/{model.name}/{file_name(version.version)}"
+        outputs = []
+        for label, ranked in explanation.outputs.items():
+            plots = {}
+            for kind, svg in sorted(found.plots.get(label, {}).items()):
+                path = f"{folder}/{file_name(label)}-{kind}.svg"
+                files.append(ExplanationFile(path, svg))
+                plots[kind] = path
+            outputs.append(OutputView(label, ranked[:TABLE_ROWS], max(0, len(ranked) - TABLE_ROWS),
+                                      explanation.base_values.get(label), plots))
+        csv_path = f"{folder}/importance.csv"
+        files.append(ExplanationFile(csv_path, importance_csv(explanation)))
+        changes = {}
+        if older is not None:
+            changes = {label: rank_changes(older[1].outputs[label], ranked)
+                       for label, ranked in explanation.outputs.items() if label in older[1].outputs}
+        views[version.version] = ExplanationView(explanation, outputs, csv_path,
+                                                 older[0] if older else None, changes)
+        older = (version.version, explanation)
+    return views, files
+
+
+def rank_changes(before: list[Importance], now: list[Importance]) -> list[RankChange]:
+    """The top features of either version whose rank moved, newest ranking first."""
+    old = {item.feature: item for item in before}
+    new = {item.feature: item for item in now}
+    top = [item.feature for item in now[:TOP]] + [item.feature for item in before[:TOP]]
+    changes = []
+    for feature in dict.fromkeys(top):
+        rank_before = old[feature].rank if feature in old else None
+        rank_now = new[feature].rank if feature in new else None
+        if rank_before == rank_now:
+            continue
+        changes.append(RankChange(feature, rank_before, rank_now,
+                                  old[feature].share if feature in old else 0.0,
+                                  new[feature].share if feature in new else 0.0))
+    return sorted(changes, key=lambda c: (c.rank_now is None, c.rank_now or 0, c.rank_before or 0))
+
+
+def importance_csv(explanation: Explanation) -> str:
+    """Every feature's mean |SHAP| at full precision: ``output,rank,feature,mean_abs_shap,share``."""
+    lines = ["output,rank,feature,mean_abs_shap,share"]
+    for label, ranked in explanation.outputs.items():
+        for item in ranked:
+            lines.append(",".join([_csv_field(label), str(item.rank), _csv_field(item.feature),
+                                   repr(item.mean_abs), repr(item.share)]))
+    return "\n".join(lines) + "\n"
+
+
+def _csv_field(text: str) -> str:
+    if re.search(r'[",\n\r]', text) or text[:1] in "=+-@":
+        # Quoted, and a leading formula character defused, so a spreadsheet shows the name as text.
+        text = ("'" + text) if text[:1] in "=+-@" else text
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -1,0 +1,119 @@
+"""Lineage diagrams for the pages: each model's neighbourhood, each dataset's downstream impact, the overview.
+
+Every diagram is DOT drawn by Graphviz in one batched, cached call, inlined as SVG with a ``<title>`` and
+``<desc>``, beside its edge list as text and a link to its DOT source. Node links are relative to the page
+the diagram is on, in the URL form the site uses, so they work under any sub-path.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from ..catalog import Catalog
+from ..config import Settings
+from ..lineage.dot import to_dot
+from ..lineage.graph import LineageGraph, Node, Subgraph, edge_list, impact, neighbourhood, overview
+from ..lineage.render import render_svgs
+
+OVERVIEW_PAGE = "lineage/index.md"
+HEALTH_PAGE = "lineage/health.md"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    title: str
+    svg: str  # inline <svg>, with <title> and <desc>
+    edges: list[tuple[str, str]]  # (from, to) labels: the text alternative
+    dot_path: str  # the DOT source's file in the site
+
+
+@dataclass(frozen=True)
+class Diagrams:
+    models: dict[str, Diagram]  # by model name
+    datasets: dict[str, Diagram]  # by dataset name
+    overview: Diagram | None  # None: more nodes than settings.overview_cap; the page shows a table
+    overview_nodes: int
+    files: list[tuple[str, str]]  # (path, DOT source) to publish beside the pages
+
+
+def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) -> Diagrams:
+    prefix = settings.page_prefix
+    wanted: list[tuple[str, str, str, Subgraph]] = []  # (what, name, page path, subgraph)
+    for name in catalog.models:
+        wanted.append(("model", name, f"{prefix}models/{name}.md",
+                       neighbourhood(graph, name, depth=settings.lineage_depth)))
+    for name in catalog.datasets:
+        found = impact(graph, name)
+        if found.nodes:
+            wanted.append(("dataset", name, f"{prefix}datasets/{name}.md", found))
+    whole = overview(graph, settings.overview_cap)
+    if whole is not None:
+        wanted.append(("overview", "", prefix + OVERVIEW_PAGE, whole))
+
+    titles = {"model": "Lineage of {}", "dataset": "Everything downstream of {}", "overview": "All models and data"}
+    sources = []
+    for what, name, page, subgraph in wanted:
+        sources.append(to_dot(subgraph, title=titles[what].format(name),
+                              href=lambda node, page=page: _href(node, page, settings)))
+    cache = settings.cache_dir / "lineage" if settings.cache_dir else None
+    svgs = render_svgs(sources, cache_dir=cache, workers=settings.explain_workers or None)
+
+    models, datasets, overview_diagram, files = {}, {}, None, []
+    for (what, name, page, subgraph), source, svg in zip(wanted, sources, svgs):
+        title = titles[what].format(name)
+        dot_path = f"{prefix}lineage/{what}/{name or 'all'}.dot"
+        edges = edge_list(subgraph)
+        diagram = Diagram(title, Markup(_accessible(svg, title, edges)), edges, dot_path)
+        files.append((dot_path, source))
+        if what == "model":
+            models[name] = diagram
+        elif what == "dataset":
+            datasets[name] = diagram
+        else:
+            overview_diagram = diagram
+    node_count = len(catalog.models) + sum(1 for d in catalog.datasets.values() if d.card is not None)
+    return Diagrams(models, datasets, overview_diagram, node_count, files)
+
+
+def page_url(page: str, directory_urls: bool) -> str:
+    """The URL MkDocs gives a page, relative to the site root: ``a/b.md`` -> ``a/b/`` (or ``a/b.html``)."""
+    stem = page.removesuffix(".md")
+    if not directory_urls:
+        return stem + ".html"
+    if stem == "index":
+        return ""
+    return stem.removesuffix("/index") + "/"
+
+
+def relative_url(from_page: str, to_page: str, directory_urls: bool) -> str:
+    """A link from one page to another that works wherever the site is served, sub-paths included."""
+    here, there = page_url(from_page, directory_urls), page_url(to_page, directory_urls)
+    base = here if directory_urls else posixpath.dirname(here)
+    link = posixpath.relpath(there or ".", base or ".")
+    return link + "/" if there.endswith("/") or (directory_urls and not there) else link
+
+
+def _href(node: Node, page: str, settings: Settings) -> str | None:
+    if node.page is None:
+        return None
+    # Graphviz copies URLs into the SVG as written; escape them for the XML attribute they land in.
+    return html.escape(relative_url(page, settings.page_prefix + node.page, settings.directory_urls))
+
+
+def _accessible(svg: str, title: str, edges: list[tuple[str, str]]) -> str:
+    """The SVG named for screen readers: role, a first-child <title> and a <desc> summing up the edges."""
+    summary = f"{len(edges)} link(s): " + "; ".join(f"{a} to {b}" for a, b in edges[:20])
+    if len(edges) > 20:
+        summary += f"; and {len(edges) - 20} more (see the list below the diagram)"
+    opening = re.match(r"<svg\b[^>]*>", svg)
+    if opening is None:
+        return svg
+    tag = opening.group(0)[:-1] + ' role="img" class="mc-lineage-svg">'
+    return (tag + f"<title>{html.escape(title)}</title><desc>{html.escape(summary)}</desc>"
+            + svg[opening.end():])
+

@@ -1,0 +1,60 @@
+"""A real git + DVC pipeline for lineage tests: raw -> prepare -> featurize -> a foreach `train` stage."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PYTHON = Path(sys.executable)
+DVC = PYTHON.parent / "dvc"
+
+TRAIN_STAGE = """\
+  train:
+    foreach: [us, eu, asia]
+    do:
+      cmd: {python} src/train.py ${{item}}
+      deps:
+      - src/train.py
+      - data/features.csv
+      outs:
+      - models/${{item}}.json
+"""
+RAW = b"a,b\n1,2\n3,4\n5,6\n"
+
+
+def make_dvc_pipeline(pipeline: Path) -> None:
+    """Made with `dvc stage add` and `dvc repro`, committed; data/raw.csv holds ``RAW``."""
+    root = pipeline.parent
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": str(root / ".dvc-site-cache"),
+           "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def run(*args: str | Path) -> None:
+        done = subprocess.run([str(a) for a in args], cwd=pipeline, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    (pipeline / "data").mkdir(parents=True)
+    (pipeline / "src").mkdir()
+    (pipeline / "data/raw.csv").write_bytes(RAW)
+    (pipeline / "src/prepare.py").write_text(
+        'open("data/prepared.csv", "w").write(open("data/raw.csv").read().upper())\n', encoding="utf-8")
+    (pipeline / "src/featurize.py").write_text(
+        'open("data/features.csv", "w").write(open("data/prepared.csv").read()[::-1])\n', encoding="utf-8")
+    (pipeline / "src/train.py").write_text(
+        "import os, sys\nos.makedirs('models', exist_ok=True)\n"
+        "open(f'models/{sys.argv[1]}.json', 'w').write(str(len(open('data/features.csv').read())))\n",
+        encoding="utf-8")
+    run("git", "init", "-q", "-b", "main")
+    run(DVC, "init", "-q")
+    run(DVC, "stage", "add", "-q", "-n", "prepare", "-d", "src/prepare.py", "-d", "data/raw.csv",
+        "-o", "data/prepared.csv", f"{PYTHON} src/prepare.py")
+    run(DVC, "stage", "add", "-q", "-n", "featurize", "-d", "src/featurize.py", "-d", "data/prepared.csv",
+        "-o", "data/features.csv", f"{PYTHON} src/featurize.py")
+    with (pipeline / "dvc.yaml").open("a", encoding="utf-8") as dvc_yaml:  # `dvc stage add` cannot write foreach
+        dvc_yaml.write(TRAIN_STAGE.format(python=PYTHON))
+    run(DVC, "repro", "-q")
+    run("git", "add", "-A")
+    run("git", "commit", "-q", "-m", "pipeline")

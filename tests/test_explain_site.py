@@ -1,0 +1,331 @@
+"""Explanations on the built site: real models, real SHAP, real `modelcards build`, the page a reader sees."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import shap
+import skops.io as sio
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+
+from conftest import run_modelcards, write_project
+
+TREE = "sklearn.tree._tree.Tree"
+# These projects have no runs: the lineage checks would warn about every version.
+QUIET = ["search", {"modelcards": {"lineage_checks": {"no_data_version": "off", "no_code_commit": "off",
+                                                      "no_run": "off"}}}]
+
+
+def _card(name: str, versions: str) -> str:
+    return f"name: {name}\ntitle: {name.title()}\nversions:\n" + textwrap.indent(textwrap.dedent(versions), "  ")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tree, a linear and a multiclass model computed at build time, and one model embedding values."""
+    root = tmp_path_factory.mktemp("explained")
+    (root / "data").mkdir()
+    (root / "models").mkdir()
+    cancer = load_breast_cancer(as_frame=True).frame
+    cancer.to_csv(root / "data/cancer.csv", index=False)
+    X, y = cancer.drop(columns="target"), cancer["target"]
+    sio.dump(RandomForestClassifier(n_estimators=25, max_depth=4, random_state=0).fit(X, y),
+             root / "models/forest.skops")
+    small = X.iloc[:, :10]
+    sio.dump(RandomForestClassifier(n_estimators=25, max_depth=4, random_state=1).fit(small, y),
+             root / "models/forest-small.skops")
+    sio.dump(LogisticRegression(max_iter=10_000).fit(X, y), root / "models/logistic.skops")
+    wine = load_wine(as_frame=True).frame
+    wine.to_parquet(root / "data/wine.parquet", index=False)
+    Xw, yw = wine.drop(columns="target"), wine["target"]
+    sio.dump(RandomForestClassifier(n_estimators=25, max_depth=4, random_state=0).fit(Xw, yw),
+             root / "models/wine.skops")
+
+    diabetes = load_diabetes(as_frame=True).frame
+    Xd, yd = diabetes.drop(columns="target"), diabetes["target"]
+    regressor = RandomForestRegressor(n_estimators=25, max_depth=4, random_state=0).fit(Xd, yd)
+    (root / "shap").mkdir()
+    np.save(root / "shap/values.npy", shap.TreeExplainer(regressor)(Xd.iloc[:100]).values)
+    Xd.iloc[:100].to_csv(root / "shap/rows.csv", index=False)
+
+    write_project(root, {
+        "cancer.yml": _card("cancer", f"""
+            - version: "1.0"
+              date: 2024-01-01
+              explainability:
+                compute: {{model: models/forest-small.skops, data: data/cancer.csv, sample_size: 100,
+                           features: {json.dumps(list(small.columns))}, trusted_types: [{TREE}]}}
+            - version: "2.0"
+              date: 2024-02-01
+              explainability:
+                compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 200,
+                           trusted_types: [{TREE}]}}
+            - version: "3.0"
+              date: 2024-03-01
+              explainability:
+                compute: {{model: models/logistic.skops, data: data/cancer.csv, target: target,
+                           sample_size: 300, background_size: 50, seed: 7}}
+            """),
+        "wine.yml": _card("wine", f"""
+            - version: "1.0"
+              date: 2024-01-01
+              explainability:
+                compute: {{model: models/wine.skops, data: data/wine.parquet, target: target,
+                           trusted_types: [{TREE}]}}
+            """),
+        "diabetes.yml": _card("diabetes", """
+            - version: "1.0"
+              date: 2024-01-01
+              explainability:
+                embed:
+                  values: shap/values.npy
+                  features: [age, sex, bmi, bp, s1, s2, s3, s4, s5, s6]
+                  data: shap/rows.csv
+                  base_value: 152.1
+                  explainer: TreeExplainer
+                  source: "notebooks/<b>train</b>.ipynb"
+            """),
+    }, plugins=QUIET)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(project: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    result = run_modelcards("build", cwd=project, timeout=600)
+    return project / "site", result
+
+
+def _importance(page: str) -> dict[str, dict[str, float]]:
+    """Per section heading ('Class 1', ...): feature -> the exact mean |SHAP| the page carries."""
+    found: dict[str, dict[str, float]] = {}
+    section = ""
+    pattern = re.compile(r"<strong>Class (.+?)</strong>|<code>([^<]+)</code></td>\s*<td><span data-mean-abs=\"([^\"]+)\"")
+    for match in pattern.finditer(page):
+        if match.group(1) is not None:
+            section = html.unescape(match.group(1))
+        else:
+            found.setdefault(section, {})[html.unescape(match.group(2)).replace("\\", "")] = float(match.group(3))
+    return found
+
+
+def _version_section(page: str, version: str) -> str:
+    """The explanation of one version: from its heading to the next heading of its level or above."""
+    start = re.search(rf'<h4 id="[^"]+">What drives version {re.escape(version)}<', page).start()
+    end = re.compile(r"<h[1-4] ").search(page, start + 1)
+    return page[start:end.start() if end else len(page)]
+
+
+def _sample(frame: pd.DataFrame, size: int, background: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The documented sampling rule of modelcards.explain.compute."""
+    rng = np.random.default_rng(seed)
+    rows = len(frame)
+    sample = np.sort(rng.choice(rows, size, replace=False)) if rows > size else np.arange(rows)
+    drawn = np.sort(rng.choice(rows, min(background, rows), replace=False))
+    return frame.iloc[sample], frame.iloc[drawn]
+
+
+def _assert_close(shown: dict[str, float], values: np.ndarray, features: list[str]) -> None:
+    expected = dict(zip(features, np.abs(values).mean(axis=0)))
+    assert shown.keys() <= expected.keys()
+    assert len(shown) == min(20, len(features))
+    for feature, value in shown.items():
+        assert abs(value - expected[feature]) <= 1e-6, feature
+
+
+def test_tree_model_on_the_page_equals_shap_directly(project: Path, built) -> None:
+    site, _ = built
+    page = _version_section((site / "models/cancer/index.html").read_text(), "2.0")
+    frame = pd.read_csv(project / "data/cancer.csv").drop(columns="target")
+    sample, _ = _sample(frame, 200, 100, 0)
+    model = sio.load(project / "models/forest.skops", trusted=[TREE])
+    values = shap.TreeExplainer(model)(sample).values[:, :, 1]
+    _assert_close(_importance(page)[""], values, list(frame.columns))
+    assert "The data holds 569 rows; a sample of 200 (seed 0) was explained." in html.unescape(page)
+
+
+def test_linear_model_on_the_page_equals_shap_directly(project: Path, built) -> None:
+    site, _ = built
+    page = _version_section((site / "models/cancer/index.html").read_text(), "3.0")
+    frame = pd.read_csv(project / "data/cancer.csv").drop(columns="target")
+    sample, background = _sample(frame, 300, 50, 7)
+    model = sio.load(project / "models/logistic.skops", trusted=[])
+    values = shap.LinearExplainer(model, background)(sample).values
+    _assert_close(_importance(page)[""], values, list(frame.columns))
+    assert "LinearExplainer" in page and "Background rows</td>\n<td>50" in page
+
+
+def test_multiclass_model_shows_every_class_equal_to_shap_directly(project: Path, built) -> None:
+    site, _ = built
+    page = (site / "models/wine/index.html").read_text()
+    frame = pd.read_parquet(project / "data/wine.parquet").drop(columns="target")
+    model = sio.load(project / "models/wine.skops", trusted=[TREE])
+    values = shap.TreeExplainer(model)(frame).values
+    shown = _importance(page)
+    assert sorted(shown) == ["0", "1", "2"]
+    for index, label in enumerate(["0", "1", "2"]):
+        _assert_close(shown[label], values[:, :, index], list(frame.columns))
+
+
+def test_the_page_has_plots_csv_provenance_and_rank_changes(project: Path, built) -> None:
+    site, result = built
+    page = (site / "models/cancer/index.html").read_text()
+    section = _version_section(page, "2.0")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", section))
+    # Provenance: mode, explainer, SHAP version and the hashes of both files.
+    import hashlib
+
+    for needed in ["computed at build time", "TreeExplainer", shap.__version__,
+                   hashlib.sha256((project / "models/forest.skops").read_bytes()).hexdigest(),
+                   hashlib.sha256((project / "data/cancer.csv").read_bytes()).hexdigest(),
+                   "200 of 569 (sampled)", "Since 1.0."]:
+        assert needed in text, needed
+    # The plots are shap's own SVGs, files beside the page.
+    for kind in ("bar", "beeswarm"):
+        svg = site / f"explain/cancer/2.0/1-{kind}.svg"
+        assert svg.read_text().lstrip().startswith(("<?xml", "<svg")), kind
+        assert f'src="../../explain/cancer/2.0/1-{kind}.svg"' in section
+    csv = (site / "explain/cancer/2.0/importance.csv").read_text().splitlines()
+    assert csv[0] == "output,rank,feature,mean_abs_shap,share"
+    assert len(csv) == 31
+    # Version 1.0 saw 10 features; features new in 2.0's top ten show as new ("–" before).
+    assert "– →" in text
+    assert "Explaining [" in result.stderr
+
+
+def test_embedded_values_show_as_given_with_their_source_escaped(project: Path, built) -> None:
+    site, _ = built
+    page = (site / "models/diabetes/index.html").read_text()
+    values = np.load(project / "shap/values.npy")
+    features = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+    _assert_close(_importance(page)[""], values, features)
+    assert "embedded: computed elsewhere" in page
+    assert "notebooks/&lt;b&gt;train&lt;/b&gt;.ipynb" in page and "<b>train</b>" not in page
+    assert "Base value: 152.1." in page
+    assert (site / "explain/diabetes/1.0/value-beeswarm.svg").exists()
+
+
+def _build_in_process(project: Path, *args: str) -> tuple[int, list[str], str]:
+    """Exit code, the heavy modules a build imported, and what it printed."""
+    script = textwrap.dedent(f"""
+        import contextlib, io, sys
+        from modelcards.cli import main
+        sys.argv = ["modelcards", "build", *{list(args)!r}]
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            try:
+                main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code
+        heavy = sorted(m for m in ("shap", "matplotlib", "numba", "sklearn", "skops") if m in sys.modules)
+        print(code, ",".join(heavy))
+        print(err.getvalue())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True, timeout=600)
+    code, heavy = done.stdout.splitlines()[0].split(" ", 1)
+    return int(code), [m for m in heavy.split(",") if m], "\n".join(done.stdout.splitlines()[1:]) + done.stderr
+
+
+def test_a_rebuild_with_nothing_changed_computes_nothing_and_imports_nothing_heavy(project: Path, built) -> None:
+    cache = project / ".modelcards-cache"
+    before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    code, heavy, output = _build_in_process(project, "--site-dir", "site-again")
+    assert code == 0, output
+    assert heavy == []
+    assert "5 version(s), 0 computed or drawn, 5 from the cache" in output
+    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()} == before
+    first, again = project / "site/models/cancer/index.html", project / "site-again/models/cancer/index.html"
+    assert first.read_bytes() == again.read_bytes()
+
+
+def _broken_project(root: Path, versions: str) -> Path:
+    (root / "models").mkdir(parents=True)
+    (root / "data").mkdir()
+    cancer = load_breast_cancer(as_frame=True).frame
+    cancer.to_csv(root / "data/cancer.csv", index=False)
+    X, y = cancer.drop(columns="target"), cancer["target"]
+    forest = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    joblib.dump(forest, root / "models/forest.joblib")
+    sio.dump(forest, root / "models/forest.skops")
+    cancer.drop(columns="mean radius").assign(shoe_size=42).to_csv(root / "data/shifted.csv", index=False)
+    write_project(root, {"cancer.yml": _card("cancer", versions)}, plugins=QUIET)
+    return root
+
+
+def test_every_bad_explainability_block_is_reported_at_its_line_and_the_old_site_stays(tmp_path: Path) -> None:
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.joblib, data: data/cancer.csv, target: target}}
+        - version: "1.1"
+          date: 2024-01-02
+          explainability:
+            compute: {{model: models/forest.skops, data: data/shifted.csv, target: target,
+                       trusted_types: [{TREE}]}}
+        - version: "1.2"
+          date: 2024-01-03
+          explainability:
+            compute: {{model: models/forest.skops, data: ../outside.csv, target: target}}
+        - version: "1.3"
+          date: 2024-01-04
+          explainability:
+            compute: {{model: models/gone.skops, data: data/cancer.csv}}
+        - version: "1.4"
+          date: 2024-01-05
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target}}
+        """)
+    (root / "site").mkdir()
+    (root / "site/index.html").write_text("the previous site")
+    result = run_modelcards("build", cwd=root, check=False, timeout=300)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("cards/")]
+    assert lines == [
+        "cards/cancer.yml:8:24: error: versions[0].explainability.compute.model: models/forest.joblib: pickle files "
+        "run code when they are loaded; mark the card `trusted: true` if you trust whoever saved it, or save the "
+        "model with skops",
+        "cards/cancer.yml:12:51: error: versions[1].explainability.compute.data: data/shifted.csv: the columns do "
+        "not match the model's features: missing mean radius; extra shoe_size",
+        f"cards/cancer.yml:17:51: error: versions[2].explainability.compute.data: ../outside.csv: the file is "
+        f"outside the project root {root.resolve()}",
+        "cards/cancer.yml:21:24: error: versions[3].explainability.compute.model: models/gone.skops: file not found",
+        "cards/cancer.yml:25:24: error: versions[4].explainability.compute.model: models/forest.skops: the model "
+        "holds types skops does not trust by default: sklearn.tree._tree.Tree; list the ones you have reviewed "
+        "under `trusted_types:`, or mark the card `trusted: true` if you trust whoever saved it",
+    ]
+    assert "5 error(s), 0 warning(s) in the cards; the site was not built" in result.stderr
+    assert (root / "site/index.html").read_text() == "the previous site"
+
+
+def test_two_builds_sharing_one_cache_at_once_both_succeed(tmp_path: Path) -> None:
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
+                       trusted_types: [{TREE}]}}
+        """)
+    from conftest import MODELCARDS
+
+    builds = [subprocess.Popen([str(MODELCARDS), "build", "--site-dir", f"site-{i}"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for build in builds:
+        _, err = build.communicate(timeout=300)
+        assert build.returncode == 0, err
+    pages = [(root / f"site-{i}/models/cancer/index.html").read_bytes() for i in range(2)]
+    assert pages[0] == pages[1]
+    leftovers = [p.name for p in (root / ".modelcards-cache").rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []

@@ -1,0 +1,173 @@
+"""Lineage on the built site: a real DVC pipeline, the real `dot`, real `modelcards build`, real Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import shutil
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+from browsing import heading_text
+from conftest import StaticServer, run_modelcards, write_project
+from dvc_pipeline import RAW, make_dvc_pipeline
+
+GAPPY_CARD = """
+    name: gappy
+    title: Gappy model
+    versions:
+      - version: "0.1"
+        date: 2026-01-01
+        code: {commit: 0123456789abcdef}
+        data: [{dataset: raw-data}]
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lineage-site")
+    make_dvc_pipeline(root / "pipeline")
+    write_project(root, {
+        "raw-data.yml": f"""
+            kind: dataset
+            name: raw-data
+            title: Raw customer export
+            versions:
+              - {{version: "2026-01", digest: {hashlib.md5(RAW).hexdigest()}}}
+        """,
+        "churn-dvc.yml": """
+            name: churn-dvc
+            title: Churn per region
+            owners: [{name: Growth team}]
+            versions:
+              - {version: "1.0", date: 2026-01-05, run: "dvc:train@us"}
+              - {version: "1.1", date: 2026-01-06, run: "dvc:train@eu"}
+              - {version: "1.2", date: 2026-01-07, run: "dvc:train@asia"}
+            deployments:
+              - {environment: production, version: "1.2", date: 2026-01-08, by: ana}
+        """,
+        "gappy.yml": GAPPY_CARD,
+    }, plugins=["search", {"modelcards": {"cards_dir": "cards", "runs": ["pipeline"], "lineage_depth": 3}}])
+    return root
+
+
+@pytest.fixture(scope="module")
+def site(project: Path) -> tuple[Path, str]:
+    result = run_modelcards("build", cwd=project, timeout=300)
+    return project / "site", result.stderr
+
+
+def _edges(page: str) -> list[tuple[str, str]]:
+    """The diagram's text alternative: (from, to) per link."""
+    details = page[page.index('class="mc-lineage-text"'):]
+    details = details[:details.index("</details>")]
+    items = [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in re.findall(r"<li>(.*?)</li>", details, re.S)]
+    return [tuple(part.strip() for part in item.split(" → ", 1)) for item in items]
+
+
+def _reachable(edges: list[tuple[str, str]], start: str) -> set[str]:
+    seen, queue = {start}, deque([start])
+    while queue:
+        node = queue.popleft()
+        for source, target in edges:
+            if source == node and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def test_a_dvc_chain_raw_to_features_to_model_is_one_connected_path(site) -> None:
+    built, _ = site
+    edges = _edges((built / "models/churn-dvc/index.html").read_text())
+    labels = {label for edge in edges for label in edge}
+    raw = next(label for label in labels if label.startswith("raw-data 2026-01"))
+    reached = _reachable(edges, raw)
+    for needed in ("prepare", "featurize", "train (3 items)", "churn-dvc 1.0", "churn-dvc 1.2"):
+        assert any(label.startswith(needed) for label in reached), (needed, sorted(reached))
+    assert any(label.startswith("production") for label in reached)
+
+
+def test_the_diagram_is_inline_svg_with_title_desc_and_a_dot_download(site) -> None:
+    built, _ = site
+    page = (built / "models/churn-dvc/index.html").read_text()
+    start = page.index('<div class="mc-lineage">')
+    svg = page[start:page.index("</svg>", start)]
+    assert '<title>Lineage of churn-dvc</title><desc>9 link(s): ' in svg
+    assert 'role="img"' in svg
+    match = re.search(r'href="([^"]+\.dot)"', page)
+    assert match is not None
+    dot = (built / "models/churn-dvc" / match.group(1)).resolve()
+    assert dot.read_text().startswith("digraph lineage {")
+
+
+def test_the_dataset_page_shows_every_model_version_and_deployment_downstream(site) -> None:
+    built, _ = site
+    edges = _edges((built / "datasets/raw-data/index.html").read_text())
+    labels = {label for edge in edges for label in edge}
+    raw = next(label for label in labels if label.startswith("raw-data 2026-01"))
+    reached = _reachable(edges, raw)
+    for needed in ("churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production"):
+        assert any(label.startswith(needed) for label in reached), (needed, sorted(reached))
+
+
+def test_the_health_page_lists_a_version_with_no_data_at_its_card_line(site) -> None:
+    built, stderr = site
+    assert "cards/gappy.yml:4:5: warning: versions[0]: " in stderr
+    page = html.unescape(re.sub(r"<[^>]+>", "", (built / "lineage/health/index.html").read_text()))
+    assert "Gappy model" in page
+    assert "cards/gappy.yml:4:5" in page
+    assert "no data version" in page.lower()
+
+
+def test_strict_fails_the_build_on_a_lineage_gap_and_keeps_the_previous_site(project: Path, site) -> None:
+    built, _ = site
+    before = (built / "index.html").read_bytes()
+    result = run_modelcards("build", "--strict", cwd=project, check=False, timeout=300)
+    assert result.returncode == 1
+    assert "cards/gappy.yml:4:5: warning: versions[0]: " in result.stderr
+    assert "the site was not built" in result.stderr
+    assert (built / "index.html").read_bytes() == before
+
+
+def test_a_check_can_be_switched_off_or_made_an_error(tmp_path: Path) -> None:
+    write_project(tmp_path, {"gappy.yml": GAPPY_CARD},
+                  plugins=["search", {"modelcards": {"lineage_checks": {"no_run": "off", "no_data_version": "error"}}}])
+    result = run_modelcards("build", cwd=tmp_path, check=False, timeout=300)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("cards/gappy.yml:4:5")]
+    assert len(lines) == 1 and lines[0].startswith("cards/gappy.yml:4:5: error: versions[0]: version '0.1' has no "
+                                                   "data version")
+
+
+def test_above_the_cap_the_overview_is_a_table(project: Path, tmp_path: Path) -> None:
+    capped = tmp_path / "capped"
+    shutil.copytree(project, capped, ignore=shutil.ignore_patterns("site"))
+    mkdocs_yml = capped / "mkdocs.yml"
+    mkdocs_yml.write_text(mkdocs_yml.read_text().replace("cards_dir: cards", "cards_dir: cards\n    overview_cap: 2"))
+    run_modelcards("build", cwd=capped, timeout=300)
+    page = (capped / "site/lineage/index.html").read_text()
+    assert "Shown as a table" in page and "mc-lineage" not in page
+    assert "Churn per region" in page
+
+
+def test_clicking_a_dataset_node_on_a_model_diagram_opens_the_dataset_page_under_a_sub_path(
+        site, static_server: StaticServer, browser) -> None:
+    built, _ = site
+    served = static_server.root / "lineage" / "docs"
+    shutil.copytree(built, served, dirs_exist_ok=True)
+    page = browser.new_page()
+    try:
+        page.goto(static_server.url("lineage/docs/models/churn-dvc/"))
+        node = page.locator(".mc-lineage svg a", has_text="raw-data").first
+        node.click()
+        page.wait_for_url(re.compile(r".*/lineage/docs/datasets/raw-data/$"))
+        assert heading_text(page) == "Raw customer export"
+        # Back on the model page, a run node leads to its run page.
+        page.go_back()
+        page.locator(".mc-lineage svg a", has_text=re.compile(r"prepare \(")).first.click()
+        page.wait_for_url(re.compile(r".*/lineage/docs/runs/dvc/prepare/$"))
+    finally:
+        page.close()
