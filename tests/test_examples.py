@@ -131,3 +131,21 @@ def test_example_versions_name_their_runs_and_agree_with_them(tmp_path):
         for version in _card(path)["versions"]:
             assert str(version.get("run", "")).startswith(("mlflow:", "dvc:")), \
                 f"{path.name} {version['version']} names no run"
+
+
+def test_embedded_explanations_are_what_the_script_computes_and_computed_ones_have_their_files():
+    """artifacts/ holds what scripts/explain_examples.py writes; every example explanation reads it."""
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "explain_examples.py"), "--check"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    modes = {}
+    for path in _model_cards():
+        for version in _card(path)["versions"]:
+            block = version.get("explainability")
+            if block:
+                mode, = block
+                modes.setdefault(mode, []).append(f"{path.stem} {version['version']}")
+                for key in ("model", "data", "values"):
+                    if key in block[mode]:
+                        assert (ROOT / block[mode][key]).is_file(), block[mode][key]
+    assert len(modes.get("compute", [])) >= 1 and len(modes.get("embed", [])) >= 1, modes

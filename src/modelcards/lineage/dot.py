@@ -8,6 +8,8 @@ plain characters. The same subgraph always gives the same bytes.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Callable
 
 from .graph import Edge, Node, Subgraph
@@ -17,7 +19,9 @@ NODE_STYLES: dict[str, tuple[str, dict[str, str]]] = {
     "dataset_version": ("Dataset version", {"shape": "cylinder", "style": "filled", "fillcolor": "#dbeafe"}),
     "data": ("Other data", {"shape": "cylinder", "style": "filled,dashed", "fillcolor": "#f1f5f9"}),
     "run": ("Run", {"shape": "box", "style": "filled", "fillcolor": "#fef3c7"}),
-    "model": ("Model", {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#dcfce7"}),
+    # The overview's kinds: plain boxes, whose SVG is a quarter of a cylinder's, for a thousand of them.
+    "dataset": ("Dataset", {"shape": "box", "style": "filled", "fillcolor": "#dbeafe"}),
+    "model": ("Model", {"shape": "box", "style": "filled,bold", "fillcolor": "#dcfce7"}),
     "model_version": ("Model version", {"shape": "box", "style": "rounded,filled", "fillcolor": "#dcfce7"}),
     "deployment": ("Deployment", {"shape": "component", "style": "filled", "fillcolor": "#ede9fe"}),
     "base_model": ("Base model", {"shape": "octagon", "style": "filled", "fillcolor": "#fce7f3"}),
@@ -52,13 +56,19 @@ def to_dot(subgraph: Subgraph, *, title: str, href: Callable[[Node], str | None]
         lines.append("  }")
     for edge in subgraph.edges:
         lines.append("  " + _edge(edge))
-    lines += _legend({node.kind for node in subgraph.nodes})
+    lines += _legend(frozenset(node.kind for node in subgraph.nodes))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+_NEEDS_ESCAPING = re.compile(r'[\\"&\r\n]')
+_UNSAFE_IN_ID = re.compile(r"[^A-Za-z0-9-]")
+
+
 def quote(text: str) -> str:
     """``text`` as a DOT quoted string that Graphviz shows exactly as written."""
+    if _NEEDS_ESCAPING.search(text) is None:  # most strings: a thousand diagrams make this hot
+        return f'"{text}"'
     escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
                .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
     return f'"{escaped}"'
@@ -66,8 +76,12 @@ def quote(text: str) -> str:
 
 def element_id(node_id: str) -> str:
     """An id for the SVG element, from safe characters only; distinct node ids give distinct element ids."""
-    safe = "".join(c if c.isascii() and (c.isalnum() or c == "-") else f"_{ord(c):x}_" for c in node_id)
-    return f"mc-{safe}"
+    if node_id.isascii():
+        return "mc-" + node_id.translate(_ASCII_ID)
+    return "mc-" + _UNSAFE_IN_ID.sub(lambda match: f"_{ord(match.group()):x}_", node_id)
+
+
+_ASCII_ID = {code: f"_{code:x}_" for code in range(128) if _UNSAFE_IN_ID.match(chr(code))}
 
 
 def tooltip(node: Node) -> str:
@@ -80,26 +94,24 @@ def tooltip(node: Node) -> str:
 
 
 def _node(node: Node, url: str | None, *, emphasised: bool) -> str:
-    attributes = {"id": element_id(node.id), "label": node.label, **NODE_STYLES[node.kind][1],
-                  "tooltip": tooltip(node)}
-    if url:
-        attributes["URL"] = url
-        attributes["target"] = "_top"
-    if emphasised:
-        attributes["penwidth"] = "2.5"
-    return f"{quote(node.id)} [{_attributes(attributes)}];"
+    link = f', URL={quote(url)}, target="_top"' if url else ""
+    return f"{_node_start(node)}{link}{', penwidth=2.5' if emphasised else ''}];"
+
+
+def _node_start(node: Node) -> str:
+    return (f"{quote(node.id)} [id={quote(element_id(node.id))}, label={quote(node.label)}, "
+            f"{_KIND_STYLES[node.kind]}, tooltip={quote(tooltip(node))}")
 
 
 def _edge(edge: Edge) -> str:
-    attributes = EDGE_STYLES.get(edge.kind, {})
-    suffix = f" [{_attributes(attributes)}]" if attributes else ""
-    return f"{quote(edge.source)} -> {quote(edge.target)}{suffix};"
+    return f"{quote(edge.source)} -> {quote(edge.target)}{_EDGE_SUFFIXES.get(edge.kind, '')};"
 
 
-def _legend(kinds: set[str]) -> list[str]:
+@lru_cache(maxsize=None)  # one per combination of kinds: a few dozen at most
+def _legend(kinds: frozenset[str]) -> tuple[str, ...]:
     present = [kind for kind in NODE_STYLES if kind in kinds]
     if not present:
-        return []
+        return ()
     # Not a cluster: dot lays clusters out differently when other graphs came before them in the same process,
     # and the renderer draws graphs with clusters one per process (see lineage.render).
     lines = ['  "legend:" [id="mc-legend", label="Legend:", shape="plaintext", fontsize="9"];']
@@ -111,8 +123,13 @@ def _legend(kinds: set[str]) -> list[str]:
     # Invisible edges lay the legend out as one row, in the order above.
     names = ["", *present]
     lines += [f"  {quote('legend:' + a)} -> {quote('legend:' + b)} [style=invis];" for a, b in zip(names, names[1:])]
-    return lines
+    return tuple(lines)
 
 
 def _attributes(attributes: dict[str, str]) -> str:
     return ", ".join(f"{key}={quote(value)}" for key, value in attributes.items())
+
+
+# Written once: every node and edge of a kind carries the same style.
+_KIND_STYLES = {kind: _attributes(style) for kind, (_, style) in NODE_STYLES.items()}
+_EDGE_SUFFIXES = {kind: f" [{_attributes(style)}]" for kind, style in EDGE_STYLES.items()}

@@ -28,7 +28,7 @@ from ..cards.schema import DataRef
 from ..site.naming import run_page
 from ..sources.dvc import GROUP_TAG, ITEM_TAG
 
-NODE_KINDS = ("dataset_version", "data", "run", "model", "model_version", "deployment", "base_model")
+NODE_KINDS = ("dataset_version", "data", "run", "model", "model_version", "deployment", "base_model", "dataset")
 EDGE_KINDS = ("input", "output", "produced", "declared", "deployed", "base", "uses")
 # DVC lists a stage's scripts among its deps; they are code, not data, and the run's commit already pins them.
 CODE_SUFFIXES = (".py", ".ipynb", ".r", ".jl", ".sh", ".scala", ".java", ".js", ".ts", ".go", ".rs")
@@ -146,7 +146,7 @@ def overview(graph: LineageGraph, cap: int) -> Subgraph | None:
             models[node.card] = Node(f"model:{node.card}", "model", node.card, node.card,
                                      page=f"models/{node.card}.md", team=node.team, tags=node.tags)
         elif node.kind == "dataset_version" and node.card not in datasets:
-            datasets[node.card] = Node(f"data:{node.card}", "dataset_version", node.card, node.card,
+            datasets[node.card] = Node(f"data:{node.card}", "dataset", node.card, node.card,
                                        page=node.page, team=node.team, tags=node.tags)
     if len(models) + len(datasets) > cap:
         return None
@@ -192,10 +192,16 @@ def _reach(start: Iterable[str], step) -> set[str]:
     return seen
 
 
+def _edge_order(edge: Edge) -> tuple[str, str, str]:
+    # The dataclass's own ordering, without building two tuples per comparison.
+    return (edge.source, edge.target, edge.kind)
+
+
 def _induced(graph: LineageGraph, kept: set[str], *, focus: Iterable[str]) -> Subgraph:
     return Subgraph(
         nodes=tuple(graph.nodes[node] for node in sorted(kept)),
-        edges=tuple(sorted(e for node in kept for e in graph.outgoing.get(node, ()) if e.target in kept)),
+        edges=tuple(sorted((e for node in kept for e in graph.outgoing.get(node, ()) if e.target in kept),
+                           key=_edge_order)),
         focus=frozenset(focus),
     )
 
@@ -221,7 +227,7 @@ def _collapse(subgraph: Subgraph) -> Subgraph:
         return merged[node].id if node in merged else node
 
     edges = {Edge(renamed(e.source), renamed(e.target), e.kind) for e in subgraph.edges}
-    return Subgraph(tuple(sorted(nodes.values())), tuple(sorted(edges)),
+    return Subgraph(tuple(sorted(nodes.values(), key=lambda node: node.id)), tuple(sorted(edges, key=_edge_order)),
                     frozenset(renamed(node) for node in subgraph.focus), subgraph.clusters)
 
 

@@ -8,7 +8,6 @@ the diagram is on, in the URL form the site uses, so they work under any sub-pat
 from __future__ import annotations
 
 import html
-import posixpath
 import re
 from dataclasses import dataclass
 
@@ -68,7 +67,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
         title = titles[what].format(name)
         dot_path = f"{prefix}lineage/{what}/{name or 'all'}.dot"
         edges = edge_list(subgraph)
-        diagram = Diagram(title, Markup(_accessible(svg, title, edges)), edges, dot_path)
+        diagram = Diagram(title, Markup(page_svg(svg, title, edges)), edges, dot_path)
         files.append((dot_path, source))
         if what == "model":
             models[name] = diagram
@@ -93,9 +92,8 @@ def page_url(page: str, directory_urls: bool) -> str:
 def relative_url(from_page: str, to_page: str, directory_urls: bool) -> str:
     """A link from one page to another that works wherever the site is served, sub-paths included."""
     here, there = page_url(from_page, directory_urls), page_url(to_page, directory_urls)
-    base = here if directory_urls else posixpath.dirname(here)
-    link = posixpath.relpath(there or ".", base or ".")
-    return link + "/" if there.endswith("/") or (directory_urls and not there) else link
+    # Up to the site root, then down: as many "../" as folders in the page's URL.
+    return "../" * here.count("/") + there or "./"
 
 
 def _href(node: Node, page: str, settings: Settings) -> str | None:
@@ -105,8 +103,16 @@ def _href(node: Node, page: str, settings: Settings) -> str | None:
     return html.escape(relative_url(page, settings.page_prefix + node.page, settings.directory_urls))
 
 
-def _accessible(svg: str, title: str, edges: list[tuple[str, str]]) -> str:
-    """The SVG named for screen readers: role, a first-child <title> and a <desc> summing up the edges."""
+# Graphviz's comments and the <title> of each node and edge repeat internal node ids ("model:churn@1.2"),
+# not what a reader sees; the links' xlink:title carries the tooltip. A tenth of a large overview.
+_INTERNAL = re.compile(r'<!--.*?-->\n?|(?<=class="node">\n)<title>[^<]*</title>\n?'
+                       r'|(?<=class="edge">\n)<title>[^<]*</title>\n?', re.S)
+
+
+def page_svg(svg: str, title: str, edges: list[tuple[str, str]]) -> str:
+    """The SVG as a page carries it: named for screen readers (role, a first-child <title>, a <desc> summing
+    up the edges), without Graphviz's internal names."""
+    svg = _INTERNAL.sub("", svg)
     summary = f"{len(edges)} link(s): " + "; ".join(f"{a} to {b}" for a, b in edges[:20])
     if len(edges) > 20:
         summary += f"; and {len(edges) - 20} more (see the list below the diagram)"

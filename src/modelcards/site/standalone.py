@@ -35,6 +35,8 @@ def default_mkdocs_yml(*, project_dir: Path, docs_dir: Path) -> str:
         f"site_dir: {json.dumps(str(project_dir / 'site'))}\n"
         f"{_THEME}{_EXTENSIONS}"
         f"plugins:\n  - search\n  - modelcards:\n      cards_dir: {json.dumps(str(project_dir / 'cards'))}\n"
+        # Beside the cards, not beside this file, which lives in a temporary folder.
+        f"      cache_dir: {json.dumps(str(project_dir / '.modelcards-cache'))}\n"
         # A runs/ folder beside cards/ (e.g. from `modelcards pull`) is read without configuration.
         + (f"      runs: [{json.dumps(str(project_dir / 'runs'))}]\n" if (project_dir / "runs").is_dir() else "")
     )
@@ -46,8 +48,11 @@ def standalone_mkdocs_yml(settings: Settings) -> str:
     nav = "".join(
         f"  - {title}: {json.dumps(prefix + path)}\n"
         for title, path in (("Models", "index.md"), ("Datasets", "datasets/index.md"), ("Tags", "tags/index.md"),
-                            *([("Runs", "runs/index.md")] if settings.runs else []),
-                            ("Lineage", "lineage/index.md"), ("Lineage health", "lineage/health.md"))
+                            *([("Runs", "runs/index.md")] if settings.runs else []))
+    ) + (  # nested as the plugin nests it, so both builds give the same pages
+        "  - Lineage:\n"
+        f"      - Overview: {json.dumps(prefix + 'lineage/index.md')}\n"
+        f"      - Lineage health: {json.dumps(prefix + 'lineage/health.md')}\n"
     )
     css = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".css"))
     js = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".js"))
