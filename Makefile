@@ -19,9 +19,11 @@ test: $(STAMP) graphviz chromium  ## Run the whole test suite, browser tests inc
 validate: $(STAMP)
 	$(BIN)/modelcards validate
 
-bench: $(STAMP)  ## Benchmarks: build time against plain mkdocs build, and run-export reading speed
+bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs, run reading, SHAP, lineage diagrams
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/run_read_speed.py
+	$(BIN)/python benchmarks/explain_speed.py
+	$(BIN)/python benchmarks/lineage_speed.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
