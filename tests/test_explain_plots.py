@@ -82,8 +82,8 @@ def test_a_summary_has_nothing_to_draw(project: Path) -> None:
     assert render_plots(summary, "0") == {} and plots_for(summary, "0", None) == {}
 
 
-def test_without_feature_values_the_beeswarm_is_drawn_uncoloured(project: Path) -> None:
-    explanation = dataclasses.replace(_explained(project, "cancer"), data=None)
+def test_embedded_values_without_feature_values_or_base_value_are_drawn(project: Path) -> None:
+    explanation = dataclasses.replace(_explained(project, "cancer"), data=None, base_values={})
     assert sorted(render_plots(explanation, "1")) == ["bar", "beeswarm"]
 
 

@@ -1,130 +1,208 @@
-"""shap's own bar and beeswarm plots of an explanation, as deterministic SVG, cached by what they show.
+"""SHAP bar and beeswarm plots of one output of an :class:`~modelcards.explain.compute.Explanation`, as SVG.
 
-The plots are drawn with matplotlib's Agg backend and saved as SVG with no date, a fixed hash salt for the ids
-and text kept as ``<text>`` (searchable, no fonts embedded or fetched). shap's beeswarm shuffles the order in
-which it draws the dots with numpy's global generator, so that generator is seeded for the call and put back.
-``shap`` and ``matplotlib`` are imported only to draw; a cache hit imports neither.
+The plots are drawn by SHAP's own ``shap.plots.bar`` and ``shap.plots.beeswarm`` onto a standalone matplotlib
+``Figure``: pyplot's backend and figure list are never touched, so this is safe inside a long-lived
+``mkdocs serve``. The same explanation gives byte-identical SVG text in any process with the same shap and
+matplotlib versions:
+
+* matplotlib's default style is used whatever ``matplotlibrc`` the user has, with a fixed ``svg.hashsalt``
+  for element ids and no date in the metadata;
+* the beeswarm's dot order and tie-breaking come from numpy's global generator, which is seeded while drawing
+  and put back afterwards.
+
+Labels stay ``<text>`` elements (``svg.fonttype: none``; matplotlib escapes them), and the beeswarm's dots are
+rasterized, so its size depends on the plot area rather than on the number of rows.
+
+A :class:`PlotCache` keeps rendered plots on disk; :func:`plots_for` serves them without importing shap or
+matplotlib.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import io
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from modelcards.explain.compute import Explanation
+from modelcards.errors import EnvironmentProblem, ExplainError
 
-# Bump when the drawing changes, so cached plots are drawn again.
-PLOT_FORMAT = 1
-KINDS = ("bar", "beeswarm")
-MAX_DISPLAY = 15  # features shown; the rest are summed into one row by shap
-_RC = {"svg.hashsalt": "modelcards", "svg.fonttype": "none", "figure.dpi": 72, "savefig.dpi": 72}
+if TYPE_CHECKING:
+    from modelcards.explain.compute import Explanation
+
+# Bump when anything below changes what is drawn, so cached plots are redrawn.
+PLOT_FORMAT = 2
+PLOT_KINDS = ("bar", "beeswarm")
+# Features shown one per row; the rest are summed into one "Sum of N other features" row.
+MAX_DISPLAY = 20
+# Resolution of the beeswarm's rasterized dots; everything else stays vector.
+DOT_DPI = 150
+LAYOUT_SEED = 0
+SVG_RC = {"svg.hashsalt": "modelcards", "svg.fonttype": "none"}
 
 
 def plot_key(explanation: Explanation, output: str) -> str:
-    """sha256 of everything the plots of ``output`` show, and the versions of what draws them."""
-    assert explanation.values is not None
-    index = list(explanation.outputs).index(output)
-    digest = hashlib.sha256(json.dumps({
-        "format": PLOT_FORMAT, "max_display": MAX_DISPLAY, "output": output, "features": list(explanation.features),
+    """sha256 of everything that decides the plots of ``output``, without importing shap or matplotlib."""
+    import numpy as np
+
+    index = _output_index(explanation, output)
+    values = None if explanation.values is None else explanation.values[:, :, index]
+    arrays = [np.ascontiguousarray(a, dtype="<f8") for a in (values, explanation.data) if a is not None]
+    header = {
+        "format": PLOT_FORMAT,
+        "output": output,
         "base_value": explanation.base_values.get(output),
-        "shap": importlib.metadata.version("shap"), "matplotlib": importlib.metadata.version("matplotlib"),
-    }, sort_keys=True).encode())
-    digest.update(explanation.values[:, :, index].astype("<f8").tobytes())
-    digest.update(b"data" + explanation.data.astype("<f8").tobytes() if explanation.data is not None else b"none")
+        "features": list(explanation.features),
+        # The shapes make the concatenated array bytes below unambiguous.
+        "values_shape": None if values is None else list(values.shape),
+        "data_shape": None if explanation.data is None else list(explanation.data.shape),
+        "shap": _installed_version("shap"),
+        "matplotlib": _installed_version("matplotlib"),
+    }
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True, separators=(",", ":")).encode())
+    for array in arrays:
+        digest.update(array.tobytes())
     return digest.hexdigest()
 
 
 def render_plots(explanation: Explanation, output: str) -> dict[str, str]:
-    """``{"bar": svg, "beeswarm": svg}`` for one output; ``{}`` for a summary, which has no values to draw."""
+    """``{"bar": svg, "beeswarm": svg}`` for ``output``, or ``{}`` when the explanation holds no SHAP values.
+
+    Without feature values (``data`` is None) SHAP draws the beeswarm in one colour and without its colour bar.
+    """
     if explanation.values is None:
         return {}
-    import matplotlib
-
-    if "matplotlib.pyplot" not in sys.modules:
-        matplotlib.use("Agg")
+    index = _output_index(explanation, output)
+    shap, matplotlib = _import_plotting()
     import numpy as np
-    import shap
-    from matplotlib import pyplot as plt
 
-    index = list(explanation.outputs).index(output)
     values = explanation.values[:, :, index]
-    base = explanation.base_values.get(output, 0.0)
-    shown = shap.Explanation(values=values, base_values=np.full(len(values), base), data=explanation.data,
-                             feature_names=list(explanation.features))
+    shown = shap.Explanation(
+        values=values,
+        # Embedded values may come without one; shap needs a number, and the plots do not show it.
+        base_values=np.full(len(values), explanation.base_values.get(output, 0.0)),
+        data=explanation.data,
+        # A name with two $ signs would otherwise be parsed as mathtext.
+        feature_names=[name.replace("$", r"\$") for name in explanation.features],
+    )
+    rows = min(MAX_DISPLAY, len(explanation.features))
+
+    def bar(axes: Any) -> None:
+        shap.plots.bar(shown, max_display=MAX_DISPLAY, ax=axes, show=False)
+
+    def beeswarm(axes: Any) -> None:
+        shap.plots.beeswarm(shown, max_display=MAX_DISPLAY, ax=axes, show=False, plot_size=None)
+        for dots in axes.collections:
+            dots.set_rasterized(True)
+
+    # Row heights as SHAP uses when it sizes the figure itself.
+    drawings = {"bar": (bar, rows * 0.5 + 1.5), "beeswarm": (beeswarm, rows * 0.4 + 1.5)}
     plots = {}
-    with matplotlib.rc_context(_RC):
-        previous = plt.get_backend()
-        plt.switch_backend("Agg")
-        try:
-            plots["bar"] = _draw(plt, lambda: shap.plots.bar(shown, max_display=MAX_DISPLAY, show=False))
-            state = np.random.get_state()
-            np.random.seed(0)
+    with matplotlib.style.context(["default", SVG_RC]), _seeded_global_rng(LAYOUT_SEED):
+        for kind, (draw, height) in drawings.items():
             try:
-                plots["beeswarm"] = _draw(plt, lambda: shap.plots.beeswarm(shown, max_display=MAX_DISPLAY,
-                                                                           show=False))
-            finally:
-                np.random.set_state(state)
-        finally:
-            plt.switch_backend(previous)
+                plots[kind] = _svg(draw, height)
+            except Exception as exc:
+                raise ExplainError(f"output {output!r}: shap.plots.{kind} failed: {exc!r}") from None
     return plots
 
 
-def _draw(plt: Any, plot: Any) -> str:
-    figure = plt.figure()
-    try:
-        plot()
-        figure = plt.gcf()  # shap may size or replace the current figure
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-        return buffer.getvalue()
-    finally:
-        plt.close("all")
+def plots_for(explanation: Explanation, output: str, cache: PlotCache | None = None) -> dict[str, str]:
+    """The plots of ``output``: from ``cache`` without importing shap or matplotlib, else rendered and stored."""
+    if explanation.values is None:
+        return {}
+    if cache is None:
+        return render_plots(explanation, output)
+    key = plot_key(explanation, output)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    plots = render_plots(explanation, output)
+    cache.put(key, plots)
+    return plots
 
 
 class PlotCache:
-    """A directory of ``<key>.<kind>.svg`` files; an entry missing any kind is a miss."""
+    """A directory of ``<key>.bar.svg`` and ``<key>.beeswarm.svg``; an entry missing either file is a miss."""
 
     def __init__(self, directory: Path):
         self.directory = directory
 
     def get(self, key: str) -> dict[str, str] | None:
         try:
-            plots = {kind: (self.directory / f"{key}.{kind}.svg").read_text(encoding="utf-8") for kind in KINDS}
-        except (OSError, UnicodeDecodeError):
+            plots = {kind: (self.directory / f"{key}.{kind}.svg").read_text(encoding="utf-8") for kind in PLOT_KINDS}
+        except (OSError, ValueError):
             return None
         if not all(svg.rstrip().endswith("</svg>") for svg in plots.values()):
-            return None  # cut short by a full disk, say
+            return None  # cut short, by a full disk say
         return plots
 
     def put(self, key: str, plots: dict[str, str]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        for kind, svg in plots.items():
-            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{key}.{kind}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as f:
-                    f.write(svg)
-                os.replace(temporary, self.directory / f"{key}.{kind}.svg")
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+        for kind in PLOT_KINDS:
+            self._write_atomic(f"{key}.{kind}.svg", plots[kind].encode("utf-8"))
+
+    def _write_atomic(self, name: str, content: bytes) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as f:
+                f.write(content)
+            os.replace(temporary, self.directory / name)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
-def plots_for(explanation: Explanation, output: str, cache: PlotCache | None) -> dict[str, str]:
-    """The plots of one output: from the cache when there, else drawn (and stored)."""
-    if explanation.values is None:
-        return {}
-    key = plot_key(explanation, output)
-    found = cache.get(key) if cache is not None else None
-    if found is not None:
-        return found
-    plots = render_plots(explanation, output)
-    if cache is not None:
-        cache.put(key, plots)
-    return plots
+def _output_index(explanation: Explanation, output: str) -> int:
+    labels = list(explanation.outputs)
+    if output not in labels:
+        raise ExplainError(f"output {output!r}: not in the explanation, expected one of {', '.join(labels)}")
+    return labels.index(output)
+
+
+def _installed_version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _import_plotting() -> tuple[Any, Any]:
+    try:
+        import matplotlib
+        import matplotlib.style
+    except ImportError as exc:
+        raise EnvironmentProblem(f"drawing SHAP plots needs matplotlib ({exc}); run `pip install matplotlib`") from None
+    try:
+        import shap
+    except ImportError as exc:
+        raise EnvironmentProblem(f"drawing SHAP plots needs SHAP ({exc}); run `pip install shap`") from None
+    return shap, matplotlib
+
+
+@contextlib.contextmanager
+def _seeded_global_rng(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator, which the beeswarm layout draws from, and put it back afterwards."""
+    import numpy as np
+
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _svg(draw: Callable[[Any], None], height: float) -> str:
+    """Draw onto a standalone 8-inch-wide figure, which pyplot never registers, and save it as SVG."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, height))
+    draw(figure.add_subplot())
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", dpi=DOT_DPI, bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue().decode("utf-8")
