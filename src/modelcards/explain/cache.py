@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from modelcards.explain.compute import Explanation, ExplainSettings, Importance
+from modelcards.files import write_atomic
 
 # Fields stored as .npy beside the JSON.
 ARRAYS = ("values", "data")
@@ -95,16 +95,8 @@ class ExplanationCache:
             import numpy as np
 
             array = getattr(explanation, name)
-            self._write_atomic(f"{key}.{name}.npy", lambda f, a=array: np.save(f, a, allow_pickle=False))
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            write_atomic(self.directory / f"{key}.{name}.npy", buffer.getvalue())
         text = json.dumps(record, sort_keys=True, indent=1)
-        self._write_atomic(f"{key}.json", lambda f: f.write(text.encode("utf-8")))
-
-    def _write_atomic(self, name: str, write: Any) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                write(f)
-            os.replace(temporary, self.directory / name)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(self.directory / f"{key}.json", text.encode("utf-8"))

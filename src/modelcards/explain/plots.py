@@ -24,12 +24,11 @@ import hashlib
 import importlib.metadata
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from modelcards.errors import EnvironmentProblem, ExplainError
+from modelcards.files import write_atomic
 
 if TYPE_CHECKING:
     from modelcards.explain.compute import Explanation
@@ -144,17 +143,7 @@ class PlotCache:
     def put(self, key: str, plots: dict[str, str]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         for kind in PLOT_KINDS:
-            self._write_atomic(f"{key}.{kind}.svg", plots[kind].encode("utf-8"))
-
-    def _write_atomic(self, name: str, content: bytes) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                f.write(content)
-            os.replace(temporary, self.directory / name)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            write_atomic(self.directory / f"{key}.{kind}.svg", plots[kind].encode("utf-8"))
 
 
 def _output_index(explanation: Explanation, output: str) -> int:

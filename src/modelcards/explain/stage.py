@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -170,13 +170,7 @@ def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanatio
     except ExplainError as exc:
         return str(exc)
     # Workers send results back pickled; the arrays are already in the cache and the pages do not need them.
-    return VersionExplanation(_without_arrays(explanation), {k: v for k, v in plots.items() if v})
-
-
-def _without_arrays(explanation: Explanation) -> Explanation:
-    from dataclasses import replace
-
-    return replace(explanation, values=None, data=None)
+    return VersionExplanation(replace(explanation, values=None, data=None), {k: v for k, v in plots.items() if v})
 
 
 def _produce_all(jobs: list[_Job], keys: list[tuple[str, str]], project_dir: Path, cache_dir: Path,

@@ -16,12 +16,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
 from modelcards.errors import EnvironmentProblem, ModelcardsError
+from modelcards.files import write_atomic
 
 # The Graphviz layout program: a name looked up on PATH, or a path.
 DOT_PROGRAM = "dot"
@@ -119,17 +119,6 @@ def _read_cached(path: Path) -> str | None:
     return svg if svg.startswith("<svg") and svg.endswith("</svg>") else None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(text.encode("utf-8"))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _draw(dot: str, sources: list[str], workers: int,
           cache_paths: dict[str, Path]) -> tuple[dict[str, str], dict[str, str]]:
     """The SVG of each source that dot draws, and dot's message for each one it cannot."""
@@ -168,7 +157,7 @@ def _draw_batch(dot: str, batch: list[str], cache_paths: dict[str, Path]) -> tup
     # Written here, creating files (~0.3 ms each) overlaps with the other batches' dot processes.
     for source, svg in drawn.items():
         if source in cache_paths:
-            _write_atomic(cache_paths[source], svg)
+            write_atomic(cache_paths[source], svg.encode("utf-8"))
     return drawn, errors
 
 
