@@ -111,9 +111,13 @@ def importance_csv(explanation: Explanation) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+
+
 def _csv_field(text: str) -> str:
-    if re.search(r'[",\n\r]', text) or text[:1] in "=+-@":
-        # Quoted, and a leading formula character defused, so a spreadsheet shows the name as text.
-        text = ("'" + text) if text[:1] in "=+-@" else text
-        return '"' + text.replace('"', '""') + '"'
-    return text
+    """A CSV field a spreadsheet shows as the text it is: quoted when needed, a leading formula sign defused."""
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    elif not re.search(r'[",\n\r]', text):
+        return text
+    return '"' + text.replace('"', '""') + '"'
