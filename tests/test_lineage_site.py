@@ -169,5 +169,10 @@ def test_clicking_a_dataset_node_on_a_model_diagram_opens_the_dataset_page_under
         page.go_back()
         page.locator(".mc-lineage svg a", has_text=re.compile(r"prepare \(")).first.click()
         page.wait_for_url(re.compile(r".*/lineage/docs/runs/dvc/prepare/$"))
+        # A version box opens that version's section of the model page.
+        page.go_back()
+        page.locator(".mc-lineage svg a", has_text="churn-dvc 1.2").first.click()
+        page.wait_for_url(re.compile(r".*/lineage/docs/models/churn-dvc/#version-3$"))
+        assert page.locator("#version-3").inner_text().startswith("Version 1.2")
     finally:
         page.close()

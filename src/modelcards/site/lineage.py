@@ -56,9 +56,10 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
 
     titles = {"model": "Lineage of {}", "dataset": "Everything downstream of {}", "overview": "All models and data"}
     sources = []
+    anchors = version_anchors(catalog)
     for what, name, page, subgraph in wanted:
         sources.append(to_dot(subgraph, title=titles[what].format(name),
-                              href=lambda node, page=page: _href(node, page, settings)))
+                              href=lambda node, page=page: _href(node, page, settings, anchors)))
     cache = settings.cache_dir / "lineage" if settings.cache_dir else None
     svgs = render_svgs(sources, cache_dir=cache, workers=settings.explain_workers or None)
 
@@ -96,11 +97,22 @@ def relative_url(from_page: str, to_page: str, directory_urls: bool) -> str:
     return "../" * here.count("/") + there or "./"
 
 
-def _href(node: Node, page: str, settings: Settings) -> str | None:
+def _href(node: Node, page: str, settings: Settings, anchors: dict[tuple[str, str], str]) -> str | None:
     if node.page is None:
         return None
+    link = relative_url(page, settings.page_prefix + node.page, settings.directory_urls)
+    if node.kind == "model_version":
+        link += "#" + anchors.get((node.card, node.version), "versions")
+    elif node.kind == "deployment":
+        link += "#deployments"
     # Graphviz copies URLs into the SVG as written; escape them for the XML attribute they land in.
-    return html.escape(relative_url(page, settings.page_prefix + node.page, settings.directory_urls))
+    return html.escape(link)
+
+
+def version_anchors(catalog: Catalog) -> dict[tuple[str, str], str]:
+    """Each version's heading id on its model page, as model.md.j2 numbers them (the oldest is 1)."""
+    return {(model.name, version.version): f"version-{len(model.card.versions) - index}"
+            for model in catalog.models.values() for index, version in enumerate(model.versions_newest_first)}
 
 
 # Graphviz's comments and the <title> of each node and edge repeat internal node ids ("model:churn@1.2"),
