@@ -92,8 +92,8 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
     explained.produced = len(missing)
     if missing and progress is not None:
         progress(0, len(missing), "")
-    for done, (key, result) in enumerate(_produce_all([jobs[k] for k in missing], missing, project_dir,
-                                                      cache_dir, workers), start=1):
+    produced = _produce_all({key: jobs[key] for key in missing}, project_dir, cache_dir, workers)
+    for done, (key, result) in enumerate(produced, start=1):
         if isinstance(result, str):
             failed(key, result)
         else:
@@ -173,16 +173,15 @@ def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanatio
     return VersionExplanation(replace(explanation, values=None, data=None), {k: v for k, v in plots.items() if v})
 
 
-def _produce_all(jobs: list[_Job], keys: list[tuple[str, str]], project_dir: Path, cache_dir: Path,
-                 workers: int):
+def _produce_all(jobs: dict[tuple[str, str], _Job], project_dir: Path, cache_dir: Path, workers: int):
     """Yield ``(key, result)`` as each job finishes."""
     if len(jobs) <= 1:
-        for key, job in zip(keys, jobs):
+        for key, job in jobs.items():
             yield key, _produce(job, project_dir, cache_dir)
         return
     count = min(len(jobs), workers or os.cpu_count() or 1)
     # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_produce, job, project_dir, cache_dir): key for key, job in zip(keys, jobs)}
+        futures = {pool.submit(_produce, job, project_dir, cache_dir): key for key, job in jobs.items()}
         for future in as_completed(futures):
             yield futures[future], future.result()

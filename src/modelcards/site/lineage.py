@@ -41,6 +41,7 @@ class Diagrams:
 
 
 def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) -> Diagrams:
+    """Every diagram of the site, drawn in one batched call; the overview only below ``overview_cap``."""
     prefix = settings.page_prefix
     wanted: list[tuple[str, str, str, Subgraph]] = []  # (what, name, page path, subgraph)
     for name in catalog.models:
@@ -61,7 +62,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
         sources.append(to_dot(subgraph, title=titles[what].format(name),
                               href=lambda node, page=page: _href(node, page, settings, anchors)))
     cache = settings.cache_dir / "lineage" if settings.cache_dir else None
-    svgs = render_svgs(sources, cache_dir=cache, workers=settings.explain_workers or None)
+    svgs = render_svgs(sources, cache_dir=cache)
 
     models, datasets, overview_diagram, files = {}, {}, None, []
     for (what, name, page, subgraph), source, svg in zip(wanted, sources, svgs):
