@@ -1,4 +1,5 @@
-"""The build, in order: card files -> cards -> catalog -> pages.
+"""The build, in order: card files and run exports -> catalog -> lineage graph and its checks ->
+explanations -> pages.
 
 This is the only module that chains the stages. The CLI and the MkDocs plugin
 both call ``generate_site``; neither holds logic of its own.
@@ -76,7 +77,7 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
 
 
 def check_project(settings: Settings) -> CheckedCatalog:
-    """The cards and run exports a site is built from, joined and checked."""
+    """The cards and run exports a site is built from, joined, and checked with their lineage."""
     try:
         masker = SecretMasker(settings.secret_keys, settings.secret_values)
     except re.error as exc:

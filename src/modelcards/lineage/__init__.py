@@ -1,1 +1,2 @@
-"""Lineage diagrams: Graphviz DOT sources drawn as SVG to inline in the pages."""
+"""Lineage: one graph from cards and runs (``graph``), its gaps (``checks``), DOT text (``dot``) and SVG drawn
+by Graphviz in batches (``render``)."""
