@@ -20,6 +20,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from shap_reference import documented_sample
+
 from modelcards.explain.cache import ExplanationCache, cache_key, installed_shap_version
 from modelcards.errors import ExplainError
 from modelcards.explain.compute import ExplainSettings, explain
@@ -68,15 +70,9 @@ def _rows(root: Path, settings: ExplainSettings) -> tuple[object, pd.DataFrame, 
     model = sio.load(root / settings.model_path, trusted=sio.get_untrusted_types(file=root / settings.model_path))
     path = root / settings.data_path
     frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
-    X = frame[list(model.feature_names_in_)]
-    rng = np.random.default_rng(settings.seed)
-    rows = len(X)
-    if rows > settings.sample_size:
-        sample = np.sort(rng.choice(rows, settings.sample_size, replace=False))
-    else:
-        sample = np.arange(rows)
-    background = np.sort(rng.choice(rows, min(settings.background_size, rows), replace=False))
-    return model, X.iloc[sample], X.iloc[background]
+    sample, background = documented_sample(frame[list(model.feature_names_in_)], settings.sample_size,
+                                           settings.background_size, settings.seed)
+    return model, sample, background
 
 
 def _assert_matches(result, values: np.ndarray, base: float, label: str, features: list[str]) -> None:

@@ -21,6 +21,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 
 from conftest import run_modelcards, write_project
+from shap_reference import documented_sample
 
 TREE = "sklearn.tree._tree.Tree"
 # These projects have no runs: the lineage checks would warn about every version.
@@ -127,15 +128,6 @@ def _version_section(page: str, version: str) -> str:
     return page[start:end.start() if end else len(page)]
 
 
-def _sample(frame: pd.DataFrame, size: int, background: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The documented sampling rule of modelcards.explain.compute."""
-    rng = np.random.default_rng(seed)
-    rows = len(frame)
-    sample = np.sort(rng.choice(rows, size, replace=False)) if rows > size else np.arange(rows)
-    drawn = np.sort(rng.choice(rows, min(background, rows), replace=False))
-    return frame.iloc[sample], frame.iloc[drawn]
-
-
 def _assert_close(shown: dict[str, float], values: np.ndarray, features: list[str]) -> None:
     expected = dict(zip(features, np.abs(values).mean(axis=0)))
     assert shown.keys() <= expected.keys()
@@ -148,7 +140,7 @@ def test_tree_model_on_the_page_equals_shap_directly(project: Path, built) -> No
     site, _ = built
     page = _version_section((site / "models/cancer/index.html").read_text(), "2.0")
     frame = pd.read_csv(project / "data/cancer.csv").drop(columns="target")
-    sample, _ = _sample(frame, 200, 100, 0)
+    sample, _ = documented_sample(frame, 200, 100, 0)
     model = sio.load(project / "models/forest.skops", trusted=[TREE])
     values = shap.TreeExplainer(model)(sample).values[:, :, 1]
     _assert_close(_importance(page)[""], values, list(frame.columns))
@@ -159,7 +151,7 @@ def test_linear_model_on_the_page_equals_shap_directly(project: Path, built) -> 
     site, _ = built
     page = _version_section((site / "models/cancer/index.html").read_text(), "3.0")
     frame = pd.read_csv(project / "data/cancer.csv").drop(columns="target")
-    sample, background = _sample(frame, 300, 50, 7)
+    sample, background = documented_sample(frame, 300, 50, 7)
     model = sio.load(project / "models/logistic.skops", trusted=[])
     values = shap.LinearExplainer(model, background)(sample).values
     _assert_close(_importance(page)[""], values, list(frame.columns))

@@ -137,8 +137,17 @@ def impact(graph: LineageGraph, dataset_name: str) -> Subgraph:
     return _collapse(_induced(graph, set(start) | graph.descendants(start), focus=start))
 
 
+def overview_size(graph: LineageGraph) -> int:
+    """How many boxes the overview has: one per model card and one per dataset card with a version node."""
+    models = {node.card for node in graph.nodes.values() if node.kind in ("model", "model_version")}
+    datasets = {node.card for node in graph.nodes.values() if node.kind == "dataset_version"}
+    return len(models) + len(datasets)
+
+
 def overview(graph: LineageGraph, cap: int) -> Subgraph | None:
     """One node per model and per dataset card, boxed by team (else first tag); None above ``cap`` nodes."""
+    if overview_size(graph) > cap:
+        return None
     models: dict[str, Node] = {}
     datasets: dict[str, Node] = {}
     for node in graph.nodes.values():
@@ -148,8 +157,6 @@ def overview(graph: LineageGraph, cap: int) -> Subgraph | None:
         elif node.kind == "dataset_version" and node.card not in datasets:
             datasets[node.card] = Node(f"data:{node.card}", "dataset", node.card, node.card,
                                        page=node.page, team=node.team, tags=node.tags)
-    if len(models) + len(datasets) > cap:
-        return None
     edges: set[Edge] = set()
     for name, node in datasets.items():
         for reached in graph.descendants(graph.card_nodes(name, ("dataset_version",))):

@@ -16,7 +16,8 @@ from markupsafe import Markup
 from ..catalog import Catalog
 from ..config import Settings
 from ..lineage.dot import to_dot
-from ..lineage.graph import LineageGraph, Node, Subgraph, edge_list, impact, neighbourhood, overview
+from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, impact, neighbourhood, overview,
+                             overview_size)
 from ..lineage.render import render_svgs
 
 OVERVIEW_PAGE = "lineage/index.md"
@@ -77,8 +78,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
             datasets[name] = diagram
         else:
             overview_diagram = diagram
-    node_count = len(catalog.models) + sum(1 for d in catalog.datasets.values() if d.card is not None)
-    return Diagrams(models, datasets, overview_diagram, node_count, files)
+    return Diagrams(models, datasets, overview_diagram, overview_size(graph), files)
 
 
 def page_url(page: str, directory_urls: bool) -> str:
