@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,33 @@ def test_warnings_fail_only_strict_validate_and_strict_build(tmp_path: Path):
     assert strict_build.stderr.splitlines() == [
         *lineage, *expected, "0 error(s), 4 warning(s) in the cards; the site was not built",
     ]
+
+
+def _nav_links(page: Path) -> list[str]:
+    """The links of the site's nav (Material's primary sidebar) on a page, in order."""
+    html = page.read_text(encoding="utf-8")
+    return re.findall(r'<a href="([^"]*)" class="md-nav__link', html)
+
+
+def test_runs_configured_but_none_read_gives_one_nav_that_builds_strictly_both_ways(tmp_path: Path):
+    """With `runs: [runs]` and no runs there is no runs page; neither edge may put one in the nav."""
+    root = project(tmp_path / "project", "valid")
+    (root / "cards" / "churn.yml").unlink()  # it names runs, which no source would have
+    (root / "runs").mkdir()
+    (root / "mkdocs.yml").write_text(
+        "site_name: Test site\ntheme:\n  name: material\n  font: false\n"
+        "plugins:\n  - search\n  - modelcards:\n      runs: [runs]\n", encoding="utf-8")
+    (root / "docs").mkdir()
+
+    generated = run(root, "generate", "--out", str(tmp_path / "out"), "--strict")
+    assert generated.returncode == 0, generated.stderr
+    assert not (tmp_path / "out" / "docs" / "runs").exists()
+    plain = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
+                            "-f", str(tmp_path / "out" / "mkdocs.yml")], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    with_plugin = run(root, "build", "--strict")
+    assert with_plugin.returncode == 0, with_plugin.stderr
+
+    nav = _nav_links(root / "site" / "index.html")
+    assert nav == _nav_links(tmp_path / "out" / "site" / "index.html"), "the plugin's nav and generate's are one"
+    assert nav and not [link for link in nav if "runs" in link]

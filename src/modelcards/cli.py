@@ -191,7 +191,7 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
     _report(site.warnings, "text")
     _report_masked(site.masked)
     write_pages(site.pages, out_dir / "docs")
-    (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings), encoding="utf-8")
+    (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings, site.pages), encoding="utf-8")
     click.echo(f"Wrote {len(site.pages)} files to {out_dir / 'docs'} and {out_dir / 'mkdocs.yml'}. "
                f"Build them with: mkdocs build -f {out_dir / 'mkdocs.yml'}", err=True)
 

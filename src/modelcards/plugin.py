@@ -14,6 +14,7 @@ from .build import GeneratedSite, generate_site
 from .config import SETTINGS, Settings, settings_from
 from .errors import ModelcardsError
 from .site.pages import asset_paths
+from .site.paths import site_nav
 
 log = logging.getLogger("mkdocs.plugins.modelcards")
 
@@ -81,17 +82,8 @@ class ModelcardsPlugin(BasePlugin):
                 )
             files.append(File.generated(config, page.path, content=page.content))
         if config.nav is None:
-            # Model pages stay out of the nav, so every page's sidebar has the same few entries.
-            prefix = self.settings.page_prefix
-            config.nav = [
-                {"Models": f"{prefix}index.md"},
-                {"Datasets": f"{prefix}datasets/index.md"},
-                {"Tags": f"{prefix}tags/index.md"},
-                *([{"Runs": f"{prefix}runs/index.md"}] if self.site.catalog.runs else []),
-                {"Lineage": [{"Overview": f"{prefix}lineage/index.md"},
-                             {"Lineage health": f"{prefix}lineage/health.md"}]},
-                *sorted(user_pages),
-            ]
+            generated = site_nav((page.path for page in self.site.pages), self.settings.page_prefix)
+            config.nav = [*generated, *sorted(user_pages)]
         return files
 
     def on_page_markdown(self, markdown, page, config, files):

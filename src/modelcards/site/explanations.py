@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..catalog import ModelEntry
 from ..explain.compute import Explanation, Importance
 from ..explain.stage import VersionExplanation
-from .naming import file_name
+from .paths import explanation_folder, file_name
 
 TABLE_ROWS = 20  # features listed on the page; the CSV has them all
 TOP = 10  # features compared between versions
@@ -62,7 +62,7 @@ def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], Versio
         if found is None:
             continue
         explanation = found.explanation
-        folder = f"{prefix}explain/{model.name}/{file_name(version.version)}"
+        folder = prefix + explanation_folder(model.name, version.version)
         outputs = []
         for label, ranked in explanation.outputs.items():
             plots = {}
