@@ -20,7 +20,7 @@ from modelcards.cards.yaml_source import KeyPath
 from modelcards.catalog import Catalog
 from modelcards.errors import ExplainError, Problem
 from modelcards.explain.cache import ExplanationCache
-from modelcards.explain.compute import Explanation, ExplainSettings, cached_explanation, explain
+from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, read_inputs
 from modelcards.explain.embed import EmbedSettings, embed
 from modelcards.explain.plots import PlotCache, plot_key, plots_for
 
@@ -47,6 +47,8 @@ class _Job:
     model: str
     version: str
     settings: ExplainSettings | EmbedSettings
+    # To compute: the files, read and hashed once for the cache lookup, then explained as they were read.
+    inputs: ExplainInputs | None = None
 
     @property
     def label(self) -> str:
@@ -80,11 +82,13 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
     missing: list[tuple[str, str]] = []
     for key, job in jobs.items():
         try:
-            found = _cached(job, project_dir, cache_dir)
+            inputs = read_inputs(job.settings, project_dir) if isinstance(job.settings, ExplainSettings) else None
+            found = _cached(job, inputs, project_dir, cache_dir)
         except ExplainError as exc:
             failed(key, str(exc))
             continue
         if found is None:
+            jobs[key] = replace(job, inputs=inputs)  # kept only until computed: the bytes are the model and data
             missing.append(key)
         else:
             explained.versions[key] = found
@@ -139,11 +143,10 @@ def _field_named_in(settings: ExplainSettings | EmbedSettings | None, message: s
     return ()
 
 
-def _cached(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation | None:
+def _cached(job: _Job, inputs: ExplainInputs | None, project_dir: Path, cache_dir: Path) -> VersionExplanation | None:
     """The version's explanation and plots if nothing needs SHAP or matplotlib; else None."""
-    if isinstance(job.settings, ExplainSettings):
-        explanation = cached_explanation(job.settings, project_root=project_dir,
-                                         cache=ExplanationCache(cache_dir / "explanations"))
+    if inputs is not None:
+        explanation = ExplanationCache(cache_dir / "explanations").lookup(job.settings, inputs)
         if explanation is None:
             return None
     else:
@@ -160,9 +163,9 @@ def _cached(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation
 def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation | str:
     """Compute (or read) the explanation and draw its plots, storing both; an error comes back as its message."""
     try:
-        if isinstance(job.settings, ExplainSettings):
-            explanation = explain(job.settings, project_root=project_dir,
-                                  cache=ExplanationCache(cache_dir / "explanations"))
+        if job.inputs is not None:
+            explanation = ExplanationCache(cache_dir / "explanations").explain(job.settings, job.inputs,
+                                                                               project_root=project_dir)
         else:
             explanation = embed(job.settings, project_root=project_dir)
         plot_cache = PlotCache(cache_dir / "plots")
