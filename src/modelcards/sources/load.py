@@ -8,7 +8,6 @@ source is one new reader module plus one entry in that table.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Callable
@@ -49,13 +48,43 @@ class RunReader:
     grouped: bool = False
 
 
-def _imported(module: str, function: str) -> Callable[..., ReadResult]:
-    """A reader imported on first use: most builds need one or two of the formats."""
-    def read(path: Any, *, relative_to: Path, document: Any = None) -> ReadResult:
-        reader = getattr(importlib.import_module(module, __package__), function)
-        return reader(path, relative_to=relative_to)  # readers that need positions parse the text themselves
+# The readers are imported when a source needs them: most builds read one or two of the formats. Readers that
+# report positions parse the text themselves, so they take no ``document``.
 
-    return read
+def _read_dvc_project(folder: Path, *, relative_to: Path) -> ReadResult:
+    from .dvc import read_dvc_project
+
+    return read_dvc_project(folder, relative_to=relative_to)
+
+
+def _read_mlruns(folder: Path, *, relative_to: Path) -> ReadResult:
+    from .mlflow_files import read_mlruns
+
+    return read_mlruns(folder, relative_to=relative_to)
+
+
+def _read_search_runs_csv(path: Path, *, relative_to: Path) -> ReadResult:
+    from .mlflow_files import read_search_runs_csv
+
+    return read_search_runs_csv(path, relative_to=relative_to)
+
+
+def _read_run_json(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
+    from .mlflow_files import read_run_json
+
+    return read_run_json(path, relative_to=relative_to)
+
+
+def _read_openlineage(paths: list[Path], *, relative_to: Path) -> ReadResult:
+    from .openlineage import read_openlineage
+
+    return read_openlineage(paths, relative_to=relative_to)
+
+
+def _read_dvc_exp_show(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
+    from .dvc import read_dvc_exp_show
+
+    return read_dvc_exp_show(path, relative_to=relative_to)
 
 
 def _read_export(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
@@ -94,16 +123,16 @@ def _is_dvc_exp_show(data: Any) -> bool:
 
 # Tried in order; the first reader that recognises a folder, a file or a JSON document reads it.
 RUN_READERS: tuple[RunReader, ...] = (
-    RunReader("a DVC project", _imported(".dvc", "read_dvc_project"),
+    RunReader("a DVC project", _read_dvc_project,
               folder=lambda folder: (folder / "dvc.yaml").exists(), file_names=("dvc.yaml", "dvc.lock")),
-    RunReader("a legacy MLflow mlruns/ store", _imported(".mlflow_files", "read_mlruns"), folder=_is_mlruns_store),
-    RunReader("an MLflow search_runs CSV", _imported(".mlflow_files", "read_search_runs_csv"), suffixes=(".csv",)),
+    RunReader("a legacy MLflow mlruns/ store", _read_mlruns, folder=_is_mlruns_store),
+    RunReader("an MLflow search_runs CSV", _read_search_runs_csv, suffixes=(".csv",)),
     RunReader(f"a modelcards export (\"format\": \"{EXPORT_FORMAT}\")", _read_export, json=_is_export),
-    RunReader("an mlflow-export-import run.json", _imported(".mlflow_files", "read_run_json"),
+    RunReader("an mlflow-export-import run.json", _read_run_json,
               json=_is_mlflow_run_json),
-    RunReader("an OpenLineage event", _imported(".openlineage", "read_openlineage"),
+    RunReader("an OpenLineage event", _read_openlineage,
               suffixes=(".jsonl", ".ndjson"), json=_is_openlineage_event, grouped=True),
-    RunReader("`dvc exp show --json` output", _imported(".dvc", "read_dvc_exp_show"), json=_is_dvc_exp_show),
+    RunReader("`dvc exp show --json` output", _read_dvc_exp_show, json=_is_dvc_exp_show),
 )
 JSON_SUFFIX = ".json"
 SEARCHED_SUFFIXES = frozenset({JSON_SUFFIX, *(suffix for reader in RUN_READERS for suffix in reader.suffixes)})
