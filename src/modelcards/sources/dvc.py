@@ -29,7 +29,7 @@ Conventions, chosen so that the same DVC project always gives the same records:
   project root (POSIX, ``wdir`` and nested pipelines resolved) and carry the
   namespace ``dvc`` when the project is the ``relative_to`` folder itself, else
   ``dvc:<project path relative to relative_to>``. So one stage's out and the next
-  stage's dep are the same (namespace, name, digest): see ``stage_links``. Remote
+  stage's dep are the same (namespace, name, digest), one data node of the lineage graph. Remote
   deps (``s3://...``) keep their URL as the name. Params files are not inputs.
   An ``exp show`` run reads what none of its stages wrote (raw data, scripts,
   ``dvc add``-ed folders) and writes the rest.
@@ -146,23 +146,6 @@ def read_dvc_project(root: Path, *, relative_to: Path) -> ReadResult:
     for pipeline in pipelines:
         result.records += _pipeline_runs(pipeline, project, artifacts, result)
     return result
-
-
-def stage_links(records: Iterable[RunRecord]) -> list[tuple[str, str, str]]:
-    """(producer run id, consumer run id, path) for each out that another run read unchanged."""
-    records = list(records)
-    producers: dict[tuple[str | None, str, str | None], list[str]] = {}
-    for record in records:
-        for output in record.outputs:
-            producers.setdefault((output.namespace, output.name, output.digest), []).append(record.id)
-    links = {
-        (producer, record.id, ref.name)
-        for record in records
-        for ref in record.inputs
-        for producer in producers.get((ref.namespace, ref.name, ref.digest), ())
-        if producer != record.id
-    }
-    return sorted(links)
 
 
 def _find_pipelines(project: _Project, result: ReadResult) -> Iterator[_Pipeline]:
