@@ -324,16 +324,23 @@ def test_two_builds_sharing_one_cache_at_once_both_succeed(tmp_path: Path) -> No
 
 
 def test_the_importance_csv_keeps_hostile_feature_names_as_text() -> None:
+    import csv
+    import io
+
     from modelcards.explain.compute import Explanation, ranked_importances
     from modelcards.site.explanations import importance_csv
 
-    features = ('=HYPERLINK("http://evil.example","x")', "a,b", "plain")
-    explanation = Explanation(outputs={"value": ranked_importances(features, [0.5, 0.3, 0.2])}, base_values={},
-                              explainer=None, shap_version=None, model_sha256=None, data_sha256=None,
-                              features=features, rows_total=None, rows_sampled=None, background_rows=None, seed=None)
-    assert importance_csv(explanation).splitlines() == [
+    features = ('=HYPERLINK("http://evil.example","x")', "a,b", "plain", "two\r\nlines")
+    explanation = Explanation(outputs={"value": ranked_importances(features, [0.5, 0.3, 0.2, 0.0])},
+                              base_values={}, explainer=None, shap_version=None, model_sha256=None,
+                              data_sha256=None, features=features, rows_total=None, rows_sampled=None,
+                              background_rows=None, seed=None)
+    text = importance_csv(explanation)
+    assert text.split("\r\n")[:4] == [
         "output,rank,feature,mean_abs_shap,share",
         'value,1,"\'=HYPERLINK(""http://evil.example"",""x"")",0.5,0.5',
         'value,2,"a,b",0.3,0.3',
         "value,3,plain,0.2,0.2",
     ]
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert [row[2] for row in rows[1:]] == ["\'" + features[0], "a,b", "plain", "two\r\nlines"]

@@ -49,8 +49,8 @@ Conventions, chosen so that the same DVC project always gives the same records:
   ``plots/metrics`` folder of one of its outs. A column ``train/loss`` is the
   metric ``train.loss``, as DVCLive's summary nests it.
 - **Code.** ``entry_point`` is the stage's ``cmd`` (list commands joined with
-  ``&&``). ``commit`` is the git HEAD of the repository holding the project, read
-  from ``.git`` without running git: the lock file that was read is the one at
+  ``&&``). ``commit`` is the git HEAD of the repository holding the project, as
+  ``git rev-parse HEAD`` gives it: the lock file that was read is the one at
   HEAD when the working tree is clean. For ``exp show`` runs it is the baseline.
 - **Times.** Stages have none (DVC records none). ``exp show`` gives the commit
   time in the exporting machine's local time without an offset; it is read as
@@ -69,6 +69,7 @@ import json
 import os
 import posixpath
 import re
+import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -834,39 +835,15 @@ def _dvc_repository(start: Path) -> Path | None:
 
 
 def _git_head(start: Path) -> str | None:
-    """The commit HEAD points at, read from ``.git`` (worktrees, packed refs); None outside git."""
-    for folder in (start.resolve(), *start.resolve().parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return _resolve_head(dot_git)
-        if dot_git.is_file():
-            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
-            if text.startswith("gitdir:"):
-                return _resolve_head((folder / text[len("gitdir:"):].strip()).resolve())
-            return None
-    return None
+    """The commit HEAD points at in the git repository holding ``start``, as git itself resolves it (worktrees,
+    packed refs); None outside git, on a branch with no commit yet, or when git is not installed."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=start,
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and _SHA.match(sha) else None
 
 
 _SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
-
-
-def _resolve_head(git_dir: Path) -> str | None:
-    try:
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
-        common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip() \
-            if (git_dir / "commondir").is_file() else git_dir
-        if not head.startswith("ref:"):
-            return head if _SHA.match(head) else None
-        ref = head[len("ref:"):].strip()
-        for folder in (git_dir, common):
-            if (folder / ref).is_file():
-                sha = (folder / ref).read_text(encoding="utf-8").strip()
-                return sha if _SHA.match(sha) else None
-        packed = common / "packed-refs"
-        for line in packed.read_text(encoding="utf-8").splitlines() if packed.is_file() else ():
-            sha, _, name = line.partition(" ")
-            if name == ref and _SHA.match(sha):
-                return sha
-    except OSError:
-        return None
-    return None  # a branch with no commit yet
