@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -194,6 +195,9 @@ def test_the_page_has_plots_csv_provenance_and_rank_changes(project: Path, built
     # Version 1.0 saw 10 features; features new in 2.0's top ten show as new ("–" before).
     assert "– →" in text
     assert "Explaining [" in result.stderr
+    # explain_workers is 0: one process per core, never more than the five versions to compute or draw.
+    processes = min(5, os.cpu_count() or 1)
+    assert f"Explaining 5 model version(s) with SHAP in {processes} process" in result.stderr
 
 
 def test_embedded_values_show_as_given_with_their_source_escaped(project: Path, built) -> None:
@@ -344,3 +348,23 @@ def test_the_importance_csv_keeps_hostile_feature_names_as_text() -> None:
     ]
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert [row[2] for row in rows[1:]] == ["\'" + features[0], "a,b", "plain", "two\r\nlines"]
+
+
+def test_explain_workers_sets_how_many_processes_the_build_uses_and_says(tmp_path: Path) -> None:
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
+                       trusted_types: [{TREE}]}}
+        - version: "2.0"
+          date: 2024-02-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 60,
+                       trusted_types: [{TREE}]}}
+        """)
+    options = QUIET[1]["modelcards"]
+    write_project(root, {}, plugins=["search", {"modelcards": {**options, "explain_workers": 1}}])
+    result = run_modelcards("build", cwd=root, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "Explaining 2 model version(s) with SHAP in 1 process"

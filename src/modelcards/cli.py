@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -247,7 +246,7 @@ class ProgressBar:
         now = time.perf_counter()
         if done == 0:
             self.started = now
-            self.stream.write(f"Explaining {total} model version(s) with SHAP on up to {os.cpu_count()} core(s)\n")
+            self.stream.write(f"Explaining {total} model version(s) with SHAP in {label}\n")
             self.stream.flush()
             return
         filled = self.WIDTH * done // total

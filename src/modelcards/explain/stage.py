@@ -24,7 +24,8 @@ from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettin
 from modelcards.explain.embed import EmbedSettings, embed
 from modelcards.explain.plots import PlotCache, plot_key, plots_for
 
-# done, total, what was just finished: lets the CLI draw a progress bar and the plugin log.
+# done, total, what was just finished: lets the CLI draw a progress bar and the plugin log. Called first with
+# done 0, when the work starts; the label then says how many processes share it ("2 processes").
 Progress = Callable[[int, int, str], None]
 Plots = dict[str, dict[str, str]]  # output label -> plot kind ("bar", "beeswarm") -> SVG
 
@@ -94,9 +95,10 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
             explained.versions[key] = found
 
     explained.produced = len(missing)
+    processes = _processes(len(missing), workers)
     if missing and progress is not None:
-        progress(0, len(missing), "")
-    produced = _produce_all({key: jobs[key] for key in missing}, project_dir, cache_dir, workers)
+        progress(0, len(missing), f"{processes} process{'es' if processes > 1 else ''}")
+    produced = _produce_all({key: jobs[key] for key in missing}, project_dir, cache_dir, processes)
     for done, (key, result) in enumerate(produced, start=1):
         if isinstance(result, str):
             failed(key, result)
@@ -176,15 +178,20 @@ def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanatio
     return VersionExplanation(replace(explanation, values=None, data=None), {k: v for k, v in plots.items() if v})
 
 
-def _produce_all(jobs: dict[tuple[str, str], _Job], project_dir: Path, cache_dir: Path, workers: int):
+def _processes(jobs: int, workers: int) -> int:
+    """How many processes produce ``jobs`` explanations: ``workers`` (0: every core), never more than the jobs;
+    one means this process."""
+    return max(1, min(jobs, workers or os.cpu_count() or 1))
+
+
+def _produce_all(jobs: dict[tuple[str, str], _Job], project_dir: Path, cache_dir: Path, processes: int):
     """Yield ``(key, result)`` as each job finishes."""
-    if len(jobs) <= 1:
+    if processes <= 1:
         for key, job in jobs.items():
             yield key, _produce(job, project_dir, cache_dir)
         return
-    count = min(len(jobs), workers or os.cpu_count() or 1)
     # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
-    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(_produce, job, project_dir, cache_dir): key for key, job in jobs.items()}
         for future in as_completed(futures):
             yield futures[future], future.result()
