@@ -61,10 +61,11 @@ import time
 started = time.perf_counter()
 from pathlib import Path
 from modelcards.explain.cache import ExplanationCache
-from modelcards.explain.compute import ExplainSettings, explain
+from modelcards.explain.compute import ExplainSettings, read_inputs
 settings = ExplainSettings(Path({model!r}), Path({data!r}), target="target", sample_size={sample},
                            background_size={background}, trusted_types={trusted!r})
-explain(settings, project_root=Path({root!r}), cache=ExplanationCache(Path({cache!r})))
+root = Path({root!r})
+ExplanationCache(Path({cache!r})).explain(settings, read_inputs(settings, root), project_root=root)
 print(time.perf_counter() - started)
 """
 
@@ -72,18 +73,18 @@ WARM = """
 import json, time
 from pathlib import Path
 from modelcards.explain.stage import _cached, _Job
-from modelcards.explain.compute import ExplainSettings
+from modelcards.explain.compute import ExplainSettings, read_inputs
 jobs = [_Job(name, "1", ExplainSettings(Path(model), Path(data), target="target", sample_size=sample,
                                          background_size=background, trusted_types=tuple(trusted)))
         for name, model, data, sample, background, trusted in json.loads({jobs!r})]
 root, cache = Path({root!r}), Path({cache!r})
 for job in jobs:  # once, so the first model does not pay for numpy's first import
-    assert _cached(job, root, cache) is not None
+    assert _cached(job, read_inputs(job.settings, root), root, cache) is not None
 times = {{}}
 for job in jobs:
     started = time.perf_counter()
     for _ in range(20):
-        found = _cached(job, root, cache)
+        found = _cached(job, read_inputs(job.settings, root), root, cache)
     times[job.model] = (time.perf_counter() - started) / 20
     assert found is not None and found.plots
 print(json.dumps(times))

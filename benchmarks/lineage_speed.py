@@ -36,7 +36,8 @@ from modelcards.config import settings_from  # noqa: E402
 from modelcards.lineage.dot import to_dot  # noqa: E402
 from modelcards.lineage.graph import edge_list, neighbourhood, overview  # noqa: E402
 from modelcards.lineage.render import render_svgs  # noqa: E402
-from modelcards.site.lineage import page_svg, relative_url  # noqa: E402
+from modelcards.site.lineage import page_svg  # noqa: E402
+from modelcards.site.paths import model_page, node_target, relative_url  # noqa: E402
 from modelcards.sources.record import write_export  # noqa: E402
 
 TEAMS = [f"Team {name}" for name in ("Risk", "Growth", "Search", "Ads", "Fraud", "Pricing", "Support", "Supply")]
@@ -94,11 +95,16 @@ def neighbourhood_diagrams(graph, catalog, settings, cache: Path) -> tuple[float
     started = time.perf_counter()
     sources = []
     for name in catalog.models:
-        page = f"models/{name}.md"
+        page = model_page(name)
         sources.append(to_dot(neighbourhood(graph, name, settings.lineage_depth), title=f"Lineage of {name}",
-                              href=lambda node, page=page: relative_url(page, node.page, True) if node.page else None))
+                              href=lambda node, page=page: _link(page, node)))
     svgs = render_svgs(sources, cache_dir=cache)
     return time.perf_counter() - started, sources, svgs
+
+
+def _link(page: str, node) -> str | None:
+    target = node_target(node, {})
+    return relative_url(page, target, True) if target else None
 
 
 def warm(root: Path) -> float:
@@ -157,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         whole = overview(graph, cap=10 ** 9)
         started = time.perf_counter()
         title = "All models and data"
-        [svg] = render_svgs([to_dot(whole, title=title, href=lambda node: node.page)])
+        [svg] = render_svgs([to_dot(whole, title=title, href=lambda node: node_target(node, {}))])
         svg = page_svg(svg, title, edge_list(whole))  # as the page carries it
         drawn = time.perf_counter() - started
         page = root / "overview.html"

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from modelcards.catalog import build_catalog
+from modelcards.lineage.graph import build_graph
+
 PYTHON = Path(sys.executable)
 DVC = PYTHON.parent / "dvc"
 
@@ -58,3 +61,18 @@ def make_dvc_pipeline(pipeline: Path) -> None:
     run(DVC, "repro", "-q")
     run("git", "add", "-A")
     run("git", "commit", "-q", "-m", "pipeline")
+
+
+def stage_links(records) -> list[tuple[str, str, str]]:
+    """(producer stage, consumer stage, path) for each piece of data the build's lineage graph puts between two
+    DVC runs: one run's output that another run reads."""
+    graph = build_graph(build_catalog([], runs={record.ref: record for record in records}))
+    links = set()
+    for written in graph.edges:
+        if written.kind != "output":
+            continue
+        for read in graph.outgoing.get(written.target, ()):
+            if read.kind == "input":
+                links.add((written.source.removeprefix("run:dvc:"), read.target.removeprefix("run:dvc:"),
+                           graph.nodes[written.target].label))
+    return sorted(links)

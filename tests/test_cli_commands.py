@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -204,3 +205,106 @@ def test_warnings_fail_only_strict_validate_and_strict_build(tmp_path: Path):
     assert strict_build.stderr.splitlines() == [
         *lineage, *expected, "0 error(s), 4 warning(s) in the cards; the site was not built",
     ]
+
+
+def _nav_links(page: Path) -> list[str]:
+    """The links of the site's nav (Material's primary sidebar) on a page, in order."""
+    html = page.read_text(encoding="utf-8")
+    return re.findall(r'<a href="([^"]*)" class="md-nav__link', html)
+
+
+def test_runs_configured_but_none_read_gives_one_nav_that_builds_strictly_both_ways(tmp_path: Path):
+    """With `runs: [runs]` and no runs there is no runs page; neither edge may put one in the nav."""
+    root = project(tmp_path / "project", "valid")
+    (root / "cards" / "churn.yml").unlink()  # it names runs, which no source would have
+    (root / "runs").mkdir()
+    (root / "mkdocs.yml").write_text(
+        "site_name: Test site\ntheme:\n  name: material\n  font: false\n"
+        "plugins:\n  - search\n  - modelcards:\n      runs: [runs]\n", encoding="utf-8")
+    (root / "docs").mkdir()
+
+    generated = run(root, "generate", "--out", str(tmp_path / "out"), "--strict")
+    assert generated.returncode == 0, generated.stderr
+    assert not (tmp_path / "out" / "docs" / "runs").exists()
+    plain = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
+                            "-f", str(tmp_path / "out" / "mkdocs.yml")], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    with_plugin = run(root, "build", "--strict")
+    assert with_plugin.returncode == 0, with_plugin.stderr
+
+    nav = _nav_links(root / "site" / "index.html")
+    assert nav == _nav_links(tmp_path / "out" / "site" / "index.html"), "the plugin's nav and generate's are one"
+    assert nav and not [link for link in nav if "runs" in link]
+
+
+BAD_OPTIONS = """\
+site_name: Test site
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - pymdownx.emoji:
+      emoji_index: !!python/name:material.extensions.emoji.twemoji
+plugins:
+  - search
+  - modelcards:
+      runs: runs
+      explain_workers: -2
+      lineage_depth: true
+      lineage_checks:
+        no_run: off
+        nope: error
+        cycle: loud
+      secret_values: ["ok", "(bad"]
+"""
+BAD_OPTION_LINES = [
+    "mkdocs.yml:11:13: error: plugins.modelcards.runs: found 'runs', expected a list of paths, e.g. [runs]",
+    "mkdocs.yml:12:24: error: plugins.modelcards.explain_workers: found -2, expected a whole number, 0 or more",
+    "mkdocs.yml:13:22: error: plugins.modelcards.lineage_depth: found true, expected a whole number, 0 or more",
+    "mkdocs.yml:16:9: error: plugins.modelcards.lineage_checks.nope: found check 'nope', expected one of "
+    "no_data_version, no_code_commit, no_run, unknown_dataset, cycle",
+    "mkdocs.yml:18:29: error: plugins.modelcards.secret_values[1]: found the pattern '(bad', which is not a "
+    "regular expression: missing ), unterminated subpattern at position 0",
+    "5 invalid option(s) of the modelcards plugin",
+]
+
+
+def test_invalid_options_are_errors_at_their_mkdocs_yml_lines_before_anything_is_built(built: Path, tmp_path: Path):
+    root = tmp_path / "project"
+    shutil.copytree(built, root, symlinks=True)
+    before = tree(root / "site")
+    (root / "mkdocs.yml").write_text(BAD_OPTIONS, encoding="utf-8")
+    (root / "docs").mkdir()
+
+    result = run(root, "build")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == BAD_OPTION_LINES
+    assert tree(root / "site") == before, "the previous site is left as it was"
+
+    plain = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, capture_output=True, text=True,
+                           timeout=120)
+    assert plain.returncode == 1
+    assert "\n".join(BAD_OPTION_LINES) in plain.stderr, plain.stderr
+
+    # One wrong value fixed at a time: a bad severity is reported at its key too.
+    fixed = BAD_OPTIONS.replace("runs: runs", "runs: []").replace("-2", "0").replace("true", "2")
+    (root / "mkdocs.yml").write_text(fixed.replace("        nope: error\n", "").replace('"(bad"', '"b"'),
+                                     encoding="utf-8")
+    result = run(root, "build")
+    assert result.stderr.splitlines() == [
+        "mkdocs.yml:16:9: error: plugins.modelcards.lineage_checks.cycle: found severity 'loud', expected one of "
+        "error, warning, off",
+        "1 invalid option(s) of the modelcards plugin",
+    ]
+
+
+def test_a_bare_off_turns_a_lineage_check_off(tmp_path: Path):
+    """YAML 1.1 reads `off` as false; the documented `{no_run: off}` must still mean off."""
+    root = project(tmp_path / "project", "valid")
+    (root / "mkdocs.yml").write_text(
+        "site_name: Test site\ntheme:\n  name: material\n  font: false\nplugins:\n  - search\n  - modelcards:\n"
+        "      lineage_checks: {no_run: off, no_data_version: off, no_code_commit: off}\n", encoding="utf-8")
+    (root / "docs").mkdir()
+    (root / "cards" / "churn.yml").unlink()  # names runs that no source has
+    result = run(root, "build", "--strict")
+    assert result.returncode == 0, result.stderr

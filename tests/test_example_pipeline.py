@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelcards.sources.dvc import read_dvc_project, stage_links
+from dvc_pipeline import stage_links
+from modelcards.sources.dvc import read_dvc_project
 from modelcards.sources.load import load_runs
 from modelcards.sources.reading import ReadResult
 from modelcards.sources.record import RunRecord

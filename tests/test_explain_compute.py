@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,9 +24,12 @@ from sklearn.preprocessing import FunctionTransformer
 
 from shap_reference import documented_sample
 
+from modelcards.build import check_cards
+from modelcards.explain import compute
 from modelcards.explain.cache import ExplanationCache, cache_key, installed_shap_version
 from modelcards.errors import ExplainError
-from modelcards.explain.compute import ExplainSettings, explain
+from modelcards.explain.compute import ExplainSettings, explain, read_inputs
+from modelcards.explain.stage import explain_versions
 
 
 TREE = ("sklearn.tree._tree.Tree",)
@@ -243,17 +248,59 @@ def test_importing_compute_does_not_import_shap() -> None:
 def test_a_cache_hit_does_not_import_shap(project: Path, tmp_path: Path) -> None:
     settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=100,
                                trusted_types=TREE)
-    computed = explain(settings, project_root=project, cache=ExplanationCache(tmp_path))
+    computed = ExplanationCache(tmp_path).explain(settings, read_inputs(settings, project), project_root=project)
     output = _run_python(f"""
         import json, sys
         from pathlib import Path
         from modelcards.explain.cache import ExplanationCache
-        from modelcards.explain.compute import ExplainSettings, explain
+        from modelcards.explain.compute import ExplainSettings, read_inputs
         settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target",
                                    sample_size=100, trusted_types=("sklearn.tree._tree.Tree",))
         cache = ExplanationCache(Path({str(tmp_path)!r}))
-        result = explain(settings, project_root=Path({str(project)!r}), cache=cache)
+        project = Path({str(project)!r})
+        result = cache.explain(settings, read_inputs(settings, project), project_root=project)
         print(json.dumps(['shap' in sys.modules, result.outputs["1"][0].feature, result.outputs["1"][0].mean_abs]))
     """)
     top = computed.outputs["1"][0]
     assert json.loads(output) == [False, top.feature, top.mean_abs]
+
+
+def test_a_version_to_compute_reads_its_files_once_and_is_cached_under_their_hash(project: Path,
+                                                                                   tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """The build looks the cache up and, on a miss, explains the very bytes it hashed: one read per file."""
+    root = tmp_path / "project"
+    shutil.copytree(project, root)
+    (root / "cards").mkdir()
+    (root / "cards" / "forest.yml").write_text(textwrap.dedent(f"""\
+        name: forest
+        title: Forest
+        versions:
+          - version: "1.0"
+            date: 2024-01-01
+            explainability:
+              compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
+                         trusted_types: [{TREE[0]}]}}
+        """), encoding="utf-8")
+    checked = check_cards([root / "cards"], relative_to=root)
+    assert checked.errors == []
+    reads: list[str] = []
+    real_read_file = compute.read_file
+
+    def counted_read_file(path: Path, root: Path) -> bytes:  # the real read, counted
+        reads.append(path.relative_to(root).as_posix())
+        return real_read_file(path, root)
+
+    monkeypatch.setattr(compute, "read_file", counted_read_file)
+    first = explain_versions(checked.catalog, project_dir=root, cache_dir=tmp_path / "cache")
+    assert first.problems == [] and first.produced == 1
+    assert sorted(reads) == ["data/cancer.csv", "models/forest.skops"], "each file read once, not twice"
+
+    explanation = first.versions[("forest", "1.0")].explanation
+    assert explanation.model_sha256 == hashlib.sha256((root / "models/forest.skops").read_bytes()).hexdigest()
+    settings = ExplainSettings(Path("models/forest.skops"), Path("data/cancer.csv"), None, "target", sample_size=50,
+                               trusted_types=TREE)
+    key = cache_key(settings, explanation.model_sha256, explanation.data_sha256, installed_shap_version())
+    assert (tmp_path / "cache" / "explanations" / f"{key}.json").is_file()
+    again = explain_versions(checked.catalog, project_dir=root, cache_dir=tmp_path / "cache")
+    assert again.produced == 0 and again.versions[("forest", "1.0")].explanation == explanation

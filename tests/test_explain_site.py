@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -194,6 +195,9 @@ def test_the_page_has_plots_csv_provenance_and_rank_changes(project: Path, built
     # Version 1.0 saw 10 features; features new in 2.0's top ten show as new ("–" before).
     assert "– →" in text
     assert "Explaining [" in result.stderr
+    # explain_workers is 0: one process per core, never more than the five versions to compute or draw.
+    processes = min(5, os.cpu_count() or 1)
+    assert f"Explaining 5 model version(s) with SHAP in {processes} process" in result.stderr
 
 
 def test_embedded_values_show_as_given_with_their_source_escaped(project: Path, built) -> None:
@@ -324,16 +328,43 @@ def test_two_builds_sharing_one_cache_at_once_both_succeed(tmp_path: Path) -> No
 
 
 def test_the_importance_csv_keeps_hostile_feature_names_as_text() -> None:
+    import csv
+    import io
+
     from modelcards.explain.compute import Explanation, ranked_importances
     from modelcards.site.explanations import importance_csv
 
-    features = ('=HYPERLINK("http://evil.example","x")', "a,b", "plain")
-    explanation = Explanation(outputs={"value": ranked_importances(features, [0.5, 0.3, 0.2])}, base_values={},
-                              explainer=None, shap_version=None, model_sha256=None, data_sha256=None,
-                              features=features, rows_total=None, rows_sampled=None, background_rows=None, seed=None)
-    assert importance_csv(explanation).splitlines() == [
+    features = ('=HYPERLINK("http://evil.example","x")', "a,b", "plain", "two\r\nlines")
+    explanation = Explanation(outputs={"value": ranked_importances(features, [0.5, 0.3, 0.2, 0.0])},
+                              base_values={}, explainer=None, shap_version=None, model_sha256=None,
+                              data_sha256=None, features=features, rows_total=None, rows_sampled=None,
+                              background_rows=None, seed=None)
+    text = importance_csv(explanation)
+    assert text.split("\r\n")[:4] == [
         "output,rank,feature,mean_abs_shap,share",
         'value,1,"\'=HYPERLINK(""http://evil.example"",""x"")",0.5,0.5',
         'value,2,"a,b",0.3,0.3',
         "value,3,plain,0.2,0.2",
     ]
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert [row[2] for row in rows[1:]] == ["\'" + features[0], "a,b", "plain", "two\r\nlines"]
+
+
+def test_explain_workers_sets_how_many_processes_the_build_uses_and_says(tmp_path: Path) -> None:
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
+                       trusted_types: [{TREE}]}}
+        - version: "2.0"
+          date: 2024-02-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 60,
+                       trusted_types: [{TREE}]}}
+        """)
+    options = QUIET[1]["modelcards"]
+    write_project(root, {}, plugins=["search", {"modelcards": {**options, "explain_workers": 1}}])
+    result = run_modelcards("build", cwd=root, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == "Explaining 2 model version(s) with SHAP in 1 process"

@@ -26,6 +26,7 @@ from modelcards.catalog import Catalog
 from modelcards.lineage.checks import CHECKS, check_lineage
 from modelcards.lineage.dot import to_dot
 from modelcards.lineage.graph import Edge, build_graph, edge_list, impact, neighbourhood, overview
+from modelcards.site.paths import node_target, relative_url
 from modelcards.sources.load import load_runs
 from modelcards.sources.record import CodeRef, DatasetRef, RunRecord, write_export
 
@@ -84,8 +85,9 @@ def test_a_dvc_chain_is_one_path_from_the_raw_data_card_to_the_model_version(dvc
     assert [edge for edge in chain if edge not in graph.edges] == []
     assert "data:raw-data@2026-01" in graph.ancestors(["model:churn-dvc@1.0"])
     assert not [node for node in graph.nodes if node.endswith(".py")], "a stage's scripts are code, not data"
-    assert graph.nodes["run:dvc:prepare"].page == "runs/dvc/prepare.md"
-    assert graph.nodes["data:raw-data@2026-01"].page == "datasets/raw-data.md"
+    # The graph says what a node is; the site decides where it links.
+    assert node_target(graph.nodes["run:dvc:prepare"], {}) == "runs/dvc/prepare.md"
+    assert node_target(graph.nodes["data:raw-data@2026-01"], {}) == "datasets/raw-data.md"
     assert graph == build_graph(dvc_catalog), "the same catalog gives the same graph"
     # A fully recorded pipeline leaves no gap to report.
     assert check_lineage(graph, dvc_catalog, {}) == []
@@ -105,7 +107,8 @@ def test_the_neighbourhood_counts_depth_in_runs_and_collapses_foreach_items(dvc_
     ], "the three items' identical input edges are one edge"
     assert one.focus == {"model:churn-dvc@1.0", "model:churn-dvc@1.1", "model:churn-dvc@1.2"}
     collapsed = next(node for node in one.nodes if node.label == "train (3 items)")
-    assert (collapsed.id, collapsed.detail, collapsed.page) == ("run:dvc:train", "items: asia, eu, us", None)
+    assert (collapsed.id, collapsed.detail, node_target(collapsed, {})) == ("run:dvc:train", "items: asia, eu, us",
+                                                                            None)
 
     two = labels(neighbourhood(graph, "churn-dvc", depth=2))
     assert two - labels(one) == {graph.nodes["run:dvc:featurize"].label, "data/prepared.csv"}
@@ -225,7 +228,7 @@ def test_a_dataset_seen_by_mlflow_by_digest_and_by_openlineage_by_alias_is_one_n
     assert graph.nodes[shared].label == "features/customers.parquet"
     # The version without a run is tied to the model's declared training data, not to a data version.
     assert Edge("data:customers", "model:churn@0.9", "declared") in graph.edges
-    assert graph.nodes["base:churn"].page == "models/churn.md"
+    assert node_target(graph.nodes["base:churn"], {}) == "models/churn.md"
     assert Edge("base:churn", "model:churn-small@0.1", "base") in graph.edges
 
 
@@ -280,7 +283,8 @@ def test_dot_source_draws_with_real_dot_keeping_links_tooltips_and_hostile_label
     subgraph = neighbourhood(graph, "churn")
 
     def href(node):  # as from the model page models/churn/ in the built site
-        return "../../" + node.page.removesuffix(".md") + "/" if node.page else None
+        target = node_target(node, {})
+        return relative_url("models/churn.md", target, directory_urls=True) if target else None
 
     source = to_dot(subgraph, title='Lineage of "churn"', href=href)
     assert source == to_dot(subgraph, title='Lineage of "churn"', href=href)

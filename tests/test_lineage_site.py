@@ -102,6 +102,8 @@ def test_the_diagram_is_inline_svg_with_title_desc_and_a_dot_download(site) -> N
     svg = page[start:page.index("</svg>", start)]
     assert '<title>Lineage of churn-dvc</title><desc>9 link(s): ' in svg
     assert 'role="img"' in svg
+    ids = re.findall(r'\sid="([^"]*)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == [], "one diagram per page: its ids clash with nothing"
     match = re.search(r'href="([^"]+\.dot)"', page)
     assert match is not None
     dot = (built / "models/churn-dvc" / match.group(1)).resolve()

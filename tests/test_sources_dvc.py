@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelcards.sources.dvc import read_dvc_exp_show, read_dvc_project, stage_links
+from dvc_pipeline import stage_links
+from modelcards.sources.dvc import read_dvc_exp_show, read_dvc_project
 from modelcards.sources.reading import ReadResult
 from modelcards.sources.record import CodeRef, DatasetRef, Output, RunRecord
 
@@ -244,7 +245,7 @@ def test_code_is_the_command_at_the_git_head(dvc_project: DvcProject, project_ru
     assert _by_id(project_runs)["sub/dvc.yaml:score"].code.commit == dvc_project.head
 
 
-def test_stage_links_follow_raw_to_features_to_model(project_runs: ReadResult):
+def test_the_lineage_graph_links_stages_raw_to_features_to_model(project_runs: ReadResult):
     links = stage_links(project_runs.records)
     assert ("prepare", "featurize", "data/prepared.csv") in links
     assert ("featurize", "train", "data/features.csv") in links

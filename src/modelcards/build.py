@@ -8,7 +8,6 @@ both call ``generate_site``; neither holds logic of its own.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -78,21 +77,13 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
 
 def check_project(settings: Settings) -> CheckedCatalog:
     """The cards and run exports a site is built from, joined, and checked with their lineage."""
-    try:
-        masker = SecretMasker(settings.secret_keys, settings.secret_values)
-    except re.error as exc:
-        problem = Problem("mkdocs.yml", 1, 1, "plugins.modelcards.secret_keys/secret_values",
-                          f"found the pattern {exc.pattern!r}, which is not a regular expression: {exc}")
-        return CheckedCatalog(None, [problem])
+    masker = SecretMasker(settings.secret_keys, settings.secret_values)  # patterns checked with the settings
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
-    try:
-        gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)
-    except ValueError as exc:
-        gaps = [Problem("mkdocs.yml", 1, 1, "plugins.modelcards.lineage_checks", str(exc))]
+    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)  # names and severities checked at load
     return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
 
 

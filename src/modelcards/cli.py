@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -94,7 +93,7 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     _setup_logging(verbose)
     started = time.perf_counter()
     with _mkdocs_config_file(config_file) as (path, project_dir):
-        config, settings = _load_mkdocs_config(path, strict, project_dir)
+        config, settings = _load_mkdocs_config(path, strict, project_dir, output_format)
         config.plugins.on_startup(command="build", dirty=False)
         try:
             site = generate_site(settings, strict=strict, progress=ProgressBar())
@@ -191,7 +190,7 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
     _report(site.warnings, "text")
     _report_masked(site.masked)
     write_pages(site.pages, out_dir / "docs")
-    (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings), encoding="utf-8")
+    (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings, site.pages), encoding="utf-8")
     click.echo(f"Wrote {len(site.pages)} files to {out_dir / 'docs'} and {out_dir / 'mkdocs.yml'}. "
                f"Build them with: mkdocs build -f {out_dir / 'mkdocs.yml'}", err=True)
 
@@ -247,7 +246,7 @@ class ProgressBar:
         now = time.perf_counter()
         if done == 0:
             self.started = now
-            self.stream.write(f"Explaining {total} model version(s) with SHAP on up to {os.cpu_count()} core(s)\n")
+            self.stream.write(f"Explaining {total} model version(s) with SHAP in {label}\n")
             self.stream.flush()
             return
         filled = self.WIDTH * done // total
@@ -320,9 +319,11 @@ def _mkdocs_config_file(config_file: Path | None) -> Iterator[tuple[Path, Path |
         yield path, Path.cwd()
 
 
-def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None):
+def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None, output_format: str = "text"):
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
+
+    from .config import InvalidSettings
 
     try:
         config = load_config(str(path), strict=strict)
@@ -331,7 +332,12 @@ def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = Non
     plugin = config.plugins.get("modelcards")
     if plugin is None:
         raise EnvironmentProblem(f"{path} does not enable the plugin: add 'modelcards' under 'plugins:'")
-    settings = plugin.resolve_settings(config)
+    try:
+        settings = plugin.resolve_settings(config)
+    except InvalidSettings as exc:  # before anything is built: the previous site stays as it was
+        _report(exc.problems, output_format)
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID_INPUT)
     if project_dir is not None:
         settings = dataclasses.replace(settings, project_dir=project_dir.resolve())
     return config, settings

@@ -1,16 +1,100 @@
 """Settings, declared once.
 
-The MkDocs plugin builds its config scheme from ``SETTINGS`` and
-``docs/reference/configuration.md`` is generated from it, so a setting cannot
-exist without its documentation.
+``SETTINGS`` declares every option of the plugin: its type, default, help, what a valid value is, and how
+the core gets it (a folder resolved against the project, say). ``Settings``, the MkDocs plugin's config
+scheme and ``docs/reference/configuration.md`` are all made from it, so a setting cannot exist without its
+check and its documentation. Options are checked when settings are loaded, each wrong value an error at
+its line of mkdocs.yml, before anything is built.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import re
+from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
+
+import yaml
+
+from .errors import ModelcardsError, Problem, sort_problems
+
+OPTION_PREFIX = "plugins.modelcards"
+
+
+# --- what a valid value is: each check returns what was wrong, or None ---------------------------------
+# What was wrong is a message, or (the key or index inside the value that is wrong, the message).
+
+Wrong = str | tuple[str | int, str] | None
+
+def _described(value: Any) -> str:
+    """A value as it reads in YAML: 'text', true, 3, [a, b]."""
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value, default=str)
+
+
+def _text(value: Any) -> Wrong:
+    return None if isinstance(value, str) else f"found {_described(value)}, expected text"
+
+
+def _texts(value: Any) -> Wrong:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return None
+    return f"found {_described(value)}, expected a list of paths, e.g. [runs]"
+
+
+def _count(value: Any) -> Wrong:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return None
+    return f"found {_described(value)}, expected a whole number, 0 or more"
+
+
+def _patterns(value: Any) -> Wrong:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return f"found {_described(value)}, expected a list of regular expressions"
+    for index, pattern in enumerate(value):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return index, f"found the pattern {pattern!r}, which is not a regular expression: {exc}"
+    return None
+
+
+def _lineage_checks(value: Any) -> Wrong:
+    from .lineage.checks import CHECKS, SEVERITIES  # the checks are the lineage stage's own
+
+    if not isinstance(value, dict):
+        return f"found {_described(value)}, expected a mapping of check to severity, e.g. {{no_run: off}}"
+    for name, severity in value.items():
+        if name not in CHECKS:
+            return name, f"found check {name!r}, expected one of {', '.join(CHECKS)}"
+        if _severity(severity) not in SEVERITIES:
+            return name, f"found severity {_described(severity)}, expected one of {', '.join(SEVERITIES)}"
+    return None
+
+
+def _severity(value: Any) -> Any:
+    return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+
+
+# --- what the core gets: each resolver takes the checked value and the project folder ---------------
+
+def _as_is(value: Any, project_dir: Path) -> Any:
+    return value
+
+
+def _project_path(value: str, project_dir: Path) -> Path:
+    return (project_dir / value).resolve()
+
+
+def _as_tuple(value: list[str], project_dir: Path) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _severities(value: dict[str, Any], project_dir: Path) -> dict[str, str]:
+    return {name: _severity(severity) for name, severity in value.items()}
 
 
 @dataclass(frozen=True)
@@ -19,66 +103,67 @@ class Setting:
     type: type
     default: Any
     help: str
+    check: Callable[[Any], Wrong]  # None for a valid value, else "found ..., expected ..." (and where)
+    resolve: Callable[[Any, Path], Any] = _as_is  # the value the core uses
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("cards_dir", str, "cards",
-            "Folder holding the card files (`*.yml`, `*.yaml`), relative to `mkdocs.yml`."),
+            "Folder holding the card files (`*.yml`, `*.yaml`), relative to `mkdocs.yml`.",
+            check=_text, resolve=_project_path),
     Setting("prefix", str, "",
-            "Folder inside the site for the generated pages. Empty puts the model catalog on the home page."),
+            "Folder inside the site for the generated pages. Empty puts the model catalog on the home page.",
+            check=_text),
     Setting("edit_uri", str, "",
             "Path from `repo_url` to a card file's edit view, e.g. `edit/main/` or `-/edit/main/`. "
             "Empty uses MkDocs' `edit_uri` with the docs folder taken off. "
-            "Cards get an *Edit this card* link only when `repo_url` is set."),
+            "Cards get an *Edit this card* link only when `repo_url` is set.",
+            check=_text),
     Setting("runs", list, [],
             "Run exports to read, relative to `mkdocs.yml`: files or folders from `modelcards pull`, MLflow "
             "(`mlruns/`, `run.json`, search CSV), DVC (a folder with `dvc.yaml`, `dvc exp show --json`) or "
-            "OpenLineage (`.jsonl`). Card versions name their run with `run: mlflow:<run id>`."),
+            "OpenLineage (`.jsonl`). Card versions name their run with `run: mlflow:<run id>`.",
+            check=_texts, resolve=_as_tuple),
     Setting("cache_dir", str, ".modelcards-cache",
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
             "model and data files, the settings and the SHAP version. Builds running at once can share it; "
-            "delete it to compute everything again."),
+            "delete it to compute everything again.",
+            check=_text, resolve=_project_path),
     Setting("explain_workers", int, 0,
-            "Processes computing SHAP explanations at once when several versions need it; 0 uses every core."),
+            "Processes computing SHAP explanations at once when several versions need it; 0 uses every core.",
+            check=_count),
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
             "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "
-            "`unknown_dataset`, `cycle` (see the *Lineage health* page). `--strict` turns warnings into errors."),
+            "`unknown_dataset`, `cycle` (see the *Lineage health* page). `--strict` turns warnings into errors.",
+            check=_lineage_checks, resolve=_severities),
     Setting("lineage_depth", int, 2,
             "How many runs upstream a model page's lineage diagram reaches: 1 shows the run that produced each "
-            "version and the data it read, 2 also the runs that made that data."),
+            "version and the data it read, 2 also the runs that made that data.",
+            check=_count),
     Setting("overview_cap", int, 400,
             "Most nodes the lineage overview draws as a diagram; above it the overview is a table, so a large "
-            "catalog never becomes a graph the browser cannot lay out."),
+            "catalog never becomes a graph the browser cannot lay out.",
+            check=_count),
     Setting("secret_keys", list, [],
             "Extra regular expressions (case-insensitive) for param, tag and environment keys whose values "
-            "are masked, on top of the built-in ones (password, secret, token, api key, credential, ...)."),
+            "are masked, on top of the built-in ones (password, secret, token, api key, credential, ...).",
+            check=_patterns, resolve=_as_tuple),
     Setting("secret_values", list, [],
             "Extra regular expressions for values to mask wherever they appear in run metadata, on top of the "
             "built-in credential shapes (AWS keys, GitHub/GitLab/Slack tokens, JWTs, private keys, "
-            "`user:password@` in URLs)."),
+            "`user:password@` in URLs).",
+            check=_patterns, resolve=_as_tuple),
 )
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the core needs to know, resolved to absolute paths."""
 
-    project_dir: Path
-    cards_dir: Path
-    prefix: str = ""
-    repo_url: str | None = None
-    edit_uri: str = ""
-    site_name: str = "Model cards"
-    runs: tuple[str, ...] = ()
-    cache_dir: Path | None = None  # None: no cache (explanations are computed on every build)
-    explain_workers: int = 0
-    lineage_checks: dict[str, str] = field(default_factory=dict)
-    lineage_depth: int = 2
-    overview_cap: int = 400
-    directory_urls: bool = True  # MkDocs' use_directory_urls: pages are folders (a/b/) rather than a/b.html
-    secret_keys: tuple[str, ...] = ()
-    secret_values: tuple[str, ...] = ()
+class _SettingsMethods:
+    """What ``Settings`` derives from its fields."""
+
+    repo_url: str | None
+    edit_uri: str
+    prefix: str
 
     def commit_url(self, commit: str) -> str | None:
         """Where a commit can be seen, when the site has a ``repo_url``."""
@@ -97,31 +182,118 @@ class Settings:
         return f"{prefix}/" if prefix else ""
 
 
+# Everything the core needs to know: each option of ``SETTINGS``, resolved (folders are absolute paths), and
+# what comes from mkdocs.yml's own settings.
+Settings = make_dataclass(
+    "Settings",
+    [
+        ("project_dir", Path),
+        *[(setting.name, Any) for setting in SETTINGS],
+        ("repo_url", "str | None", field(default=None)),
+        ("site_name", str, field(default="Model cards")),
+        # MkDocs' use_directory_urls: pages are folders (a/b/) rather than a/b.html
+        ("directory_urls", bool, field(default=True)),
+    ],
+    bases=(_SettingsMethods,),
+    frozen=True,
+)
+Settings.__module__ = __name__
+Settings.__doc__ = "Everything the core needs to know, resolved to absolute paths (made from ``SETTINGS``)."
+
+
+class InvalidSettings(ModelcardsError):
+    """Options of the plugin that are not valid; all of them, each at its line of mkdocs.yml."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sort_problems(problems)
+        super().__init__(f"{len(self.problems)} invalid option(s) of the modelcards plugin")
+
+    def format_message(self) -> str:
+        return "\n".join(p.format() for p in self.problems) + f"\n{self}"
+
+
 def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str | None = None,
                   docs_edit_uri: str | None = None, docs_dir_name: str = "docs",
-                  site_name: str = "Model cards", directory_urls: bool = True) -> Settings:
-    """Resolve plugin options (names from ``SETTINGS``) against a project folder."""
+                  site_name: str = "Model cards", directory_urls: bool = True,
+                  config_file: Path | None = None) -> Settings:
+    """Check plugin options (names from ``SETTINGS``) and resolve them against a project folder.
+
+    Raises ``InvalidSettings`` with every wrong value, at its line of ``config_file`` when it is found there.
+    """
     values = {setting.name: options.get(setting.name, setting.default) for setting in SETTINGS}
+    wrong = {setting.name: message for setting in SETTINGS
+             if (message := setting.check(values[setting.name])) is not None}
+    if wrong:
+        raise InvalidSettings(_problems(wrong, config_file, project_dir))
     edit_uri = values["edit_uri"]
     if not edit_uri and docs_edit_uri:
         # MkDocs' edit_uri points into the docs folder; cards live beside it.
         edit_uri = docs_edit_uri.rstrip("/")
         if edit_uri.endswith("/" + docs_dir_name):
             edit_uri = edit_uri[: -len(docs_dir_name) - 1]
-    return Settings(
-        project_dir=project_dir,
-        cards_dir=(project_dir / values["cards_dir"]).resolve(),
-        prefix=values["prefix"],
-        repo_url=repo_url,
-        edit_uri=edit_uri,
-        site_name=site_name,
-        runs=tuple(values["runs"]),
-        cache_dir=(project_dir / values["cache_dir"]).resolve(),
-        explain_workers=values["explain_workers"],
-        lineage_checks=dict(values["lineage_checks"]),
-        lineage_depth=values["lineage_depth"],
-        overview_cap=values["overview_cap"],
-        directory_urls=directory_urls,
-        secret_keys=tuple(values["secret_keys"]),
-        secret_values=tuple(values["secret_values"]),
-    )
+    resolved = {setting.name: setting.resolve(values[setting.name], project_dir) for setting in SETTINGS}
+    return Settings(project_dir=project_dir, **{**resolved, "edit_uri": edit_uri}, repo_url=repo_url,
+                    site_name=site_name, directory_urls=directory_urls)
+
+
+def _problems(wrong: dict[str, Wrong], config_file: Path | None, project_dir: Path) -> list[Problem]:
+    positions = _option_positions(config_file) if config_file else {}
+    shown = _shown(config_file, project_dir) if config_file else "mkdocs.yml"
+    problems = []
+    for name, found in wrong.items():
+        inner, message = found if isinstance(found, tuple) else (None, found)
+        key_path = (name,) if inner is None else (name, inner)
+        position = positions.get(key_path) or positions.get((name,), (1, 1))
+        shown_key = f"{OPTION_PREFIX}.{name}" + ("" if inner is None else
+                                                 f"[{inner}]" if isinstance(inner, int) else f".{inner}")
+        problems.append(Problem(shown, *position, shown_key, message))
+    return problems
+
+
+def _shown(path: Path, project_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _option_positions(config_file: Path) -> dict[tuple[str | int, ...], tuple[int, int]]:
+    """Line and column of each value under ``plugins: [modelcards: {...}]``, and of the keys and items inside
+    those values (``("lineage_checks", "no_run")``, ``("secret_keys", 0)``); empty when the file cannot be read.
+
+    Composed, not loaded: MkDocs' own tags (``!ENV``, ``!!python/name:``) need no constructor here.
+    """
+    try:
+        root = yaml.compose(config_file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    plugins = _mapping_value(root, "plugins")
+    for item in plugins.value if isinstance(plugins, yaml.SequenceNode) else []:
+        options = _mapping_value(item, "modelcards")
+        if not isinstance(options, yaml.MappingNode):
+            continue
+        positions: dict[tuple[str | int, ...], tuple[int, int]] = {}
+        for key, value in options.value:
+            if isinstance(key, yaml.ScalarNode):
+                positions[(key.value,)] = _position(value)
+                positions.update(((key.value, inner), position) for inner, position in _inner_positions(value))
+        return positions
+    return {}
+
+
+def _inner_positions(node: Any) -> list[tuple[str | int, tuple[int, int]]]:
+    if isinstance(node, yaml.MappingNode):
+        return [(key.value, _position(key)) for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+    if isinstance(node, yaml.SequenceNode):
+        return list(enumerate(_position(item) for item in node.value))
+    return []
+
+
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _mapping_value(node: Any, key: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return next((value for k, value in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+    return None

@@ -11,9 +11,10 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from .build import GeneratedSite, generate_site
-from .config import SETTINGS, Settings, settings_from
+from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .site.pages import asset_paths
+from .site.paths import site_nav
 
 log = logging.getLogger("mkdocs.plugins.modelcards")
 
@@ -21,10 +22,16 @@ log = logging.getLogger("mkdocs.plugins.modelcards")
 MARKDOWN_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "toc")
 
 
+class _Declared(config_options.BaseConfigOption):
+    """Any value, defaulting to the declared one: ``settings_from`` checks it, where mkdocs.yml's lines are known."""
+
+    def __init__(self, default: object):
+        super().__init__()
+        self.default = default
+
+
 class ModelcardsPlugin(BasePlugin):
-    config_scheme = tuple(
-        (setting.name, config_options.Type(setting.type, default=setting.default)) for setting in SETTINGS
-    )
+    config_scheme = tuple((setting.name, _Declared(setting.default)) for setting in SETTINGS)
 
     # Set by ``modelcards build``, which has already checked the cards, to avoid loading them twice.
     preloaded: GeneratedSite | None = None
@@ -38,10 +45,14 @@ class ModelcardsPlugin(BasePlugin):
             docs_dir_name=Path(config.docs_dir).name,
             site_name=config.site_name,
             directory_urls=config.use_directory_urls,
+            config_file=Path(config.config_file_path) if config.config_file_path else None,
         )
 
     def on_config(self, config):
-        self.settings = self.resolve_settings(config)
+        try:
+            self.settings = self.resolve_settings(config)
+        except InvalidSettings as exc:
+            raise PluginError(exc.format_message()) from None
         for extension in MARKDOWN_EXTENSIONS:
             if extension not in config.markdown_extensions:
                 config.markdown_extensions.append(extension)
@@ -81,17 +92,8 @@ class ModelcardsPlugin(BasePlugin):
                 )
             files.append(File.generated(config, page.path, content=page.content))
         if config.nav is None:
-            # Model pages stay out of the nav, so every page's sidebar has the same few entries.
-            prefix = self.settings.page_prefix
-            config.nav = [
-                {"Models": f"{prefix}index.md"},
-                {"Datasets": f"{prefix}datasets/index.md"},
-                {"Tags": f"{prefix}tags/index.md"},
-                *([{"Runs": f"{prefix}runs/index.md"}] if self.site.catalog.runs else []),
-                {"Lineage": [{"Overview": f"{prefix}lineage/index.md"},
-                             {"Lineage health": f"{prefix}lineage/health.md"}]},
-                *sorted(user_pages),
-            ]
+            generated = site_nav((page.path for page in self.site.pages), self.settings.page_prefix)
+            config.nav = [*generated, *sorted(user_pages)]
         return files
 
     def on_page_markdown(self, markdown, page, config, files):

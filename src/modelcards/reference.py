@@ -56,6 +56,18 @@ def configuration_markdown() -> str:
         "|---|---|---|---|",
         *[f"| `{s.name}` | {s.type.__name__} | `{s.default!r}` | {s.help} |" for s in SETTINGS],
         "",
+        "Every option is checked when `mkdocs.yml` is loaded, before anything is built. Each wrong value is an",
+        "error at its line, all of them at once, and the build stops (exit code 1 from `modelcards build`):",
+        "",
+        "```text",
+        "mkdocs.yml:12:24: error: plugins.modelcards.explain_workers: found -2, expected a whole number, 0 or more",
+        "mkdocs.yml:16:9: error: plugins.modelcards.lineage_checks.nope: found check 'nope', expected one of "
+        "no_data_version, no_code_commit, no_run, unknown_dataset, cycle",
+        "2 invalid option(s) of the modelcards plugin",
+        "```",
+        "",
+        "In `lineage_checks`, a bare `off` (which YAML reads as false) means `off`.",
+        "",
     ]
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from modelcards.explain.compute import Explanation, ExplainSettings, Importance
+from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, Importance, explain
 from modelcards.files import write_atomic
 
 # Fields stored as .npy beside the JSON.
@@ -54,6 +54,23 @@ class ExplanationCache:
 
     def __init__(self, directory: Path):
         self.directory = directory
+
+    @staticmethod
+    def key(settings: ExplainSettings, inputs: ExplainInputs) -> str:
+        return cache_key(settings, inputs.model_sha256, inputs.data_sha256, installed_shap_version())
+
+    def lookup(self, settings: ExplainSettings, inputs: ExplainInputs) -> Explanation | None:
+        """The stored explanation of these inputs, or None; never imports SHAP."""
+        return self.get(self.key(settings, inputs))
+
+    def explain(self, settings: ExplainSettings, inputs: ExplainInputs, *, project_root: Path) -> Explanation:
+        """The stored explanation of these inputs, else one computed from them and stored."""
+        key = self.key(settings, inputs)
+        explanation = self.get(key)
+        if explanation is None:
+            explanation = explain(settings, project_root=project_root, inputs=inputs)
+            self.put(key, explanation)
+        return explanation
 
     def get(self, key: str) -> Explanation | None:
         try:

@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from modelcards.explain.cache import ExplanationCache
-
 EXPLAINERS = ("auto", "tree", "linear", "permutation", "kernel")
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 # Model libraries whose estimators TreeExplainer reads natively; recognised by module so they are not imported.
@@ -106,20 +104,14 @@ class Explanation:
         return self.rows_total is not None and self.rows_sampled is not None and self.rows_sampled < self.rows_total
 
 
-def explain(
-    settings: ExplainSettings, *, project_root: Path, cache: ExplanationCache | None = None
-) -> Explanation:
+def explain(settings: ExplainSettings, *, project_root: Path, inputs: ExplainInputs | None = None) -> Explanation:
     """Compute mean |SHAP| per feature for the model and data in ``settings``.
 
-    With a ``cache``, an entry for the same file contents, settings and SHAP version is returned without
-    loading the model or importing SHAP, and a fresh result is stored.
+    ``inputs`` are the files as ``read_inputs`` read them (for a cache lookup, say); without, they are read
+    here. The cache lives in ``explain/cache.py``, which asks this module, never the other way round.
     """
     root = project_root.resolve()
-    inputs = _Inputs.read(settings, root)
-    if cache is not None:
-        cached = cache.get(inputs.cache_key(settings))
-        if cached is not None:
-            return cached
+    inputs = inputs or read_inputs(settings, root)
     model_path, model_bytes, data_path, data_bytes = inputs.model_path, inputs.model, inputs.data_path, inputs.data
     model_sha256, data_sha256 = inputs.model_sha256, inputs.data_sha256
 
@@ -154,30 +146,18 @@ def explain(
         values=values,
         data=sample.to_numpy(dtype=float),
     )
-    if cache is not None:
-        cache.put(inputs.cache_key(settings), explanation)
     return explanation
 
 
-def cached_explanation(settings: ExplainSettings, *, project_root: Path, cache: ExplanationCache) -> Explanation | None:
-    """The cached explanation for these inputs, or None; reads and hashes the files, never imports SHAP."""
-    return cache.get(_Inputs.read(settings, project_root.resolve()).cache_key(settings))
-
-
 @dataclass(frozen=True)
-class _Inputs:
-    """The model and data files' bytes, which (with the settings) decide the result."""
+class ExplainInputs:
+    """The model and data files' bytes, which (with the settings) decide the result: read once, hashed once,
+    and the bytes that were hashed are the bytes explained."""
 
     model_path: Path
     model: bytes
     data_path: Path
     data: bytes
-
-    @classmethod
-    def read(cls, settings: ExplainSettings, root: Path) -> _Inputs:
-        model_path = _model_file(inside_root(settings.model_path, root), root)
-        data_path = inside_root(settings.data_path, root)
-        return cls(model_path, read_file(model_path, root), data_path, read_file(data_path, root))
 
     @cached_property
     def model_sha256(self) -> str:
@@ -187,10 +167,13 @@ class _Inputs:
     def data_sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
-    def cache_key(self, settings: ExplainSettings) -> str:
-        from modelcards.explain.cache import cache_key, installed_shap_version
 
-        return cache_key(settings, self.model_sha256, self.data_sha256, installed_shap_version())
+def read_inputs(settings: ExplainSettings, project_root: Path) -> ExplainInputs:
+    """The files ``settings`` names, inside ``project_root``; never imports SHAP."""
+    root = project_root.resolve()
+    model_path = _model_file(inside_root(settings.model_path, root), root)
+    data_path = inside_root(settings.data_path, root)
+    return ExplainInputs(model_path, read_file(model_path, root), data_path, read_file(data_path, root))
 
 
 def shown_path(path: Path, root: Path) -> str:

@@ -20,11 +20,12 @@ from modelcards.cards.yaml_source import KeyPath
 from modelcards.catalog import Catalog
 from modelcards.errors import ExplainError, Problem
 from modelcards.explain.cache import ExplanationCache
-from modelcards.explain.compute import Explanation, ExplainSettings, cached_explanation, explain
+from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, read_inputs
 from modelcards.explain.embed import EmbedSettings, embed
 from modelcards.explain.plots import PlotCache, plot_key, plots_for
 
-# done, total, what was just finished: lets the CLI draw a progress bar and the plugin log.
+# done, total, what was just finished: lets the CLI draw a progress bar and the plugin log. Called first with
+# done 0, when the work starts; the label then says how many processes share it ("2 processes").
 Progress = Callable[[int, int, str], None]
 Plots = dict[str, dict[str, str]]  # output label -> plot kind ("bar", "beeswarm") -> SVG
 
@@ -47,6 +48,8 @@ class _Job:
     model: str
     version: str
     settings: ExplainSettings | EmbedSettings
+    # To compute: the files, read and hashed once for the cache lookup, then explained as they were read.
+    inputs: ExplainInputs | None = None
 
     @property
     def label(self) -> str:
@@ -80,19 +83,22 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
     missing: list[tuple[str, str]] = []
     for key, job in jobs.items():
         try:
-            found = _cached(job, project_dir, cache_dir)
+            inputs = read_inputs(job.settings, project_dir) if isinstance(job.settings, ExplainSettings) else None
+            found = _cached(job, inputs, project_dir, cache_dir)
         except ExplainError as exc:
             failed(key, str(exc))
             continue
         if found is None:
+            jobs[key] = replace(job, inputs=inputs)  # kept only until computed: the bytes are the model and data
             missing.append(key)
         else:
             explained.versions[key] = found
 
     explained.produced = len(missing)
+    processes = _processes(len(missing), workers)
     if missing and progress is not None:
-        progress(0, len(missing), "")
-    produced = _produce_all({key: jobs[key] for key in missing}, project_dir, cache_dir, workers)
+        progress(0, len(missing), f"{processes} process{'es' if processes > 1 else ''}")
+    produced = _produce_all({key: jobs[key] for key in missing}, project_dir, cache_dir, processes)
     for done, (key, result) in enumerate(produced, start=1):
         if isinstance(result, str):
             failed(key, result)
@@ -139,11 +145,10 @@ def _field_named_in(settings: ExplainSettings | EmbedSettings | None, message: s
     return ()
 
 
-def _cached(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation | None:
+def _cached(job: _Job, inputs: ExplainInputs | None, project_dir: Path, cache_dir: Path) -> VersionExplanation | None:
     """The version's explanation and plots if nothing needs SHAP or matplotlib; else None."""
-    if isinstance(job.settings, ExplainSettings):
-        explanation = cached_explanation(job.settings, project_root=project_dir,
-                                         cache=ExplanationCache(cache_dir / "explanations"))
+    if inputs is not None:
+        explanation = ExplanationCache(cache_dir / "explanations").lookup(job.settings, inputs)
         if explanation is None:
             return None
     else:
@@ -160,9 +165,9 @@ def _cached(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation
 def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation | str:
     """Compute (or read) the explanation and draw its plots, storing both; an error comes back as its message."""
     try:
-        if isinstance(job.settings, ExplainSettings):
-            explanation = explain(job.settings, project_root=project_dir,
-                                  cache=ExplanationCache(cache_dir / "explanations"))
+        if job.inputs is not None:
+            explanation = ExplanationCache(cache_dir / "explanations").explain(job.settings, job.inputs,
+                                                                               project_root=project_dir)
         else:
             explanation = embed(job.settings, project_root=project_dir)
         plot_cache = PlotCache(cache_dir / "plots")
@@ -173,15 +178,20 @@ def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanatio
     return VersionExplanation(replace(explanation, values=None, data=None), {k: v for k, v in plots.items() if v})
 
 
-def _produce_all(jobs: dict[tuple[str, str], _Job], project_dir: Path, cache_dir: Path, workers: int):
+def _processes(jobs: int, workers: int) -> int:
+    """How many processes produce ``jobs`` explanations: ``workers`` (0: every core), never more than the jobs;
+    one means this process."""
+    return max(1, min(jobs, workers or os.cpu_count() or 1))
+
+
+def _produce_all(jobs: dict[tuple[str, str], _Job], project_dir: Path, cache_dir: Path, processes: int):
     """Yield ``(key, result)`` as each job finishes."""
-    if len(jobs) <= 1:
+    if processes <= 1:
         for key, job in jobs.items():
             yield key, _produce(job, project_dir, cache_dir)
         return
-    count = min(len(jobs), workers or os.cpu_count() or 1)
     # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
-    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(_produce, job, project_dir, cache_dir): key for key, job in jobs.items()}
         for future in as_completed(futures):
             yield futures[future], future.result()

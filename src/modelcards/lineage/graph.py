@@ -25,7 +25,6 @@ from typing import Callable, Iterable
 
 from ..catalog import Catalog, DatasetEntry
 from ..cards.schema import DataRef
-from ..site.naming import run_page
 from ..sources.dvc import GROUP_TAG, ITEM_TAG
 
 NODE_KINDS = ("dataset_version", "data", "run", "model", "model_version", "deployment", "base_model", "dataset")
@@ -45,7 +44,7 @@ class Node:
     date: str | None = None  # YYYY-MM-DD, or an ISO 8601 time for runs
     commit: str | None = None
     detail: str | None = None  # one more line for the tooltip: a namespace, who deployed, the collapsed items
-    page: str | None = None  # generated page, without the site's page prefix: "models/x.md", "runs/dvc/train.md"
+    run: str | None = None  # a run node's ref ("dvc:train"), when a run source has the run
     group: str | None = None  # runs of one foreach/matrix stage share it: the id of their collapsed node
     team: str | None = None  # the card's first owner
     tags: tuple[str, ...] = ()
@@ -153,10 +152,10 @@ def overview(graph: LineageGraph, cap: int) -> Subgraph | None:
     for node in graph.nodes.values():
         if node.kind in ("model", "model_version") and node.card not in models:
             models[node.card] = Node(f"model:{node.card}", "model", node.card, node.card,
-                                     page=f"models/{node.card}.md", team=node.team, tags=node.tags)
+                                     team=node.team, tags=node.tags)
         elif node.kind == "dataset_version" and node.card not in datasets:
             datasets[node.card] = Node(f"data:{node.card}", "dataset", node.card, node.card,
-                                       page=node.page, team=node.team, tags=node.tags)
+                                       team=node.team, tags=node.tags)
     edges: set[Edge] = set()
     for name, node in datasets.items():
         for reached in graph.descendants(graph.card_nodes(name, ("dataset_version",))):
@@ -282,7 +281,7 @@ class _Builder:
                 node_id, "dataset_version", f"{dataset.name} {version}" if version else dataset.name, dataset.name,
                 version=version, digest=known.digest if known else None,
                 date=known.date.isoformat() if known and known.date else None,
-                page=f"datasets/{dataset.name}.md", team=owner.name if owner else None,
+                team=owner.name if owner else None,
                 tags=tuple(card.tags) if card else (),
             )
         return node_id
@@ -361,7 +360,7 @@ class _Builder:
         label = f"{name} [{item}]" if item else name
         self.nodes[node_id] = Node(
             node_id, "run", f"{label} ({commit[:7]})" if commit else label,
-            date=record.start_time or record.end_time, commit=commit, detail=ref, page=run_page(ref),
+            date=record.start_time or record.end_time, commit=commit, detail=ref, run=ref,
             group=node_id.rpartition("@")[0] if GROUP_TAG in record.tags and item else None,
         )
         return node_id
@@ -372,7 +371,7 @@ class _Builder:
         for model in self.catalog.models.values():
             card = model.card
             team = card.owners[0].name if card.owners else None
-            common = dict(card=card.name, page=f"models/{card.name}.md", team=team, tags=tuple(card.tags))
+            common = dict(card=card.name, team=team, tags=tuple(card.tags))
             targets: dict[str, str] = {}  # version label -> node id
             for version in card.versions:
                 node_id = f"model:{card.name}@{version.version}"
@@ -407,8 +406,7 @@ class _Builder:
             if base:
                 node_id = f"base:{base}"
                 is_card = base in self.catalog.models
-                self.nodes.setdefault(node_id, Node(node_id, "base_model", base, base if is_card else None,
-                                                    page=f"models/{base}.md" if is_card else None))
+                self.nodes.setdefault(node_id, Node(node_id, "base_model", base, base if is_card else None))
                 # The field is about the model, so every version derives from it, not just the first.
                 self.edges.update(Edge(node_id, target, "base") for target in targets.values())
         self.add_model_level_data()

@@ -39,8 +39,6 @@ _PAGE_PREFIX = re.compile(r'(<g id=")page\d+,\d+_')
 # Gradient ids ("l_0" linear, "r_0" radial) come from counters shared by every graph of one dot run.
 _GRADIENT = re.compile(r'<(?:linear|radial)Gradient id="([lr]_\d+)"')
 _GRADIENT_ID_OR_REF = re.compile(r'(id="|url\(#)([lr]_\d+)(?=[")])')
-_ID = re.compile(r'(\sid=")([^"]*)"')
-_ID_REF = re.compile(r'(url\(#|href="#)([^")]*)')
 
 
 def render_svgs(sources: Sequence[str], *, cache_dir: Path | None = None, workers: int | None = None) -> list[str]:
@@ -73,18 +71,6 @@ def render_svgs(sources: Sequence[str], *, cache_dir: Path | None = None, worker
             ))
         svgs.update(drawn)
     return [svgs[source] for source in sources]
-
-
-def prefix_ids(svg: str, prefix: str) -> str:
-    """``svg`` with ``prefix`` before each of its ids and each reference to one of them.
-
-    dot numbers the elements of every graph alike (``graph0``, ``node1``, ``edge1``, gradients ``l_0``), and ids
-    are global to an HTML page: with two diagrams inlined, a gradient fill in the second one would use the first
-    one's gradient. Links to anchors outside the SVG are left alone.
-    """
-    own_ids = {match[2] for match in _ID.finditer(svg)}
-    svg = _ID.sub(lambda m: f'{m[1]}{prefix}{m[2]}"', svg)
-    return _ID_REF.sub(lambda m: f"{m[1]}{prefix}{m[2]}" if m[2] in own_ids else m[0], svg)
 
 
 def _find_dot() -> str:

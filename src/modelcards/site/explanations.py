@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import csv
+import io
 from dataclasses import dataclass
 
 from ..catalog import ModelEntry
 from ..explain.compute import Explanation, Importance
 from ..explain.stage import VersionExplanation
-from .naming import file_name
+from .paths import explanation_folder, file_name
 
 TABLE_ROWS = 20  # features listed on the page; the CSV has them all
 TOP = 10  # features compared between versions
@@ -62,7 +63,7 @@ def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], Versio
         if found is None:
             continue
         explanation = found.explanation
-        folder = f"{prefix}explain/{model.name}/{file_name(version.version)}"
+        folder = prefix + explanation_folder(model.name, version.version)
         outputs = []
         for label, ranked in explanation.outputs.items():
             plots = {}
@@ -102,22 +103,24 @@ def rank_changes(before: list[Importance], now: list[Importance]) -> list[RankCh
 
 
 def importance_csv(explanation: Explanation) -> str:
-    """Every feature's mean |SHAP| at full precision: ``output,rank,feature,mean_abs_shap,share``."""
-    lines = ["output,rank,feature,mean_abs_shap,share"]
+    """Every feature's mean |SHAP| at full precision: ``output,rank,feature,mean_abs_shap,share``.
+
+    The csv module's standard dialect (RFC 4180, CRLF line ends), so a feature name with a comma, a quote or a
+    line break stays one field in every reader.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["output", "rank", "feature", "mean_abs_shap", "share"])
     for label, ranked in explanation.outputs.items():
         for item in ranked:
-            lines.append(",".join([_csv_field(label), str(item.rank), _csv_field(item.feature),
-                                   repr(item.mean_abs), repr(item.share)]))
-    return "\n".join(lines) + "\n"
+            writer.writerow([_defused(label), item.rank, _defused(item.feature), repr(item.mean_abs),
+                             repr(item.share)])
+    return buffer.getvalue()
 
 
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def _csv_field(text: str) -> str:
-    """A CSV field a spreadsheet shows as the text it is: quoted when needed, a leading formula sign defused."""
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
-    elif not re.search(r'[",\n\r]', text):
-        return text
-    return '"' + text.replace('"', '""') + '"'
+def _defused(text: str) -> str:
+    """Text a spreadsheet shows as the text it is: a leading formula sign is not a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -19,9 +19,8 @@ from ..lineage.dot import to_dot
 from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, impact, neighbourhood, overview,
                              overview_size)
 from ..lineage.render import render_svgs
-
-OVERVIEW_PAGE = "lineage/index.md"
-HEALTH_PAGE = "lineage/health.md"
+from .paths import (LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_target, relative_url,
+                    version_anchors)
 
 
 @dataclass(frozen=True)
@@ -46,19 +45,20 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     prefix = settings.page_prefix
     wanted: list[tuple[str, str, str, Subgraph]] = []  # (what, name, page path, subgraph)
     for name in catalog.models:
-        wanted.append(("model", name, f"{prefix}models/{name}.md",
+        wanted.append(("model", name, prefix + model_page(name),
                        neighbourhood(graph, name, depth=settings.lineage_depth)))
     for name in catalog.datasets:
         found = impact(graph, name)
         if found.nodes:
-            wanted.append(("dataset", name, f"{prefix}datasets/{name}.md", found))
+            wanted.append(("dataset", name, prefix + dataset_page(name), found))
     whole = overview(graph, settings.overview_cap)
     if whole is not None:
-        wanted.append(("overview", "", prefix + OVERVIEW_PAGE, whole))
+        wanted.append(("overview", "", prefix + LINEAGE_PAGE, whole))
 
     titles = {"model": "Lineage of {}", "dataset": "Everything downstream of {}", "overview": "All models and data"}
     sources = []
-    anchors = version_anchors(catalog)
+    anchors = {(model.name, version): anchor for model in catalog.models.values()
+               for version, anchor in version_anchors(model).items()}
     for what, name, page, subgraph in wanted:
         sources.append(to_dot(subgraph, title=titles[what].format(name),
                               href=lambda node, page=page: _href(node, page, settings, anchors)))
@@ -68,7 +68,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     models, datasets, overview_diagram, files = {}, {}, None, []
     for (what, name, page, subgraph), source, svg in zip(wanted, sources, svgs):
         title = titles[what].format(name)
-        dot_path = f"{prefix}lineage/{what}/{name or 'all'}.dot"
+        dot_path = prefix + diagram_source(what, name)
         edges = edge_list(subgraph)
         diagram = Diagram(title, Markup(page_svg(svg, title, edges)), edges, dot_path)
         files.append((dot_path, source))
@@ -81,39 +81,12 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     return Diagrams(models, datasets, overview_diagram, overview_size(graph), files)
 
 
-def page_url(page: str, directory_urls: bool) -> str:
-    """The URL MkDocs gives a page, relative to the site root: ``a/b.md`` -> ``a/b/`` (or ``a/b.html``)."""
-    stem = page.removesuffix(".md")
-    if not directory_urls:
-        return stem + ".html"
-    if stem == "index":
-        return ""
-    return stem.removesuffix("/index") + "/"
-
-
-def relative_url(from_page: str, to_page: str, directory_urls: bool) -> str:
-    """A link from one page to another that works wherever the site is served, sub-paths included."""
-    here, there = page_url(from_page, directory_urls), page_url(to_page, directory_urls)
-    # Up to the site root, then down: as many "../" as folders in the page's URL.
-    return "../" * here.count("/") + there or "./"
-
-
 def _href(node: Node, page: str, settings: Settings, anchors: dict[tuple[str, str], str]) -> str | None:
-    if node.page is None:
+    target = node_target(node, anchors)
+    if target is None:
         return None
-    link = relative_url(page, settings.page_prefix + node.page, settings.directory_urls)
-    if node.kind == "model_version":
-        link += "#" + anchors.get((node.card, node.version), "versions")
-    elif node.kind == "deployment":
-        link += "#deployments"
     # Graphviz copies URLs into the SVG as written; escape them for the XML attribute they land in.
-    return html.escape(link)
-
-
-def version_anchors(catalog: Catalog) -> dict[tuple[str, str], str]:
-    """Each version's heading id on its model page, as model.md.j2 numbers them (the oldest is 1)."""
-    return {(model.name, version.version): f"version-{len(model.card.versions) - index}"
-            for model in catalog.models.values() for index, version in enumerate(model.versions_newest_first)}
+    return html.escape(relative_url(page, settings.page_prefix + target, settings.directory_urls))
 
 
 # Graphviz's comments and the <title> of each node and edge repeat internal node ids ("model:churn@1.2"),

@@ -29,11 +29,11 @@ from ..explain.stage import VersionExplanation
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from .explanations import explanation_views
-from .lineage import HEALTH_PAGE, OVERVIEW_PAGE, lineage_diagrams
-from .naming import run_page
+from .lineage import lineage_diagrams
+from .paths import (CATALOG_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths,
+                    dataset_page, model_page, run_page, tag_page, version_anchors)
 from .plots import line_chart
 
-ASSET_DIR = "assets/modelcards"
 ASSETS = ("modelcards.js", "modelcards.css")
 
 
@@ -56,39 +56,37 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     """
     env = _environment()
     prefix = settings.page_prefix
+    paths = SitePaths(prefix)
     pages: list[Page] = []
     diagrams = lineage_diagrams(catalog, graph, settings) if graph is not None else None
-
-    def run_path(ref: str) -> str:
-        return prefix + run_page(ref)
 
     def render(template: str, path: str, source: str | None = None, **context: Any) -> None:
         page_path = prefix + path
         content = env.get_template(template).render(
-            page_path=page_path, prefix=prefix, catalog=catalog, settings=settings, run_path=run_path, **context
+            page_path=page_path, paths=paths, catalog=catalog, settings=settings, **context
         )
         pages.append(Page(page_path, content.strip() + "\n", source))
 
-    render("catalog.md.j2", "index.md", rows=[_catalog_row(m) for m in catalog.models.values()])
+    render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()])
     for model in catalog.models.values():
         explanations, files = explanation_views(model, explained or {}, prefix)
-        render("model.md.j2", f"models/{model.name}.md", source=model.source.path, model=model,
+        render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=_version_rows(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None)
         pages.extend(Page(file.path, file.content) for file in files)
-    render("datasets.md.j2", "datasets/index.md")
+    render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
-        render("dataset.md.j2", f"datasets/{dataset.name}.md", source=source, dataset=dataset,
+        render("dataset.md.j2", dataset_page(dataset.name), source=source, dataset=dataset,
                edit_url=settings.edit_url(source) if source else None,
                impact=diagrams.datasets.get(dataset.name) if diagrams else None)
-    render("tags.md.j2", "tags/index.md")
+    render("tags.md.j2", TAGS_PAGE)
     for tag in catalog.tags.values():
-        render("tag.md.j2", f"tags/{tag.name}.md", tag=tag)
+        render("tag.md.j2", tag_page(tag.name), tag=tag)
     if catalog.runs:
-        render("runs.md.j2", "runs/index.md", run_rows=_run_rows(catalog))
+        render("runs.md.j2", RUNS_PAGE, run_rows=_run_rows(catalog))
     for entry in catalog.runs.values():
         record = entry.record
         commit = record.code.commit if record.code else None
@@ -96,16 +94,16 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
                tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None)
     if diagrams is not None:
-        render("lineage.md.j2", OVERVIEW_PAGE, diagrams=diagrams)
+        render("lineage.md.j2", LINEAGE_PAGE, diagrams=diagrams)
         render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []))
         pages.extend(Page(path, source) for path, source in diagrams.files)
-    for asset in ASSETS:
-        pages.append(Page(f"{prefix}{ASSET_DIR}/{asset}", _read_template(f"assets/{asset}")))
+    for asset, path in zip(ASSETS, paths.assets(ASSETS)):
+        pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
 
 
 def asset_paths(settings: Settings) -> list[str]:
-    return [f"{settings.page_prefix}{ASSET_DIR}/{asset}" for asset in ASSETS]
+    return SitePaths(settings.page_prefix).assets(ASSETS)
 
 
 # --- escaping -----------------------------------------------------------------
@@ -311,6 +309,7 @@ class VersionRow:
     data_changed: bool
     code_changed: bool
     run: RunLink | None = None
+    anchor: Markup = Markup()  # the version's heading id on the model page
 
     @property
     def settings_changed(self) -> int:
@@ -319,12 +318,15 @@ class VersionRow:
 
 def _version_rows(model: ModelEntry) -> list[VersionRow]:
     newest_first = model.versions_newest_first
+    anchors = version_anchors(model)
     rows = []
     for index, version in enumerate(newest_first):
         previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
+        anchor = Markup(anchors[version.version])  # made here from a number, nothing to escape
         if previous is None:
             settings = [(k, v, None, False) for k, v in sorted(version.params.items())]
-            rows.append(VersionRow(version, None, {}, settings, False, False, model.run_links.get(version.version)))
+            rows.append(VersionRow(version, None, {}, settings, False, False, model.run_links.get(version.version),
+                                   anchor))
             continue
         deltas = {
             name: value - previous.metrics[name]
@@ -338,6 +340,7 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
             data_changed=[d.model_dump() for d in version.data] != [d.model_dump() for d in previous.data],
             code_changed=version.code != previous.code,
             run=model.run_links.get(version.version),
+            anchor=anchor,
         ))
     return rows
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ..config import Settings
-from .pages import asset_paths
+from .pages import Page, asset_paths
+from .paths import site_nav
 
 # Material without Google Fonts: the site must make no request outside its own host.
 _THEME = """theme:
@@ -42,18 +44,12 @@ def default_mkdocs_yml(*, project_dir: Path, docs_dir: Path) -> str:
     )
 
 
-def standalone_mkdocs_yml(settings: Settings) -> str:
-    """A plugin-free config that builds the tree written by ``modelcards generate``."""
-    prefix = settings.page_prefix
-    nav = "".join(
-        f"  - {title}: {json.dumps(prefix + path)}\n"
-        for title, path in (("Models", "index.md"), ("Datasets", "datasets/index.md"), ("Tags", "tags/index.md"),
-                            *([("Runs", "runs/index.md")] if settings.runs else []))
-    ) + (  # nested as the plugin nests it, so both builds give the same pages
-        "  - Lineage:\n"
-        f"      - Overview: {json.dumps(prefix + 'lineage/index.md')}\n"
-        f"      - Lineage health: {json.dumps(prefix + 'lineage/health.md')}\n"
-    )
+def standalone_mkdocs_yml(settings: Settings, pages: list[Page]) -> str:
+    """A plugin-free config that builds the ``pages`` written by ``modelcards generate``.
+
+    Its nav is the plugin's, so both builds give the same pages.
+    """
+    nav = _nav_yaml(site_nav((page.path for page in pages), settings.page_prefix), indent="  ")
     css = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".css"))
     js = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".js"))
     return (
@@ -65,3 +61,14 @@ def standalone_mkdocs_yml(settings: Settings) -> str:
         f"extra_css:\n{css}"
         f"extra_javascript:\n{js}"
     )
+
+
+def _nav_yaml(items: list[dict[str, Any]], indent: str) -> str:
+    lines = []
+    for item in items:
+        for title, target in item.items():
+            if isinstance(target, list):
+                lines.append(f"{indent}- {title}:\n{_nav_yaml(target, indent + '    ')}")
+            else:
+                lines.append(f"{indent}- {title}: {json.dumps(target)}\n")
+    return "".join(lines)

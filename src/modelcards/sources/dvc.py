@@ -29,7 +29,7 @@ Conventions, chosen so that the same DVC project always gives the same records:
   project root (POSIX, ``wdir`` and nested pipelines resolved) and carry the
   namespace ``dvc`` when the project is the ``relative_to`` folder itself, else
   ``dvc:<project path relative to relative_to>``. So one stage's out and the next
-  stage's dep are the same (namespace, name, digest): see ``stage_links``. Remote
+  stage's dep are the same (namespace, name, digest), one data node of the lineage graph. Remote
   deps (``s3://...``) keep their URL as the name. Params files are not inputs.
   An ``exp show`` run reads what none of its stages wrote (raw data, scripts,
   ``dvc add``-ed folders) and writes the rest.
@@ -49,8 +49,8 @@ Conventions, chosen so that the same DVC project always gives the same records:
   ``plots/metrics`` folder of one of its outs. A column ``train/loss`` is the
   metric ``train.loss``, as DVCLive's summary nests it.
 - **Code.** ``entry_point`` is the stage's ``cmd`` (list commands joined with
-  ``&&``). ``commit`` is the git HEAD of the repository holding the project, read
-  from ``.git`` without running git: the lock file that was read is the one at
+  ``&&``). ``commit`` is the git HEAD of the repository holding the project, as
+  ``git rev-parse HEAD`` gives it: the lock file that was read is the one at
   HEAD when the working tree is clean. For ``exp show`` runs it is the baseline.
 - **Times.** Stages have none (DVC records none). ``exp show`` gives the commit
   time in the exporting machine's local time without an offset; it is read as
@@ -69,6 +69,7 @@ import json
 import os
 import posixpath
 import re
+import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,23 +147,6 @@ def read_dvc_project(root: Path, *, relative_to: Path) -> ReadResult:
     for pipeline in pipelines:
         result.records += _pipeline_runs(pipeline, project, artifacts, result)
     return result
-
-
-def stage_links(records: Iterable[RunRecord]) -> list[tuple[str, str, str]]:
-    """(producer run id, consumer run id, path) for each out that another run read unchanged."""
-    records = list(records)
-    producers: dict[tuple[str | None, str, str | None], list[str]] = {}
-    for record in records:
-        for output in record.outputs:
-            producers.setdefault((output.namespace, output.name, output.digest), []).append(record.id)
-    links = {
-        (producer, record.id, ref.name)
-        for record in records
-        for ref in record.inputs
-        for producer in producers.get((ref.namespace, ref.name, ref.digest), ())
-        if producer != record.id
-    }
-    return sorted(links)
 
 
 def _find_pipelines(project: _Project, result: ReadResult) -> Iterator[_Pipeline]:
@@ -851,39 +835,15 @@ def _dvc_repository(start: Path) -> Path | None:
 
 
 def _git_head(start: Path) -> str | None:
-    """The commit HEAD points at, read from ``.git`` (worktrees, packed refs); None outside git."""
-    for folder in (start.resolve(), *start.resolve().parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return _resolve_head(dot_git)
-        if dot_git.is_file():
-            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
-            if text.startswith("gitdir:"):
-                return _resolve_head((folder / text[len("gitdir:"):].strip()).resolve())
-            return None
-    return None
+    """The commit HEAD points at in the git repository holding ``start``, as git itself resolves it (worktrees,
+    packed refs); None outside git, on a branch with no commit yet, or when git is not installed."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=start,
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    sha = done.stdout.strip()
+    return sha if done.returncode == 0 and _SHA.match(sha) else None
 
 
 _SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
-
-
-def _resolve_head(git_dir: Path) -> str | None:
-    try:
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
-        common = git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip() \
-            if (git_dir / "commondir").is_file() else git_dir
-        if not head.startswith("ref:"):
-            return head if _SHA.match(head) else None
-        ref = head[len("ref:"):].strip()
-        for folder in (git_dir, common):
-            if (folder / ref).is_file():
-                sha = (folder / ref).read_text(encoding="utf-8").strip()
-                return sha if _SHA.match(sha) else None
-        packed = common / "packed-refs"
-        for line in packed.read_text(encoding="utf-8").splitlines() if packed.is_file() else ():
-            sha, _, name = line.partition(" ")
-            if name == ref and _SHA.match(sha):
-                return sha
-    except OSError:
-        return None
-    return None  # a branch with no commit yet

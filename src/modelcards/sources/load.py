@@ -1,21 +1,16 @@
 """Every configured run source -> one set of masked run records.
 
-Each entry of the ``runs`` setting is a file or folder; its format is recognised
-from its name and content (see ``docs/reference/runs.md``):
-
-- a folder with ``dvc.yaml``: a DVC project (``dvc.yaml`` + ``dvc.lock`` + params and metrics files);
-- a folder whose sub-folders hold ``meta.yaml``: a legacy MLflow ``mlruns/`` store;
-- ``*.csv``: MLflow's ``search_runs`` or UI download;
-- ``*.jsonl`` / ``*.ndjson``: OpenLineage events, one per line;
-- ``*.json``: a ``modelcards pull`` export, an mlflow-export-import ``run.json``, one OpenLineage
-  event, or ``dvc exp show --json`` output, told apart by their keys;
-- any other folder: every such file inside it, recursively.
+Each entry of the ``runs`` setting is a file or folder. Its format is the first
+entry of ``RUN_READERS`` that recognises it (see ``docs/reference/runs.md``); any
+other folder is searched recursively for files a reader recognises. A new run
+source is one new reader module plus one entry in that table.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,15 +21,121 @@ from .masking import MaskedValue, SecretMasker
 from .reading import ReadResult, shown
 from .record import EXPORT_FORMAT, Origin, RunRecord, from_json
 
-JSON_SUFFIXES = (".json",)
-JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
-
 
 @dataclass
 class LoadedRuns:
     runs: dict[str, RunRecord] = field(default_factory=dict)  # by ref, e.g. "mlflow:<id>", sorted
     problems: list[Problem] = field(default_factory=list)
     masked: list[MaskedValue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunReader:
+    """One run-export format: how it is recognised, and the function that reads it.
+
+    ``read(path, relative_to=root)`` returns a ``ReadResult``. A format recognised by its JSON
+    content also gets ``document=``, the parsed file, so that the file is parsed once. A
+    ``grouped`` format is read once per entry, with every file of it found there: an
+    OpenLineage run's events can be spread over several files.
+    """
+
+    name: str
+    read: Callable[..., ReadResult]
+    folder: Callable[[Path], bool] | None = None  # a folder this format reads whole
+    file_names: tuple[str, ...] = ()  # a file that stands for its folder: the folder is read
+    suffixes: tuple[str, ...] = ()  # a file read by this format, whatever its content
+    json: Callable[[Any], bool] | None = None  # a JSON document this format reads, told by its keys
+    grouped: bool = False
+
+
+# The readers are imported when a source needs them: most builds read one or two of the formats. Readers that
+# report positions parse the text themselves, so they take no ``document``.
+
+def _read_dvc_project(folder: Path, *, relative_to: Path) -> ReadResult:
+    from .dvc import read_dvc_project
+
+    return read_dvc_project(folder, relative_to=relative_to)
+
+
+def _read_mlruns(folder: Path, *, relative_to: Path) -> ReadResult:
+    from .mlflow_files import read_mlruns
+
+    return read_mlruns(folder, relative_to=relative_to)
+
+
+def _read_search_runs_csv(path: Path, *, relative_to: Path) -> ReadResult:
+    from .mlflow_files import read_search_runs_csv
+
+    return read_search_runs_csv(path, relative_to=relative_to)
+
+
+def _read_run_json(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
+    from .mlflow_files import read_run_json
+
+    return read_run_json(path, relative_to=relative_to)
+
+
+def _read_openlineage(paths: list[Path], *, relative_to: Path) -> ReadResult:
+    from .openlineage import read_openlineage
+
+    return read_openlineage(paths, relative_to=relative_to)
+
+
+def _read_dvc_exp_show(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
+    from .dvc import read_dvc_exp_show
+
+    return read_dvc_exp_show(path, relative_to=relative_to)
+
+
+def _read_export(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
+    result = ReadResult()
+    name = shown(path, relative_to)
+    try:
+        result.records.append(from_json(document, Origin(name)))
+    except (KeyError, TypeError, ValueError) as exc:
+        result.problem(name, f"not a valid {EXPORT_FORMAT} export: {_reason(exc)}")
+    return result
+
+
+def _is_mlruns_store(folder: Path) -> bool:
+    return any(child.is_dir() and (child / "meta.yaml").exists() for child in folder.iterdir())
+
+
+def _is_export(data: Any) -> bool:
+    return isinstance(data, dict) and "format" in data
+
+
+def _is_mlflow_run_json(data: Any) -> bool:
+    # mlflow-export-import: run.json (and experiment.json, which yields no run)
+    mlflow = data.get("mlflow") if isinstance(data, dict) else None
+    return isinstance(mlflow, dict) and ("info" in mlflow or "experiment" in mlflow)
+
+
+def _is_openlineage_event(data: Any) -> bool:
+    return isinstance(data, dict) and (
+        "eventType" in data or ("run" in data and "job" in data)
+        or "openlineage" in str(data.get("schemaURL", "")))
+
+
+def _is_dvc_exp_show(data: Any) -> bool:
+    return isinstance(data, list)
+
+
+# Tried in order; the first reader that recognises a folder, a file or a JSON document reads it.
+RUN_READERS: tuple[RunReader, ...] = (
+    RunReader("a DVC project", _read_dvc_project,
+              folder=lambda folder: (folder / "dvc.yaml").exists(), file_names=("dvc.yaml", "dvc.lock")),
+    RunReader("a legacy MLflow mlruns/ store", _read_mlruns, folder=_is_mlruns_store),
+    RunReader("an MLflow search_runs CSV", _read_search_runs_csv, suffixes=(".csv",)),
+    RunReader(f"a modelcards export (\"format\": \"{EXPORT_FORMAT}\")", _read_export, json=_is_export),
+    RunReader("an mlflow-export-import run.json", _read_run_json,
+              json=_is_mlflow_run_json),
+    RunReader("an OpenLineage event", _read_openlineage,
+              suffixes=(".jsonl", ".ndjson"), json=_is_openlineage_event, grouped=True),
+    RunReader("`dvc exp show --json` output", _read_dvc_exp_show, json=_is_dvc_exp_show),
+)
+JSON_SUFFIX = ".json"
+SEARCHED_SUFFIXES = frozenset({JSON_SUFFIX, *(suffix for reader in RUN_READERS for suffix in reader.suffixes)})
 
 
 def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | None = None) -> LoadedRuns:
@@ -58,124 +159,86 @@ def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | N
 
 
 def _read_entry(entry: str, project_dir: Path) -> ReadResult:
-    result = ReadResult()
     root = project_dir.resolve()
     path = (project_dir / entry).resolve()
     if not path.is_relative_to(root):
-        result.problems.append(_setting_problem(f"found '{entry}', which is outside the project folder {root}; "
-                                                "run sources must be inside it"))
-        return result
+        return _setting_problem(f"found '{entry}', which is outside the project folder {root}; "
+                                "run sources must be inside it")
     if not path.exists():
-        result.problems.append(_setting_problem(f"found '{entry}', which does not exist; expected a file or "
-                                                "folder of run exports"))
-        return result
-    if path.is_dir():
-        return _read_folder(path, root)
-    events: list[Path] = []
-    result.extend(_read_file(path, root, events))
-    result.extend(_read_events(events, root))
-    return result
-
-
-def _setting_problem(message: str) -> Problem:
-    return Problem("mkdocs.yml", 1, 1, "plugins.modelcards.runs", message, "error")
-
-
-def _read_folder(folder: Path, root: Path) -> ReadResult:
-    if (folder / "dvc.yaml").exists():
-        from .dvc import read_dvc_project
-
-        return read_dvc_project(folder, relative_to=root)
-    if any(child.is_dir() and (child / "meta.yaml").exists() for child in folder.iterdir()):
-        from .mlflow_files import read_mlruns
-
-        return read_mlruns(folder, relative_to=root)
+        return _setting_problem(f"found '{entry}', which does not exist; expected a file or folder of run exports")
+    reader = next((reader for reader in RUN_READERS if reader.folder and reader.folder(path)), None) \
+        if path.is_dir() else None
+    if reader:
+        return reader.read(path, relative_to=root)
+    files = _files_under(path, root) if path.is_dir() else [path]
     result = ReadResult()
-    events: list[Path] = []
-    for path in _files_under(folder, root):
-        if path.suffix in JSON_SUFFIXES + JSON_LINES_SUFFIXES or path.suffix == ".csv":
-            result.extend(_read_file(path, root, events))
-    result.extend(_read_events(events, root))
+    grouped: dict[RunReader, list[Path]] = {}
+    for file in files:
+        result.extend(_read_file(file, root, grouped))
+    for reader, paths in grouped.items():
+        result.extend(reader.read(paths, relative_to=root))
     return result
+
+
+def _setting_problem(message: str) -> ReadResult:
+    return ReadResult(problems=[Problem("mkdocs.yml", 1, 1, "plugins.modelcards.runs", message, "error")])
 
 
 def _files_under(folder: Path, root: Path) -> list[Path]:
-    """Files below ``folder``, sorted; symlinks only when they stay inside the project."""
+    """Files below ``folder`` that a reader may recognise, sorted; symlinks only when they stay inside the project."""
     found = []
     for directory, subdirs, files in os.walk(folder):  # does not follow symlinked folders
         for name in files:
+            if os.path.splitext(name)[1] not in SEARCHED_SUFFIXES:
+                continue
             path = os.path.join(directory, name)  # strings: 10,000 Path objects cost a tenth of the read
             if not os.path.islink(path) or Path(path).resolve().is_relative_to(root):
                 found.append(path)
     return [Path(path) for path in sorted(found)]
 
 
-def _read_file(path: Path, root: Path, events: list[Path]) -> ReadResult:
-    """Read one file, or set it aside in ``events`` when it is OpenLineage (grouped across files)."""
-    if path.suffix in JSON_LINES_SUFFIXES:
-        events.append(path)
+def _read_file(path: Path, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
+    """Read one file, or set it aside in ``grouped`` for a format read all at once."""
+    reader = next((reader for reader in RUN_READERS if path.name in reader.file_names), None)
+    if reader:
+        return reader.read(path.parent, relative_to=root)
+    reader = next((reader for reader in RUN_READERS if path.suffix in reader.suffixes), None)
+    if reader and reader.grouped:
+        grouped.setdefault(reader, []).append(path)
         return ReadResult()
-    if path.suffix == ".csv":
-        from .mlflow_files import read_search_runs_csv
-
-        return read_search_runs_csv(path, relative_to=root)
-    if path.name in ("dvc.yaml", "dvc.lock"):
-        from .dvc import read_dvc_project
-
-        return read_dvc_project(path.parent, relative_to=root)
-    return _read_json(path, root, events)
+    if reader:
+        return reader.read(path, relative_to=root)
+    return _read_json(path, root, grouped)
 
 
-def _read_json(path: Path, root: Path, events: list[Path]) -> ReadResult:
+def _read_json(path: Path, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
     result = ReadResult()
     name = shown(path, root)
     try:
-        data = json.loads(path.read_bytes())
+        document = json.loads(path.read_bytes())
     except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data" and _json_kind(_first_document(exc.doc)) == "openlineage":
-            events.append(path)  # OpenLineage's file transport in append mode: several events, one file
+        reader = _json_reader(_first_document(exc.doc)) if exc.msg == "Extra data" else None
+        if reader and reader.grouped:
+            grouped.setdefault(reader, []).append(path)  # OpenLineage's file transport appends: several events
         else:
             result.problem(name, f"not valid JSON: {exc.msg}", line=exc.lineno, col=exc.colno)
         return result
     except UnicodeDecodeError as exc:
         result.problem(name, f"not UTF-8 text: {exc.reason}")
         return result
-    kind = _json_kind(data)
-    if kind == "export":
-        try:
-            result.records.append(from_json(data, Origin(name)))
-        except (KeyError, TypeError, ValueError) as exc:
-            result.problem(name, f"not a valid {EXPORT_FORMAT} export: {_reason(exc)}")
-    elif kind == "mlflow-run-json":
-        from .mlflow_files import read_run_json
-
-        return read_run_json(path, relative_to=root)
-    elif kind == "openlineage":
-        events.append(path)
-    elif kind == "dvc-exp-show":
-        from .dvc import read_dvc_exp_show
-
-        return read_dvc_exp_show(path, relative_to=root)
+    reader = _json_reader(document)
+    if reader is None:
+        *others, last = [reader.name for reader in RUN_READERS if reader.json]
+        result.problem(name, f"found JSON of an unknown kind; expected {', '.join(others)}, or {last}")
+    elif reader.grouped:
+        grouped.setdefault(reader, []).append(path)
     else:
-        result.problem(name, "found JSON of an unknown kind; expected a modelcards export "
-                       f"(\"format\": \"{EXPORT_FORMAT}\"), an mlflow-export-import run.json, "
-                       "an OpenLineage event, or `dvc exp show --json` output")
+        return reader.read(path, relative_to=root, document=document)
     return result
 
 
-def _json_kind(data: Any) -> str | None:
-    if isinstance(data, list):
-        return "dvc-exp-show"
-    if not isinstance(data, dict):
-        return None
-    if "format" in data:
-        return "export"
-    mlflow = data.get("mlflow")
-    if isinstance(mlflow, dict) and ("info" in mlflow or "experiment" in mlflow):
-        return "mlflow-run-json"  # mlflow-export-import: run.json (and experiment.json, which yields no run)
-    if "eventType" in data or ("run" in data and "job" in data) or "openlineage" in str(data.get("schemaURL", "")):
-        return "openlineage"
-    return None
+def _json_reader(document: Any) -> RunReader | None:
+    return next((reader for reader in RUN_READERS if reader.json and reader.json(document)), None)
 
 
 def _first_document(text: str) -> object:
@@ -183,14 +246,6 @@ def _first_document(text: str) -> object:
         return json.JSONDecoder().raw_decode(text.lstrip())[0]
     except json.JSONDecodeError:
         return None
-
-
-def _read_events(files: list[Path], root: Path) -> ReadResult:
-    if not files:
-        return ReadResult()
-    from .openlineage import read_openlineage
-
-    return read_openlineage(files, relative_to=root)
 
 
 def _reason(exc: Exception) -> str:

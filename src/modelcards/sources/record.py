@@ -3,7 +3,7 @@
 Every reader (MLflow, DVC, OpenLineage) turns its tracker's format into
 ``RunRecord``; everything after the readers sees only this type. ``to_json`` and
 ``from_json`` are the export format that ``modelcards pull`` writes and the build
-reads, documented in ``docs/reference/run-format.md``.
+reads, documented under "The export format" in ``docs/reference/runs.md``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,192 @@
+"""Where every generated page and file lives in the docs tree, the anchors inside pages, and their URLs.
+
+Pages, templates, lineage diagrams and the nav all ask this module; nothing else spells a page path.
+Paths here are relative to the generated tree; ``SitePaths`` adds the site's page prefix. Lower stages
+never see them: a lineage node says what it is, and ``node_target`` decides where it links.
+
+No Jinja here: the nav and the lineage links need paths without rendering anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import ModelEntry
+from ..lineage.graph import Node
+
+CATALOG_PAGE = "index.md"  # the models' index, the site's home page without a prefix
+DATASETS_PAGE = "datasets/index.md"
+TAGS_PAGE = "tags/index.md"
+RUNS_PAGE = "runs/index.md"
+LINEAGE_PAGE = "lineage/index.md"
+HEALTH_PAGE = "lineage/health.md"
+ASSET_DIR = "assets/modelcards"
+
+# Heading ids the toc extension gives the model page's "## Versions" and "## Deployments".
+VERSIONS_ANCHOR = "versions"
+DEPLOYMENTS_ANCHOR = "deployments"
+
+
+def file_name(label: str, limit: int = 80) -> str:
+    """``label`` when it is file-name safe; otherwise a safe form with a hash suffix, so two never collide."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", label).strip(".") or "_"
+    if safe != label:
+        safe = f"{safe[:limit]}-{hashlib.sha1(label.encode()).hexdigest()[:8]}"
+    return safe
+
+
+def model_page(name: str) -> str:
+    return f"models/{name}.md"
+
+
+def dataset_page(name: str) -> str:
+    return f"datasets/{name}.md"
+
+
+def tag_page(name: str) -> str:
+    return f"tags/{name}.md"
+
+
+def run_page(ref: str) -> str:
+    """``mlflow:<id>`` -> ``runs/mlflow/<id>.md``; ids that are not file-name safe get a hash suffix."""
+    source, _, run_id = ref.partition(":")
+    return f"runs/{source}/{file_name(run_id)}.md"
+
+
+def explanation_folder(model: str, version: str) -> str:
+    """The folder of a version's SHAP plots and importance CSV."""
+    return f"explain/{model}/{file_name(version)}"
+
+
+def diagram_source(what: str, name: str) -> str:
+    """The DOT source published beside a diagram: ``what`` is model, dataset or overview."""
+    return f"lineage/{what}/{name or 'all'}.dot"
+
+
+def version_anchors(model: ModelEntry) -> dict[str, str]:
+    """Each version's heading id on its model page, numbered from the oldest (``version-1``), so a link to a
+    version keeps working when newer versions are added."""
+    newest_first = model.versions_newest_first
+    return {version.version: f"version-{len(newest_first) - index}" for index, version in enumerate(newest_first)}
+
+
+def node_target(node: Node, version_anchors: dict[tuple[str, str], str]) -> str | None:
+    """The page (``path.md#anchor``) a lineage node links to, or None for nodes without a page.
+
+    ``version_anchors`` is ``version_anchors`` of every model, by (model, version).
+    """
+    if node.kind in ("model", "base_model") and node.card:
+        return model_page(node.card)
+    if node.kind == "model_version":
+        return f"{model_page(node.card)}#{version_anchors.get((node.card, node.version), VERSIONS_ANCHOR)}"
+    if node.kind == "deployment":
+        return f"{model_page(node.card)}#{DEPLOYMENTS_ANCHOR}"
+    if node.kind in ("dataset_version", "dataset"):
+        return dataset_page(node.card)
+    if node.kind == "run" and node.run:
+        return run_page(node.run)
+    return None
+
+
+def page_url(page: str, directory_urls: bool) -> str:
+    """The URL MkDocs gives a page, relative to the site root: ``a/b.md`` -> ``a/b/`` (or ``a/b.html``)."""
+    stem = page.removesuffix(".md")
+    if not directory_urls:
+        return stem + ".html"
+    if stem == "index":
+        return ""
+    return stem.removesuffix("/index") + "/"
+
+
+def relative_url(from_page: str, to_page: str, directory_urls: bool) -> str:
+    """A link from one page to another that works wherever the site is served, sub-paths included.
+
+    ``to_page`` may end in ``#anchor``, which is kept."""
+    to_page, hash_sign, anchor = to_page.partition("#")
+    here, there = page_url(from_page, directory_urls), page_url(to_page, directory_urls)
+    # Up to the site root, then down: as many "../" as folders in the page's URL.
+    return ("../" * here.count("/") + there or "./") + hash_sign + anchor
+
+
+@dataclass(frozen=True)
+class SitePaths:
+    """The same paths inside the site's page prefix (``settings.page_prefix``), as pages link them."""
+
+    prefix: str = ""
+
+    def model(self, name: str) -> str:
+        return self.prefix + model_page(name)
+
+    def dataset(self, name: str) -> str:
+        return self.prefix + dataset_page(name)
+
+    def tag(self, name: str) -> str:
+        return self.prefix + tag_page(name)
+
+    def run(self, ref: str) -> str:
+        return self.prefix + run_page(ref)
+
+    @property
+    def catalog(self) -> str:
+        return self.prefix + CATALOG_PAGE
+
+    @property
+    def datasets(self) -> str:
+        return self.prefix + DATASETS_PAGE
+
+    @property
+    def tags(self) -> str:
+        return self.prefix + TAGS_PAGE
+
+    @property
+    def runs(self) -> str:
+        return self.prefix + RUNS_PAGE
+
+    @property
+    def lineage(self) -> str:
+        return self.prefix + LINEAGE_PAGE
+
+    @property
+    def health(self) -> str:
+        return self.prefix + HEALTH_PAGE
+
+    def assets(self, names: tuple[str, ...]) -> list[str]:
+        return [f"{self.prefix}{ASSET_DIR}/{name}" for name in names]
+
+
+# Model, dataset and tag pages stay out of the nav, so every page's sidebar has the same few entries,
+# however large the catalog.
+_NAV: tuple[tuple[str, Any], ...] = (
+    ("Models", CATALOG_PAGE),
+    ("Datasets", DATASETS_PAGE),
+    ("Tags", TAGS_PAGE),
+    ("Runs", RUNS_PAGE),
+    ("Lineage", (("Overview", LINEAGE_PAGE), ("Lineage health", HEALTH_PAGE))),
+)
+
+
+def site_nav(generated: Iterable[str], prefix: str) -> list[dict[str, Any]]:
+    """The nav, in mkdocs.yml's form, of the generated pages (paths with ``prefix``): each entry whose page
+    was generated.
+
+    The MkDocs plugin and ``modelcards generate``'s mkdocs.yml both use it, so a nav entry never points
+    at a page that was not made (``mkdocs build --strict`` aborts on one).
+    """
+    made = set(generated)
+
+    def kept(items: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for title, target in items:
+            if isinstance(target, tuple):
+                section = kept(target)
+                if section:
+                    found.append({title: section})
+            elif prefix + target in made:
+                found.append({title: prefix + target})
+        return found
+
+    return kept(_NAV)
