@@ -90,10 +90,43 @@ def check_project(settings: Settings) -> CheckedCatalog:
         return checked
     graph = build_graph(checked.catalog)
     try:
-        gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)
+        gaps = check_lineage(graph, checked.catalog, _lineage_severities(settings.lineage_checks))
     except ValueError as exc:
-        gaps = [Problem("mkdocs.yml", 1, 1, "plugins.modelcards.lineage_checks", str(exc))]
+        line, col = _plugin_option_position(settings.project_dir / "mkdocs.yml", "lineage_checks")
+        gaps = [Problem("mkdocs.yml", line, col, "plugins.modelcards.lineage_checks", str(exc))]
     return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
+
+
+def _lineage_severities(configured: dict[str, object]) -> dict[str, object]:
+    """MkDocs reads mkdocs.yml as YAML 1.1, where an unquoted ``off`` is false: ``{no_run: off}`` means off."""
+    return {name: "off" if severity is False else severity for name, severity in configured.items()}
+
+
+def _plugin_option_position(config_file: Path, option: str) -> tuple[int, int]:
+    """Where ``plugins: [{modelcards: {option: ...}}]`` is written in mkdocs.yml, for a problem about it.
+
+    Composed, not loaded: MkDocs' own tags (``!ENV``, ``!!python/name``) need no constructing to be placed.
+    """
+    import yaml
+
+    try:
+        root = yaml.compose(config_file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 1, 1
+    path = ("plugins", "modelcards", option)
+    node, found = root, (1, 1)
+    for key in path:
+        if isinstance(node, yaml.SequenceNode):  # plugins: [search, {modelcards: {...}}]
+            node = next((item for item in node.value if isinstance(item, yaml.MappingNode)
+                         and any(k.value == key for k, _ in item.value)), None)
+        if not isinstance(node, yaml.MappingNode):
+            break
+        pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == key), None)
+        if pair is None:
+            break
+        found = (pair[0].start_mark.line + 1, pair[0].start_mark.column + 1)
+        node = pair[1]
+    return found
 
 
 def generate_site(settings: Settings, *, strict: bool = False, progress: Progress | None = None) -> GeneratedSite:

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cards.yaml_source import format_key_path
 from ..errors import Problem
 from ..memory import collector_paused
 from .masking import MaskedValue, SecretMasker
-from .reading import ReadResult, shown
-from .record import EXPORT_FORMAT, Origin, RunRecord, from_json
+from ..text import NotUtf8, decode_utf8
+from .reading import ReadResult, json_position, shown
+from .record import EXPORT_FORMAT, BadExport, Origin, RunRecord, from_json
 
 JSON_SUFFIXES = (".json",)
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -130,22 +132,28 @@ def _read_json(path: Path, root: Path, events: list[Path]) -> ReadResult:
     result = ReadResult()
     name = shown(path, root)
     try:
-        data = json.loads(path.read_bytes())
+        text = decode_utf8(path.read_bytes())
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and _json_kind(_first_document(exc.doc)) == "openlineage":
             events.append(path)  # OpenLineage's file transport in append mode: several events, one file
         else:
             result.problem(name, f"not valid JSON: {exc.msg}", line=exc.lineno, col=exc.colno)
         return result
-    except UnicodeDecodeError as exc:
-        result.problem(name, f"not UTF-8 text: {exc.reason}")
+    except NotUtf8 as exc:
+        result.problem(name, exc.message, line=exc.line, col=exc.col)
+        return result
+    except (ValueError, RecursionError) as exc:  # a number too long for Python, or nesting too deep for it
+        result.problem(name, f"found JSON that cannot be read ({_reason(exc)}), expected a run export")
         return result
     kind = _json_kind(data)
     if kind == "export":
         try:
             result.records.append(from_json(data, Origin(name)))
-        except (KeyError, TypeError, ValueError) as exc:
-            result.problem(name, f"not a valid {EXPORT_FORMAT} export: {_reason(exc)}")
+        except (KeyError, TypeError, ValueError, RecursionError) as exc:
+            line, col = json_position(text, exc.where) if isinstance(exc, BadExport) else (1, 1)
+            result.problem(name, f"not a valid {EXPORT_FORMAT} export: {_reason(exc)}", line=line, col=col,
+                           key_path=format_key_path(exc.where) if isinstance(exc, BadExport) else "")
     elif kind == "mlflow-run-json":
         from .mlflow_files import read_run_json
 
@@ -194,6 +202,8 @@ def _read_events(files: list[Path], root: Path) -> ReadResult:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
     if isinstance(exc, KeyError):
         return f"missing key {exc.args[0]!r}"
     return str(exc)
