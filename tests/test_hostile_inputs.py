@@ -117,26 +117,22 @@ class Case:
     strict: bool = False  # run exports: warnings, so the case builds with --strict
 
 
-SYNTAX = "cards/x.yml"
+PLAIN_ONLY = ("expected plain YAML values (strings, numbers, true/false, null, lists and mappings); tags are "
+              "refused because they can run code or change what a value means")
+BOMB = ("found aliases that expand to more than 100,000 values (a 'billion laughs' alias bomb?), expected at most "
+        "100,000; write the values out or use fewer aliases")
 CASES = [
     Case("billion-laughs", card("x.yml", BILLION_LAUGHS),
-         "cards/x.yml:6:8: error: found aliases that expand to more than 100,000 values (a 'billion laughs' "
-         "alias bomb?), expected at most 100,000; write the values out or use fewer aliases"),
+         f"cards/x.yml:6:8: error: {BOMB}"),
     Case("recursive-alias", card("x.yml", "name: x\ntitle: &t [*t]\n"),
          "cards/x.yml:2:12: error: found an alias inside the value it names (a recursive alias), expected a "
          "value that ends"),
     Case("python-tag", card("x.yml", "name: x\ntitle: !!python/name:os.system\n"),
-         "cards/x.yml:2:8: error: found the tag '!!python/name:os.system', expected plain YAML values (strings, "
-         "numbers, true/false, null, lists and mappings); tags are refused because they can run code or change "
-         "what a value means"),
+         f"cards/x.yml:2:8: error: found the tag '!!python/name:os.system', {PLAIN_ONLY}"),
     Case("python-object-apply", card("x.yml", "name: x\ntitle: !!python/object/apply:os.system ['id']\n"),
-         "cards/x.yml:2:8: error: found the tag '!!python/object/apply:os.system', expected plain YAML values "
-         "(strings, numbers, true/false, null, lists and mappings); tags are refused because they can run code "
-         "or change what a value means"),
+         f"cards/x.yml:2:8: error: found the tag '!!python/object/apply:os.system', {PLAIN_ONLY}"),
     Case("custom-tag-on-a-list", card("x.yml", "name: x\ntitle: x\ntags: !custom [a, b]\n"),
-         "cards/x.yml:3:7: error: found the tag '!custom', expected plain YAML values (strings, numbers, "
-         "true/false, null, lists and mappings); tags are refused because they can run code or change what a "
-         "value means"),
+         f"cards/x.yml:3:7: error: found the tag '!custom', {PLAIN_ONLY}"),
     Case("not-utf8-on-line-3", card("x.yml", b"name: x\ntitle: x\nsummary: caf\xe9\n"),
          "cards/x.yml:3:13: error: found the byte 0xe9, which is not UTF-8 (invalid continuation byte), "
          "expected UTF-8 text"),
@@ -196,14 +192,10 @@ CASES = [
          "runs/bad.jsonl:1:1: warning: event 0: found JSON nested too deeply, expected an OpenLineage event",
          strict=True),
     Case("mlflow-meta-yaml-alias-bomb", run_file("1/meta.yaml", BILLION_LAUGHS),  # runs/ is then an mlruns/ store
-         "runs/1/meta.yaml:6:8: warning: found aliases that expand to more than 100,000 values (a "
-         "'billion laughs' alias bomb?), expected at most 100,000; write the values out or use fewer aliases; "
-         "expected MLflow's meta.yaml", strict=True),
+         f"runs/1/meta.yaml:6:8: warning: {BOMB}; expected MLflow's meta.yaml", strict=True),
     Case("dvc-lock-unknown-tag", lambda root: (run_file("dvc.yaml", "stages:\n  train:\n    cmd: python t.py\n")(root),
                                                run_file("dvc.lock", "schema: '2.0'\nstages: !!python/object:x {}\n")(root)),
-         "runs/dvc.lock:2:9: warning: found the tag '!!python/object:x', expected plain YAML values (strings, "
-         "numbers, true/false, null, lists and mappings); tags are refused because they can run code or change "
-         "what a value means", strict=True),
+         f"runs/dvc.lock:2:9: warning: found the tag '!!python/object:x', {PLAIN_ONLY}", strict=True),
 ]
 
 
