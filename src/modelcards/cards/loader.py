@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem
+from ..text import NotUtf8, decode_utf8
 from .schema import CUSTOM_NAMESPACE, Card, card_class
 from .yaml_source import KeyPath, YamlDocument, parse_yaml
 
@@ -27,11 +29,15 @@ class LoadedCard:
 
 
 def find_card_files(paths: list[Path]) -> list[Path]:
-    """Every ``*.yml``/``*.yaml`` file under ``paths``, in a stable order."""
+    """Every ``*.yml``/``*.yaml`` entry under ``paths``, in a stable order.
+
+    Symlinks and folders with a card's name are kept, so that ``load_cards`` can say why they are not
+    cards rather than leave them out without a word.
+    """
     found: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found.update(p for p in path.rglob("*") if p.suffix in CARD_SUFFIXES and p.is_file())
+            found.update(p for p in path.rglob("*") if p.suffix in CARD_SUFFIXES)
         else:
             found.add(path)
     return sorted(found)
@@ -43,19 +49,47 @@ def load_cards(files: list[Path], *, relative_to: Path | None = None) -> tuple[l
     problems: list[Problem] = []
     for file in files:
         shown = _display_path(file, relative_to)
+        refused = _not_a_card_file(file, relative_to)
+        if refused:
+            problems.append(Problem(shown, 1, 1, "", refused))
+            continue
         try:
-            text = file.read_text(encoding="utf-8-sig")
+            text = decode_utf8(file.read_bytes())
         except FileNotFoundError:
             problems.append(Problem(shown, 1, 1, "", "file not found"))
             continue
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(shown, 1, 1, "", f"found bytes that are not UTF-8 ({exc.reason}), expected UTF-8 text"))
+        except OSError as exc:
+            problems.append(Problem(shown, 1, 1, "", f"cannot read the file ({exc.strerror or exc})"))
+            continue
+        except NotUtf8 as exc:
+            problems.append(Problem(shown, exc.line, exc.col, "", exc.message))
             continue
         loaded, found = load_card_text(text, shown)
         problems.extend(found)
         if loaded is not None:
             cards.append(loaded)
     return cards, problems
+
+
+def _not_a_card_file(file: Path, project: Path | None) -> str | None:
+    """Why ``file`` is not read as a card: a folder, a broken symlink, or a symlink out of the project.
+
+    Everything in a card is published, so a card must be a file the project holds (and reviews).
+    """
+    if file.is_symlink():
+        target = os.readlink(file)
+        try:
+            resolved = file.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a loop, on Python < 3.13
+            why = "which does not exist" if isinstance(exc, FileNotFoundError) else "which leads to itself (a loop)"
+            return f"found a symlink to '{target}', {why}; expected a card file"
+        if project is not None and file.absolute().is_relative_to(project.resolve()) \
+                and not resolved.is_relative_to(project.resolve()):
+            return (f"found a symlink to '{target}', which is outside the project folder; expected a card file "
+                    "inside the project (everything in a card is published)")
+    if file.is_dir():
+        return f"found a folder named like a card, expected a card file (a {'/'.join(CARD_SUFFIXES)} file)"
+    return None
 
 
 def load_card_text(text: str, path: str) -> tuple[LoadedCard | None, list[Problem]]:
@@ -86,7 +120,8 @@ def load_card_text(text: str, path: str) -> tuple[LoadedCard | None, list[Proble
 def _display_path(file: Path, relative_to: Path | None) -> str:
     if relative_to is not None:
         try:
-            return file.resolve().relative_to(relative_to.resolve()).as_posix()
+            # The path as found, not where a symlink leads: the link is what the user has in cards/.
+            return Path(os.path.abspath(file)).relative_to(relative_to.resolve()).as_posix()
         except ValueError:
             pass
     return file.as_posix()

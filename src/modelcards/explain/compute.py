@@ -201,15 +201,20 @@ def _model_file(path: Path, root: Path) -> Path:
     if not path.is_dir():
         return path
     shown = shown_path(path, root)
-    import yaml
+    from ..cards.yaml_source import parse_yaml  # capped like every YAML file a user hands over
 
     try:
-        mlmodel = yaml.safe_load((path / "MLmodel").read_text(encoding="utf-8"))
+        text = (path / "MLmodel").read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ExplainError(f"{shown}: found a directory without an MLmodel file, expected a model file "
                            "or an MLflow model directory") from None
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ExplainError(f"{shown}/MLmodel: cannot be read: {exc}") from None
+    document, problems = parse_yaml(text, f"{shown}/MLmodel")
+    if document is None:
+        first = problems[0]
+        raise ExplainError(f"{shown}/MLmodel:{first.line}:{first.col}: cannot be read: {first.message}")
+    mlmodel = document.data
     flavor = mlmodel.get("flavors", {}).get("sklearn") if isinstance(mlmodel, dict) else None
     name = flavor.get("pickled_model") if isinstance(flavor, dict) else None
     if not isinstance(name, str):

@@ -76,6 +76,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..cards.yaml_source import KeyPath, YamlDocument, format_key_path, parse_yaml
+from ..text import NotUtf8, decode_utf8
 from .reading import ReadResult, shown
 from .record import CodeRef, DatasetRef, MetricSeries, Origin, Output, Point, RunRecord, series
 
@@ -420,8 +421,13 @@ def _load_metrics_document(file: Path, shown_path: str, result: ReadResult) -> Y
     if data is _INVALID:
         return None
     # JSON parses fast; positions cost a YAML pass, so they are looked up only for a bad value.
-    if all(_number(value) is not None for _, _, value in _flatten(data if isinstance(data, dict) else {})):
-        return YamlDocument(shown_path, data)
+    try:
+        if all(_number(value) is not None for _, _, value in _flatten(data if isinstance(data, dict) else {})):
+            return YamlDocument(shown_path, data)
+    except RecursionError:  # JSON nests deeper than YAML (capped) may, and _flatten recurses
+        result.problem(shown_path, "found metrics nested too deeply to read, expected a mapping of metric "
+                                   "names to numbers")
+        return None
     located, _ = parse_yaml(text, shown_path)
     return YamlDocument(shown_path, data, located.value_positions if located else {})
 
@@ -721,11 +727,11 @@ def _parse(text: str, shown_path: str, result: ReadResult) -> YamlDocument | Non
 
 def _read_text(path: Path, shown_path: str, result: ReadResult) -> str | None:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return decode_utf8(path.read_bytes())
     except OSError as exc:
         result.problem(shown_path, f"cannot read the file ({exc.strerror})")
-    except UnicodeDecodeError as exc:
-        result.problem(shown_path, f"found bytes that are not UTF-8 at offset {exc.start}, expected text")
+    except NotUtf8 as exc:
+        result.problem(shown_path, exc.message, line=exc.line, col=exc.col)
     return None
 
 
@@ -740,6 +746,10 @@ def _parse_json(text: str, shown_path: str, expected: str, result: ReadResult) -
         found = ("the end of the file inside the JSON (a truncated file?)" if exc.pos >= len(text.rstrip())
                  else f"invalid JSON ({exc.msg})")
         result.problem(shown_path, f"found {found}, expected {expected}", line=exc.lineno, col=exc.colno)
+        return _INVALID
+    except (RecursionError, ValueError) as exc:  # ValueError: a number too long for Python to hold
+        found = "values nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        result.problem(shown_path, f"found JSON that cannot be read ({found}), expected {expected}")
         return _INVALID
 
 

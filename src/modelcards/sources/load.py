@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cards.yaml_source import format_key_path
 from ..errors import Problem
 from ..memory import collector_paused
 from .masking import MaskedValue, SecretMasker
-from .reading import ReadResult, shown
-from .record import EXPORT_FORMAT, Origin, RunRecord, from_json
+from ..text import NotUtf8, decode_utf8
+from .reading import ReadResult, json_position, shown
+from .record import EXPORT_FORMAT, BadExport, Origin, RunRecord, from_json
 
 
 @dataclass
@@ -92,8 +94,13 @@ def _read_export(path: Path, *, relative_to: Path, document: Any) -> ReadResult:
     name = shown(path, relative_to)
     try:
         result.records.append(from_json(document, Origin(name)))
-    except (KeyError, TypeError, ValueError) as exc:
-        result.problem(name, f"not a valid {EXPORT_FORMAT} export: {_reason(exc)}")
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, BadExport):  # the file is read again only to say where the bad value is
+            line, col = json_position(decode_utf8(path.read_bytes()), exc.where)
+            result.problem(name, f"not a valid {EXPORT_FORMAT} export: {exc}", line=line, col=col,
+                           key_path=format_key_path(exc.where))
+        else:
+            result.problem(name, f"not a valid {EXPORT_FORMAT} export: {_reason(exc)}")
     return result
 
 
@@ -215,7 +222,7 @@ def _read_json(path: Path, root: Path, grouped: dict[RunReader, list[Path]]) -> 
     result = ReadResult()
     name = shown(path, root)
     try:
-        document = json.loads(path.read_bytes())
+        document = json.loads(decode_utf8(path.read_bytes()))
     except json.JSONDecodeError as exc:
         reader = _json_reader(_first_document(exc.doc)) if exc.msg == "Extra data" else None
         if reader and reader.grouped:
@@ -223,8 +230,11 @@ def _read_json(path: Path, root: Path, grouped: dict[RunReader, list[Path]]) -> 
         else:
             result.problem(name, f"not valid JSON: {exc.msg}", line=exc.lineno, col=exc.colno)
         return result
-    except UnicodeDecodeError as exc:
-        result.problem(name, f"not UTF-8 text: {exc.reason}")
+    except NotUtf8 as exc:
+        result.problem(name, exc.message, line=exc.line, col=exc.col)
+        return result
+    except (ValueError, RecursionError) as exc:  # a number too long for Python, or nesting too deep for it
+        result.problem(name, f"found JSON that cannot be read ({_reason(exc)}), expected a run export")
         return result
     reader = _json_reader(document)
     if reader is None:
@@ -249,6 +259,8 @@ def _first_document(text: str) -> object:
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
     if isinstance(exc, KeyError):
         return f"missing key {exc.args[0]!r}"
     return str(exc)

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import yaml
-
+from ..cards.yaml_source import YamlDocument, parse_yaml
+from ..text import NotUtf8, decode_utf8
 from .reading import ReadResult, shown
 from .record import (CodeRef, DatasetRef, MetricSeries, Origin, Output, Point, RunRecord, SchemaField,
                      iso_from_millis, series)
@@ -61,12 +61,6 @@ LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 SOURCE_LOCATION_KEYS = ("uri", "url", "path", "table_name", "delta_table_name", "uc_table_name")
 SEARCH_RUNS_COLUMNS = "run_id, experiment_id, status, start_time, end_time, params.*, metrics.*, tags.*"
 UI_CSV_COLUMN = "Run ID"
-
-try:  # libyaml's loader when present: an mlruns/ archive can hold thousands of meta.yaml files
-    _YamlLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _YamlLoader = yaml.SafeLoader
-
 
 class _Bad(Exception):
     """One problem that stops reading one run; caught where the run is read, never escapes a reader."""
@@ -99,12 +93,15 @@ def read_run_json(path: Path, *, relative_to: Path) -> ReadResult:
     name = shown(path, relative_to)
     expected = "an mlflow-export-import run.json"
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_utf8(path.read_bytes())
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         result.problem(name, f"found invalid JSON ({exc.msg}), expected {expected}", line=exc.lineno, col=exc.colno)
         return result
-    except (OSError, UnicodeDecodeError) as exc:
+    except NotUtf8 as exc:
+        result.problem(name, exc.message, line=exc.line, col=exc.col)
+        return result
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: a number too long to read
         result.problem(name, f"cannot read the file ({_reason(exc)}), expected {expected}")
         return result
     if _is_experiment_export(data):
@@ -254,7 +251,7 @@ def _experiment_name_near(run_json: Path, experiment_id: Any) -> str | None:
         try:
             data = json.loads((folder / "experiment.json").read_text(encoding="utf-8-sig"))
             experiment = (data.get("mlflow") or data)["experiment"]
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
             continue
         if isinstance(experiment, dict) and str(experiment.get("experiment_id")) == str(experiment_id):
             return _text(experiment.get("name"))
@@ -479,38 +476,46 @@ def _aliases(folder: Path) -> dict[str, str]:
 
 
 def _yaml_mapping(path: Path) -> dict[str, Any]:
+    return _meta_document(path).data
+
+
+def _meta_document(path: Path) -> YamlDocument:
+    """A meta.yaml, read by the same capped loader as cards: no tags, no alias bombs."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise _Bad(path, f"found invalid YAML ({exc.problem}), expected MLflow's meta.yaml",
-                   line=mark.line + 1 if mark else 1, col=mark.column + 1 if mark else 1) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        text = decode_utf8(path.read_bytes())
+    except OSError as exc:
         raise _Bad(path, f"cannot read the file ({_reason(exc)}), expected MLflow's meta.yaml") from None
-    if not isinstance(data, dict):
-        raise _Bad(path, f"found {_described(data)}, expected MLflow's meta.yaml (a mapping)")
-    return data
+    except NotUtf8 as exc:
+        raise _Bad(path, exc.message, line=exc.line, col=exc.col) from None
+    document, problems = parse_yaml(text, path.as_posix())
+    if problems or document is None:
+        first = problems[0]
+        raise _Bad(path, f"{first.message}; expected MLflow's meta.yaml", key_path=first.key_path,
+                   line=first.line, col=first.col)
+    if not isinstance(document.data, dict):
+        raise _Bad(path, f"found {_described(document.data)}, expected MLflow's meta.yaml (a mapping)")
+    return document
 
 
 def _yaml_value_position(path: Path, key: str) -> tuple[int, int]:
     """Line and column of a top-level key's value; only looked up once something is wrong there."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    for key_node, value_node in getattr(node, "value", ()):
-        if getattr(key_node, "value", None) == key:
-            return value_node.start_mark.line + 1, value_node.start_mark.column + 1
-    return 1, 1
+    return _meta_document(path).position((key,))
 
+
+# MLflow's file store writes no symlinks; one in an mlruns/ folder could lead out of the project and
+# publish what it points to (a param file linked to a secret), so symlinks there are not followed.
 
 def _subfolders(folder: Path, skip: frozenset[str]) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(child for child in folder.iterdir() if child.is_dir() and child.name not in skip)
+    return sorted(child for child in folder.iterdir()
+                  if child.is_dir() and not child.is_symlink() and child.name not in skip)
 
 
 def _files_below(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.rglob("*") if path.is_file())
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
 
 
 # --- CSV from mlflow.search_runs ----------------------------------------------------------------------
@@ -687,7 +692,7 @@ def dataset_location(source: Any) -> str | None:
     if isinstance(source, str):
         try:
             parsed = json.loads(source)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting too
             return source or None  # not JSON: already a plain location
     else:
         parsed = source
@@ -705,7 +710,7 @@ def schema_fields(schema: Any) -> tuple[SchemaField, ...]:
     if isinstance(schema, str):
         try:
             schema = json.loads(schema)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting too
             return ()
     columns = schema.get("mlflow_colspec") if isinstance(schema, dict) else None
     if not isinstance(columns, list):
@@ -769,7 +774,7 @@ def environment_from_tags(tags: Mapping[str, str]) -> dict[str, str]:
 def _log_model_history(tags: Mapping[str, str]) -> list[dict[str, Any]]:
     try:
         history = json.loads(tags.get(LOG_MODEL_HISTORY_TAG) or "[]")
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting too
         return []  # a tag is free text; a broken one only loses the derived outputs
     return [entry for entry in history if isinstance(entry, dict)] if isinstance(history, list) else []
 
@@ -820,6 +825,8 @@ def _described(value: Any) -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8: {exc.reason}"
     if isinstance(exc, OSError):

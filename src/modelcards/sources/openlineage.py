@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..text import NotUtf8, decode_utf8
 from .reading import ReadResult, shown
 from .record import CodeRef, DatasetRef, Origin, Output, RunRecord, SchemaField
 
@@ -78,12 +79,12 @@ def read_openlineage(files: list[Path], *, relative_to: Path) -> ReadResult:
 
 def _read_events(file: Path, path: str, result: ReadResult) -> list[_Event]:
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        text = decode_utf8(file.read_bytes())
     except OSError as exc:
         result.problem(path, f"cannot be read: {exc.strerror or exc}")
         return []
-    except UnicodeDecodeError as exc:
-        result.problem(path, f"found bytes that are not UTF-8 ({exc.reason}), expected UTF-8 text")
+    except NotUtf8 as exc:
+        result.problem(path, exc.message, line=exc.line, col=exc.col)
         return []
     events = []
     for index, (line, chunk) in enumerate(_json_chunks(text)):
@@ -96,6 +97,10 @@ def _read_events(file: Path, path: str, result: ReadResult) -> list[_Event]:
             continue
         except RecursionError:
             result.problem(path, "found JSON nested too deeply, expected an OpenLineage event", line=line, key_path=key)
+            continue
+        except ValueError as exc:  # JSON that json reads but Python cannot hold, e.g. a 5,000-digit number
+            result.problem(path, f"found JSON that cannot be read ({exc}), expected an OpenLineage event",
+                           line=line, key_path=key)
             continue
         event = _checked_event(data, key, Origin(path, line), result)
         if event is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cards.yaml_source import KeyPath, parse_yaml
 from ..errors import Problem
 from .record import RunRecord
 
@@ -39,3 +40,13 @@ def shown(path: Path, relative_to: Path) -> str:
         return path.resolve().relative_to(relative_to.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def json_position(text: str, where: KeyPath) -> tuple[int, int]:
+    """Line and column of the value at ``where`` in a JSON text, or of its closest parent.
+
+    Only looked up to report a problem: the text is parsed again as YAML, which keeps positions and
+    reads JSON as well (with the same caps on nesting).
+    """
+    document, _ = parse_yaml(text, "")
+    return document.position(where) if document is not None else (1, 1)

@@ -184,12 +184,22 @@ def export_file_name(record: RunRecord) -> str:
     return f"{record.source}-{safe}.json"
 
 
+class BadExport(ValueError):
+    """A value of an export object that cannot be read, at the key path ``where``."""
+
+    def __init__(self, where: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.where = where
+
+
 def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
-    """Inverse of ``to_json``. Raises ``KeyError``/``TypeError``/``ValueError`` on a malformed object."""
+    """Inverse of ``to_json``. Raises ``BadExport``, ``KeyError`` or ``TypeError`` on a malformed object."""
     if data.get("format") != EXPORT_FORMAT:
-        raise ValueError(f"found format {data.get('format')!r}, expected {EXPORT_FORMAT!r}")
-    metrics = {key: MetricSeries(float(m["last"]), _points(m.get("history", ())))
-               for key, m in (data.get("metrics") or {}).items()}
+        raise BadExport(("format",), f"found format {data.get('format')!r}, expected {EXPORT_FORMAT!r}")
+    if data.get("source") not in SOURCES:
+        # The source names the folder of the run's page: anything else could lead out of the site.
+        raise BadExport(("source",), f"found source {data.get('source')!r}, expected one of: {', '.join(SOURCES)}")
+    metrics = {key: _metric(m, ("metrics", key)) for key, m in (data.get("metrics") or {}).items()}
     code = data.get("code")
     return RunRecord(
         source=data["source"],
@@ -228,12 +238,24 @@ def write_export(records: list[RunRecord], out_dir: Path) -> list[Path]:
     return written
 
 
-def _points(history: Any) -> tuple[Point, ...] | list:
+def _metric(metric: Any, where: tuple[str | int, ...]) -> MetricSeries:
+    """``{"last": 0.9}`` or ``{"last": 0.9, "history": [[step, value, timestamp], ...]}``."""
+    if not isinstance(metric, dict) or "last" not in metric:
+        raise BadExport(where, f"found {type(metric).__name__} {metric!r:.60}, expected an object with \"last\" "
+                               "(the final value) and, optionally, \"history\"")
+    try:
+        last = float(metric["last"])
+    except (TypeError, ValueError):
+        raise BadExport(where + ("last",), f"found {metric['last']!r:.60}, expected a number") from None
     # Exports can hold millions of points: keep the parsed lists as they are (readers use
     # float() on values, which also takes the "nan"/"inf" written for non-finite ones).
+    history = metric.get("history")
+    if history is None:
+        return MetricSeries(last)
     if not isinstance(history, list):
-        raise TypeError(f"found {type(history).__name__} for a metric history, expected a list of points")
-    return history
+        raise BadExport(where + ("history",), f"found {type(history).__name__} for a metric history, "
+                                              "expected a list of [step, value, timestamp] points")
+    return MetricSeries(last, history)
 
 
 def _dataset_json(ref: DatasetRef) -> dict[str, Any]:
