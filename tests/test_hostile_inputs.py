@@ -255,8 +255,8 @@ def test_a_metric_with_only_its_last_value_is_read(built: Path, tmp_path: Path):
 
 @pytest.mark.parametrize("written, expected", [
     ("off", None),
-    ("sometimes", "mkdocs.yml:{line}:5: error: plugins.modelcards.lineage_checks: found severity 'sometimes' "
-                  "for check 'no_run', expected one of error, warning, off"),
+    ("sometimes", "mkdocs.yml:{line}:7: error: plugins.modelcards.lineage_checks.no_run: found severity "
+                  "'sometimes', expected one of error, warning, off"),
 ])
 def test_lineage_checks_off_as_yaml_reads_it(built: Path, tmp_path: Path, written: str, expected: str | None):
     root = tmp_path / "project"
@@ -266,7 +266,7 @@ def test_lineage_checks_off_as_yaml_reads_it(built: Path, tmp_path: Path, writte
     settings["plugins"][1]["modelcards"]["lineage_checks"] = {"no_run": "WRITTEN"}
     text = yaml.safe_dump(settings, sort_keys=False).replace("WRITTEN", written)  # unquoted, as documented
     config.write_text(text, encoding="utf-8")
-    line = next(number for number, line in enumerate(text.splitlines(), 1) if "lineage_checks:" in line)
+    line = next(number for number, line in enumerate(text.splitlines(), 1) if "no_run:" in line)
 
     result = build(root)
 
