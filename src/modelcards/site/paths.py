@@ -131,24 +131,12 @@ class SitePaths:
         return self.prefix + run_page(ref)
 
     @property
-    def catalog(self) -> str:
-        return self.prefix + CATALOG_PAGE
-
-    @property
     def datasets(self) -> str:
         return self.prefix + DATASETS_PAGE
 
     @property
     def tags(self) -> str:
         return self.prefix + TAGS_PAGE
-
-    @property
-    def runs(self) -> str:
-        return self.prefix + RUNS_PAGE
-
-    @property
-    def lineage(self) -> str:
-        return self.prefix + LINEAGE_PAGE
 
     @property
     def health(self) -> str:
