@@ -192,3 +192,18 @@ def test_a_run_that_started_after_the_release_is_a_warning(tmp_path: Path):
         "version '2.1' was first deployed (staging on 2026-02-10); a deployed version cannot come from a later "
         "run: name the run that produced it, or correct the date",
     ]
+
+
+def test_pull_dvc_outside_git_or_for_an_unknown_stage_says_why(retrained, tmp_path: Path):
+    project, first, _ = retrained
+    unknown = run_modelcards("pull", "dvc", "--project", "pipeline", "--rev", first, "--stage", "evaluate",
+                             "--out", tmp_path / "out", cwd=project.root, check=False)
+    assert (unknown.returncode, unknown.stderr) == (
+        3, f"error: found no stage 'evaluate' in dvc.lock at {first}; its stages: train\n")
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns(".git"))
+    shutil.rmtree(copy / "runs", ignore_errors=True)  # another test's snapshot
+    outside = run_modelcards("pull", "dvc", "--project", "pipeline", "--out", "runs/dvc", cwd=copy, check=False)
+    assert outside.returncode == 3
+    assert outside.stderr.startswith("error: found pipeline outside any git repository, so it has no revisions")
+    assert not (copy / "runs").exists() and not (tmp_path / "out").exists()

@@ -24,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from ..errors import Problem
 from .dvc import LOCK_FILE, PIPELINE_FILE, read_dvc_project
 from .masking import MaskedValue, SecretMasker
 from .reading import ReadResult, shown
@@ -67,7 +68,7 @@ class PinnedRuns:
     dvc_projects: list[Path]
     relative_to: Path
     masker: SecretMasker = field(default_factory=SecretMasker)
-    problems: list = field(default_factory=list)  # about files read at a revision, as warnings
+    problems: list[Problem] = field(default_factory=list)  # about files read at a revision, as warnings
     masked: list[MaskedValue] = field(default_factory=list)
     _read: dict[tuple[Path, str], ReadResult | str] = field(default_factory=dict)
 
