@@ -4,6 +4,12 @@
     python scripts/dvc_example.py            # dvc repro in pipelines/wine: refreshes dvc.lock, metrics.json, outputs
     python scripts/dvc_example.py --check    # dvc repro in a scratch copy; exit 1 listing every difference
                                              # from the committed dvc.lock and metrics.json
+    python scripts/dvc_example.py --pin      # after committing dvc.lock: snapshot the train stage at HEAD to
+                                             # runs/dvc/ (`modelcards pull dvc`) and pin wine 1.1.0 to it
+
+Wine 1.1.0 is released and deployed, so its card pins the run that produced it, ``dvc:train@<commit>``,
+to a committed snapshot rather than to git history, which a shallow clone or a copy without ``.git``
+lacks. After a retrain, commit dvc.lock and run ``--pin`` to move the pin to the new run.
 
 Both run the stages with this Python (its bin folder first on PATH, so the stages' ``python`` is this
 one) and DVC's analytics off; nothing is downloaded. The enclosing repository's git index is never
@@ -34,6 +40,9 @@ SETTINGS = {"core.analytics": "false", "core.autostage": "false"}
 DVC_INIT_FILES = (".dvc/config", ".dvc/.gitignore", ".dvcignore")
 LOCK = "dvc.lock"
 METRICS = "metrics.json"
+SNAPSHOTS = ROOT / "runs" / "dvc"
+PINNED_STAGE = "train"
+PINNED_VERSION = ("wine-cultivar-classifier", "1.1.0")
 TIMEOUT = 600
 
 
@@ -110,6 +119,30 @@ def _copy_sources(copy_root: Path, outputs: set[str]) -> None:
             shutil.copy2(source, target)
 
 
+def pin() -> str:
+    """Snapshot the pinned stage as HEAD's dvc.lock records it, and point the card's version at it."""
+    from modelcards.sources.masking import mask_records
+    from modelcards.sources.pinning import REV_TAG, read_dvc_project_at
+    from modelcards.sources.record import write_export
+
+    from train_examples import CARDS_DIR, point_cards_at_runs
+
+    changed = subprocess.run(["git", "status", "--porcelain", "--", LOCK, METRICS], cwd=PIPELINE, text=True,
+                             capture_output=True, check=True, timeout=60).stdout
+    if changed:
+        raise SystemExit(f"{_shown(PIPELINE)}: {LOCK} or {METRICS} has uncommitted changes; commit them first, "
+                         "so the pin names the commit that recorded the run")
+    read = read_dvc_project_at(PIPELINE, "HEAD", relative_to=ROOT, moving_ok=True)
+    record = next(r for r in read.records if r.id.removesuffix("@" + r.tags[REV_TAG]) == PINNED_STAGE)
+    records, _ = mask_records([record])
+    for stale in SNAPSHOTS.glob(f"dvc-{PINNED_STAGE}_*.json"):
+        stale.unlink()
+    write_export(records, SNAPSHOTS)
+    ref = f"dvc:{PINNED_STAGE}@{record.tags[REV_TAG][:12]}"
+    point_cards_at_runs({PINNED_VERSION: ref}, CARDS_DIR)
+    return ref
+
+
 def _lock_outs(lock: dict[str, Any]) -> set[str]:
     return {out["path"] for stage in (lock.get("stages") or {}).values() for out in stage.get("outs") or ()}
 
@@ -173,7 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="reproduce in a scratch copy and compare with the "
                         "committed dvc.lock and metrics.json; exit 1 on any difference")
+    parser.add_argument("--pin", action="store_true", help="snapshot the train stage at HEAD to runs/dvc/ and pin "
+                        "wine-cultivar-classifier 1.1.0 to it")
     args = parser.parse_args(argv)
+    if args.pin:
+        print(f"{PINNED_VERSION[0]} {PINNED_VERSION[1]} now names run {pin()}", file=sys.stderr)
+        return 0
     try:
         if not args.check:
             refresh()

@@ -29,6 +29,7 @@ classifiers, ``repr(float)`` for regression); ``\\n`` line ends and a final ``\\
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import math
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from sklearn import datasets
 from sklearn.base import clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestRegressor
@@ -399,16 +401,20 @@ RUNS_DIR = CARDS_DIR.parent / "runs" / "mlflow"
 NOT_LOGGED = {("wine-cultivar-classifier", "1.1.0")}
 
 
-def log_runs(tracking_uri: str, artifacts: Path) -> dict[tuple[str, str], str]:
+def log_runs(tracking_uri: str, artifacts: Path, cards_dir: Path) -> dict[tuple[str, str], str]:
     """Train every release again inside an MLflow run; returns each version's run id.
 
     A run holds the settings, the test metrics, the training data as a dataset input named after its
     dataset card, the model (registered, so each version gets a model-registry version), and, for
-    boosting, the test log-loss after each tree: a step history.
+    boosting, the test log-loss after each tree: a step history. Its times are those of the story the
+    cards tell (see ``training_start``), not of this machine's clock, so no run starts after its release.
     """
+    import time
+
     import mlflow
     import pandas as pd
     from mlflow.tracking import MlflowClient
+    from mlflow.tracking.context.registry import resolve_tags
     from sklearn.metrics import log_loss
 
     mlflow.set_tracking_uri(tracking_uri)
@@ -421,15 +427,22 @@ def log_runs(tracking_uri: str, artifacts: Path) -> dict[tuple[str, str], str]:
         experiment_id = experiment.experiment_id if experiment else client.create_experiment(
             release.model, artifact_location=(artifacts / release.model).as_uri())
         data = data_versions()[release.data]
+        clock = time.perf_counter()
         model, params = fit(release)
         predicted, scores = predict(model, params, data.X[data.test])
-        with mlflow.start_run(experiment_id=experiment_id, run_name=f"{release.model}-{release.version}") as run:
+        started = training_start(release, cards_dir)
+        finished = started + max(1000, round((time.perf_counter() - clock) * 1000))
+        # What mlflow.start_run would record (user, source, git commit), on a run created with the story's time.
+        created = client.create_run(experiment_id, start_time=started, tags=resolve_tags(),
+                                    run_name=f"{release.model}-{release.version}")
+        with mlflow.start_run(run_id=created.info.run_id) as run:
             mlflow.log_params(params)
-            mlflow.log_metrics(metrics_for(release.model, data.y[data.test], predicted, scores))
+            mlflow.log_metrics(metrics_for(release.model, data.y[data.test], predicted, scores), timestamp=finished)
             estimator = model[-1] if hasattr(model, "steps") else model
             if hasattr(estimator, "staged_predict_proba"):
                 for step, proba in enumerate(estimator.staged_predict_proba(data.X[data.test]), start=1):
-                    mlflow.log_metric("test_log_loss", round(log_loss(data.y[data.test], proba), 6), step=step)
+                    mlflow.log_metric("test_log_loss", round(log_loss(data.y[data.test], proba), 6), step=step,
+                                      timestamp=finished)
             columns = [data.table.features[c] for c in data.columns]
             frame = pd.DataFrame(data.X[~data.test], columns=columns).assign(**{data.table.target: data.y[~data.test]})
             # The digest is the dataset version's md5, as its card gives it, rather than MLflow's own hash
@@ -443,7 +456,19 @@ def log_runs(tracking_uri: str, artifacts: Path) -> dict[tuple[str, str], str]:
             mlflow.sklearn.log_model(model, name="model", registered_model_name=release.model,
                                      skops_trusted_types=["sklearn.tree._tree.Tree"])
             run_ids[(release.model, release.version)] = run.info.run_id
+        client.set_terminated(created.info.run_id, "FINISHED", end_time=finished)  # after end_run, which says now
     return run_ids
+
+
+TRAINED_BEFORE_RELEASE = dt.timedelta(days=1, hours=-9)  # 09:00 UTC on the day before the version's date
+
+
+def training_start(release: Release, cards_dir: Path) -> int:
+    """When the story has a release trained: 09:00 UTC the day before its card's version date (epoch ms)."""
+    card = yaml.safe_load((cards_dir / f"{release.model}.yml").read_text(encoding="utf-8"))
+    date = next(str(v["date"]) for v in card["versions"] if str(v["version"]) == release.version)
+    released = dt.datetime.fromisoformat(date).replace(tzinfo=dt.timezone.utc)
+    return int((released - TRAINED_BEFORE_RELEASE).timestamp() * 1000)
 
 
 def set_production_aliases(tracking_uri: str, cards_dir: Path) -> None:
@@ -462,9 +487,9 @@ def set_production_aliases(tracking_uri: str, cards_dir: Path) -> None:
                 client.set_registered_model_alias(model.name, "production", registered.version)
 
 
-def point_cards_at_runs(run_ids: dict[tuple[str, str], str], cards_dir: Path) -> None:
-    """Set each logged version's `run:` line in its card, keeping the rest of the file as written."""
-    for model in sorted({model for model, _ in run_ids}):
+def point_cards_at_runs(run_refs: dict[tuple[str, str], str], cards_dir: Path) -> None:
+    """Set each version's `run:` line in its card to its ref (``mlflow:<id>``), keeping the rest as written."""
+    for model in sorted({model for model, _ in run_refs}):
         path = cards_dir / f"{model}.yml"
         lines = path.read_text(encoding="utf-8").splitlines()
         out, version = [], None
@@ -474,11 +499,11 @@ def point_cards_at_runs(run_ids: dict[tuple[str, str], str], cards_dir: Path) ->
                 version = stripped.split(":", 1)[1].strip().strip('"')
             elif stripped.startswith(("deployments:", "custom:")) and not line.startswith(" "):
                 version = None
-            if version and stripped.startswith("run:") and (model, version) in run_ids:
+            if version and stripped.startswith("run:") and (model, version) in run_refs:
                 continue  # replaced below
             out.append(line)
-            if version and stripped.startswith("date:") and (model, version) in run_ids:
-                out.append(line[: len(line) - len(line.lstrip())] + f"run: mlflow:{run_ids[(model, version)]}")
+            if version and stripped.startswith("date:") and (model, version) in run_refs:
+                out.append(line[: len(line) - len(line.lstrip())] + f"run: {run_refs[(model, version)]}")
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
@@ -500,8 +525,8 @@ def log_and_export(cards_dir: Path) -> None:
     os.environ.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
     with tempfile.TemporaryDirectory(prefix="modelcards-examples-") as scratch:
         tracking_uri = f"sqlite:///{scratch}/mlflow.db"
-        run_ids = log_runs(tracking_uri, Path(scratch, "artifacts"))
-        point_cards_at_runs(run_ids, cards_dir)
+        run_ids = log_runs(tracking_uri, Path(scratch, "artifacts"), cards_dir)
+        point_cards_at_runs({version: f"mlflow:{run_id}" for version, run_id in run_ids.items()}, cards_dir)
         set_production_aliases(tracking_uri, cards_dir)
         count = export_runs(tracking_uri, RUNS_DIR)
     print(f"logged and exported {count} run(s) to {RUNS_DIR}; cards point at them", file=sys.stderr)

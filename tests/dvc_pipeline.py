@@ -76,3 +76,53 @@ def stage_links(records) -> list[tuple[str, str, str]]:
                 links.add((written.source.removeprefix("run:dvc:"), read.target.removeprefix("run:dvc:"),
                            graph.nodes[written.target].label))
     return sorted(links)
+
+
+TRAIN_SCRIPT = """\
+import json, yaml
+C = yaml.safe_load(open("params.yaml"))["C"]
+open("model.txt", "w").write(f"weights for C={C}\\n")
+json.dump({"roc_auc": {1.0: 0.762, 0.1: 0.624}[C]}, open("metrics.json", "w"))
+"""
+
+
+class GitDvcProject:
+    """A git repository whose sub-folder ``pipeline/`` is a DVC project with one `train` stage.
+
+    ``train`` reads ``C`` from params.yaml and writes model.txt and metrics.json (roc_auc 0.762 for C = 1.0,
+    0.624 for C = 0.1). ``retrain(C)`` changes the param, runs `dvc repro` and commits.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.pipeline = root / "pipeline"
+        self.env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": str(root.parent / ".dvc-site-cache"),
+                    "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
+                    "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull,
+                    "GIT_CONFIG_NOSYSTEM": "1"}
+        self.pipeline.mkdir(parents=True)
+        self.run("git", "init", "-q", "-b", "main", cwd=root)
+        self.run(DVC, "init", "-q", "--subdir")
+        (self.pipeline / "train.py").write_text(TRAIN_SCRIPT, encoding="utf-8")
+        (self.pipeline / "params.yaml").write_text("C: 1.0\n", encoding="utf-8")
+        self.run(DVC, "stage", "add", "-q", "-n", "train", "-p", "C", "-d", "train.py", "-o", "model.txt",
+                 "-M", "metrics.json", f"{PYTHON} train.py")
+        self.run(DVC, "repro", "-q")
+        self.commit("first training")
+
+    def run(self, *args: str | Path, cwd: Path | None = None) -> str:
+        done = subprocess.run([str(a) for a in args], cwd=cwd or self.pipeline, env=self.env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, f"{' '.join(map(str, args))}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def commit(self, message: str) -> str:
+        """Commit everything; the new commit's full sha."""
+        self.run("git", "add", "-A", cwd=self.root)
+        self.run("git", "commit", "-q", "-m", message, cwd=self.root)
+        return self.run("git", "rev-parse", "HEAD", cwd=self.root).strip()
+
+    def retrain(self, c: float) -> str:
+        (self.pipeline / "params.yaml").write_text(f"C: {c}\n", encoding="utf-8")
+        self.run(DVC, "repro", "-q")
+        return self.commit(f"retrain with C={c}")

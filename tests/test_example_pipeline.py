@@ -16,7 +16,8 @@ from dvc_pipeline import stage_links
 from modelcards.sources.dvc import read_dvc_project
 from modelcards.sources.load import load_runs
 from modelcards.sources.reading import ReadResult
-from modelcards.sources.record import RunRecord
+from modelcards.sources.pinning import REV_TAG, read_dvc_project_at, run_changes, split_pin
+from modelcards.sources.record import RunRecord, dumps, from_json
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = REPO_ROOT / "pipelines" / "wine"
@@ -110,3 +111,30 @@ def test_model_is_a_registered_model_output(pipeline_runs: ReadResult):
     ]
     model = train.outputs[1]
     assert (model.namespace, model.registered_name) == ("dvc:pipelines/wine", "wine-cultivar-classifier")
+
+
+def _pinned_snapshot() -> RunRecord:
+    """The run wine 1.1.0 names, `dvc:train@<sha>`, from its committed `modelcards pull dvc` snapshot."""
+    stage, rev = split_pin(_card_version(MODEL_CARD, "1.1.0")["run"])
+    snapshots = list((REPO_ROOT / "runs" / "dvc").glob(f"dvc-{stage}_{rev}*.json"))
+    assert len(snapshots) == 1, "scripts/dvc_example.py --pin writes the snapshot the card names"
+    return from_json(json.loads(snapshots[0].read_text(encoding="utf-8")))
+
+
+def test_the_released_version_is_pinned_and_the_pipeline_has_not_moved_since():
+    """Today's dvc.lock records the train stage as the pinned snapshot does: the build has nothing to warn."""
+    pinned = _pinned_snapshot()
+    now = {record.ref: record for record in read_dvc_project(PIPELINE, relative_to=REPO_ROOT).records}["dvc:train"]
+    assert run_changes(pinned, now) == []
+    assert {name: metric.last for name, metric in pinned.metrics.items()} == {"accuracy": 1.0, "macro_f1": 1.0}
+
+
+def test_the_snapshot_is_what_git_recorded_at_its_revision():
+    pinned = _pinned_snapshot()
+    rev = pinned.tags[REV_TAG]
+    known = subprocess.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=REPO_ROOT, capture_output=True)
+    if known.returncode != 0:
+        pytest.skip(f"needs this repository's git history with commit {rev[:12]} (a full clone)")
+    at_rev = read_dvc_project_at(PIPELINE, rev, relative_to=REPO_ROOT)
+    assert [problem.format() for problem in at_rev.problems] == []
+    assert dumps(next(record for record in at_rev.records if record.ref == pinned.ref)) == dumps(pinned)

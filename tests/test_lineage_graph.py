@@ -89,8 +89,10 @@ def test_a_dvc_chain_is_one_path_from_the_raw_data_card_to_the_model_version(dvc
     assert node_target(graph.nodes["run:dvc:prepare"], {}) == "runs/dvc/prepare.md"
     assert node_target(graph.nodes["data:raw-data@2026-01"], {}) == "datasets/raw-data.md"
     assert graph == build_graph(dvc_catalog), "the same catalog gives the same graph"
-    # A fully recorded pipeline leaves no gap to report.
-    assert check_lineage(graph, dvc_catalog, {}) == []
+    # A fully recorded pipeline leaves one gap: the deployed 1.2 names its stage as today's dvc.lock has it.
+    assert [(p.key_path, p.message.split(" but ")[0]) for p in check_lineage(graph, dvc_catalog, {})] == [
+        ("versions[2].run", "version '1.2' is deployed (production on 2026-01-08)"),
+    ]
 
 
 def test_the_neighbourhood_counts_depth_in_runs_and_collapses_foreach_items(dvc_catalog: Catalog):

@@ -24,6 +24,7 @@ from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
 from .sources.load import LoadedRuns, load_runs
 from .sources.masking import MaskedValue, SecretMasker
+from .sources.pinning import PinnedRuns, dvc_projects
 
 if TYPE_CHECKING:
     from .explain.stage import Explained, Progress
@@ -61,25 +62,29 @@ class GeneratedSite:
     explained: Explained | None = None
 
 
-def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None) -> CheckedCatalog:
+def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
+                pins: PinnedRuns | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
-    and naming an unknown run is an error. Without, ``run:`` is kept as text.
+    and naming an unknown run is an error; ``pins`` reads the ``dvc:<stage>@<rev>`` runs they pin from
+    git. Without, ``run:`` is kept as text.
     """
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to)
-    linked = link_runs(loaded, runs.runs) if runs is not None else LinkedCards(loaded, {}, [])
+    linked = link_runs(loaded, runs.runs, pins) if runs is not None else LinkedCards(loaded, {}, [])
     runs = runs or LoadedRuns()
-    catalog = build_catalog(linked.cards, runs=runs.runs, links=linked.links)
-    problems = sort_problems([*problems, *runs.problems, *linked.problems, *catalog.problems])
-    return CheckedCatalog(catalog, problems, tuple(runs.masked))
+    pins = pins or PinnedRuns([], relative_to)
+    catalog = build_catalog(linked.cards, runs={**runs.runs, **linked.pinned_runs}, links=linked.links)
+    problems = sort_problems([*problems, *runs.problems, *pins.problems, *linked.problems, *catalog.problems])
+    return CheckedCatalog(catalog, problems, (*runs.masked, *pins.masked))
 
 
 def check_project(settings: Settings) -> CheckedCatalog:
     """The cards and run exports a site is built from, joined, and checked with their lineage."""
     masker = SecretMasker(settings.secret_keys, settings.secret_values)  # patterns checked with the settings
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
-    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs)
+    pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
+    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)

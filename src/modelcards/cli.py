@@ -228,6 +228,54 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
     click.echo(f"Wrote {len(written)} run(s) to {_shown(out_dir)}; masked {len(masked)} secret value(s).", err=True)
 
 
+@pull.command("dvc")
+@click.option("--project", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="The DVC project folder (holding dvc.yaml), inside the folder you run this from, which should "
+                   "be the one holding mkdocs.yml so that paths and dataset names match the build's.")
+@click.option("--rev", default="HEAD", show_default=True,
+              help="Git revision whose committed dvc.lock to read; the snapshot records its full sha.")
+@click.option("--stage", "stages", multiple=True,
+              help="Stage to export, as dvc.lock names it (train, train@us); repeat for more. Default: every stage.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for the export: one JSON file per stage, named dvc-<stage>_<sha>.json.")
+def pull_dvc(project: Path, rev: str, stages: tuple[str, ...], out_dir: Path) -> None:
+    """Snapshot DVC stages as a git revision recorded them, so a version can pin its run.
+
+    Reads dvc.yaml, dvc.lock, params and metrics files from git at --rev (with the git command;
+    DVC is not needed) and writes each stage as run dvc:<stage>@<full sha>, which a card names as
+    run: dvc:<stage>@<sha>. The build reads the snapshot without git. Secret-looking values are
+    masked before anything is written.
+    """
+    from .sources.dvc import LOCK_FILE, PIPELINE_FILE
+    from .sources.masking import mask_records
+    from .sources.pinning import REV_TAG, RevisionError, read_dvc_project_at
+    from .sources.record import write_export
+
+    if not (project / PIPELINE_FILE).is_file() and not (project / LOCK_FILE).is_file():
+        raise EnvironmentProblem(f"found no {PIPELINE_FILE} or {LOCK_FILE} in {project}; expected a DVC project "
+                                 "folder: pass it with --project")
+    try:
+        read = read_dvc_project_at(project.resolve(), rev, relative_to=Path.cwd().resolve(), moving_ok=True)
+    except RevisionError as exc:
+        raise EnvironmentProblem(str(exc)) from None
+    _report(read.problems, "text")
+    records = read.records
+    if stages:
+        by_stage = {record.id.removesuffix("@" + record.tags[REV_TAG]): record for record in records}
+        unknown = [stage for stage in stages if stage not in by_stage]
+        if unknown:
+            raise EnvironmentProblem(f"found no stage {', '.join(map(repr, unknown))} in {LOCK_FILE} at {rev}; "
+                                     f"its stages: {', '.join(sorted(by_stage)) or 'none'}")
+        records = [by_stage[stage] for stage in stages]
+    records, masked = mask_records(records)
+    written = write_export(records, out_dir)
+    for item in masked:
+        click.echo(f"masked {item}", err=True)
+    sha = records[0].tags[REV_TAG] if records else rev
+    click.echo(f"Wrote {len(written)} stage(s) at {sha[:12]} to {_shown(out_dir)}; masked {len(masked)} secret "
+               f"value(s). Pin a version to one with run: dvc:<stage>@{sha[:12]}", err=True)
+
+
 # --- helpers -------------------------------------------------------------------
 
 class ProgressBar:

@@ -135,7 +135,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
             "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "
-            "`unknown_dataset`, `cycle` (see the *Lineage health* page). `--strict` turns warnings into errors.",
+            "`unknown_dataset`, `cycle`, `floating_run`, `run_after_release` (see the *Lineage health* page). `--strict` turns warnings into errors.",
             check=_lineage_checks, resolve=_severities),
     Setting("lineage_depth", int, 2,
             "How many runs upstream a model page's lineage diagram reaches: 1 shows the run that produced each "

@@ -5,6 +5,11 @@ metrics, data digests and commit wherever the card leaves them out. Where the
 card states a value and the run disagrees, the card's value stays and the
 disagreement is kept, shown on the page and reported as a warning: a card is
 never silently overridden.
+
+A version pinned to a DVC stage at a git revision (``run: dvc:train@4be1f0c``)
+keeps that record, read from git or from a ``modelcards pull dvc`` snapshot, and
+its ``run`` becomes the record's full ref (``dvc:train@<full sha>``). When the
+stage in today's ``dvc.lock`` says otherwise, that is a warning at the card line.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from .cards.loader import LoadedCard
 from .cards.schema import CodeRef, DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
+from .sources.pinning import REV_TAG, PinnedRuns, run_changes, split_pin
 from .sources.record import SOURCES, DatasetRef, RunRecord
 
 ROLES = ("training", "evaluation", "validation")
@@ -47,10 +53,14 @@ class LinkedCards:
     cards: list[LoadedCard]  # model cards with their versions filled in from runs
     links: dict[tuple[str, str], RunLink]  # by (model name, version label)
     problems: list[Problem]
+    pinned_runs: dict[str, RunRecord] = field(default_factory=dict)  # read at a git revision for a pin, by ref
 
 
-def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord]) -> LinkedCards:
-    """Fill every version that names a run; unknown runs are errors, disagreements warnings."""
+def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: PinnedRuns | None = None) -> LinkedCards:
+    """Fill every version that names a run; unknown runs are errors, disagreements warnings.
+
+    ``pins`` finds the ``dvc:<stage>@<rev>`` runs that no loaded export has, by reading git.
+    """
     digests = _dataset_digests([item.card for item in loaded if isinstance(item.card, DatasetCard)])
     names = {item.card.name for item in loaded if isinstance(item.card, DatasetCard)}
     result = LinkedCards([], {}, [])
@@ -66,12 +76,15 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord]) -> LinkedCar
                 versions.append(version)
                 continue
             key_path: KeyPath = ("versions", index)
-            record = _find_run(version.run, runs, item, key_path + ("run",), result.problems)
+            record = _find_run(version.run, runs, item, key_path + ("run",), result, pins)
             if record is None:
                 versions.append(version)
                 continue
+            _warn_if_moved(version.run, record, runs, item, key_path + ("run",), result.problems)
             link = RunLink(record)
             filled = _fill_version(version, record, link, metric_names, digests, names)
+            if record.ref != version.run:  # a pin by short sha names the record by its full one
+                filled = filled.model_copy(update={"run": record.ref})
             for d in link.disagreements:
                 result.problems.append(item.document.problem(
                     key_path + _card_key_path(d.field, version), severity="warning",
@@ -84,9 +97,19 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord]) -> LinkedCar
 
 
 def _find_run(ref: str, runs: dict[str, RunRecord], item: LoadedCard, key_path: KeyPath,
-              problems: list[Problem]) -> RunRecord | None:
+              result: LinkedCards, pins: PinnedRuns | None) -> RunRecord | None:
+    problems = result.problems
     if ref in runs:
         return runs[ref]
+    if ref in result.pinned_runs:
+        return result.pinned_runs[ref]
+    if pins is not None and split_pin(ref):
+        found = pins.find(ref, {**runs, **result.pinned_runs})
+        if isinstance(found, str):
+            problems.append(item.document.problem(key_path, found))
+            return None
+        result.pinned_runs.setdefault(found.ref, found)
+        return found
     source = ref.split(":", 1)[0]
     if ":" not in ref or source not in SOURCES:
         message = f"found '{ref}', expected <source>:<run id> with source one of {', '.join(SOURCES)}"
@@ -99,6 +122,20 @@ def _find_run(ref: str, runs: dict[str, RunRecord], item: LoadedCard, key_path: 
         message = f"found run '{ref}', which no run source has{hint}"
     problems.append(item.document.problem(key_path, message))
     return None
+
+
+def _warn_if_moved(ref: str, pinned: RunRecord, runs: dict[str, RunRecord], item: LoadedCard, key_path: KeyPath,
+                   problems: list[Problem]) -> None:
+    """A pinned stage that today's dvc.lock records otherwise: the version keeps its record, the build says so."""
+    rev = pinned.tags.get(REV_TAG)
+    now = runs.get(pinned.ref.removesuffix(f"@{rev}")) if rev and pinned.source == "dvc" else None
+    if now is None or not now.floating:
+        return
+    changes = run_changes(pinned, now)
+    if changes:
+        where = now.origin.path if now.origin else "its source"
+        problems.append(item.document.problem(key_path, severity="warning", message=(
+            f"{ref} differs from {now.ref} in {where} now: {', '.join(changes)}; the version keeps the pinned record")))
 
 
 def _fill_version(version: Version, run: RunRecord, link: RunLink, metric_names: set[str],

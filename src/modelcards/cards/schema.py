@@ -227,7 +227,10 @@ class Version(_Section):
     params: dict[str, Scalar] = Field(default_factory=dict, description="Training settings and hyperparameters.")
     data: list[DataRef] = Field(default_factory=list, description="Data versions used.")
     code: CodeRef | None = Field(None, description="Code that produced the version.")
-    run: str | None = Field(None, description="Tracker run that produced it, e.g. `mlflow:<run_id>`.")
+    run: str | None = Field(None, description=(
+        "Tracker run that produced it: `mlflow:<run_id>`, `openlineage:<runId>`, or a DVC stage pinned to the "
+        "git commit that recorded it, `dvc:<stage>@<commit>` (read from git, or from a `modelcards pull dvc` "
+        "snapshot). `dvc:<stage>` alone follows today's `dvc.lock`."))
     explainability: Explainability | None = Field(
         None, description="SHAP global importance: `compute` it at build time or `embed` values made elsewhere.")
 

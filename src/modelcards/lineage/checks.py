@@ -7,6 +7,7 @@ at ``deployments[i].version`` (the site is not built with it), and the graph lea
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Callable, Iterator
 
@@ -23,6 +24,11 @@ CHECKS = {
     "no_run": "A model version names no tracker run (`run:`).",
     "unknown_dataset": "A run reads data that no dataset card describes and no run wrote.",
     "cycle": "The lineage has a cycle, e.g. a run that reads what it wrote.",
+    "floating_run": "A deployed version names a run that moves: a DVC stage as today's `dvc.lock` records it "
+                    "(`dvc:train`), which the next `dvc repro` and commit replace. Pin it: `dvc:train@<commit>` "
+                    "or a `modelcards pull dvc` snapshot.",
+    "run_after_release": "A version's run started after the version's date, or after its first deployment: "
+                         "the run named cannot be the one that produced it.",
 }
 SEVERITIES = ("error", "warning", "off")
 _Check = Callable[[LineageGraph, Catalog], Iterator[Problem]]
@@ -101,12 +107,74 @@ def _cycle(graph: LineageGraph, catalog: Catalog) -> Iterator[Problem]:
             "so the lineage cannot say which came first"))
 
 
+def _floating_run(graph: LineageGraph, catalog: Catalog) -> Iterator[Problem]:
+    for model in catalog.models.values():
+        for index, version in enumerate(model.card.versions):
+            entry = catalog.runs.get(version.run) if version.run else None
+            deployment = _first_deployment(model, version)
+            if entry is None or not entry.record.floating or deployment is None:
+                continue
+            _, first = deployment
+            record = entry.record
+            where = record.origin.path if record.origin else "its source"
+            commit = record.code.commit if record.code and record.code.commit else None
+            now = f" (`run: {version.run}@{commit[:7]}` if {where} at {commit[:7]} recorded it)" if commit else ""
+            yield model.source.document.problem(("versions", index, "run"), (
+                f"version '{version.version}' is deployed ({first.environment} on {first.date}) but its run "
+                f"{version.run} follows {where} as it is now, so the next `dvc repro` and commit change its record; "
+                f"pin the commit that recorded it{now}, or a `modelcards pull dvc` snapshot"))
+
+
+def _run_after_release(graph: LineageGraph, catalog: Catalog) -> Iterator[Problem]:
+    for model in catalog.models.values():
+        for index, version in enumerate(model.card.versions):
+            entry = catalog.runs.get(version.run) if version.run else None
+            started = _utc_day(entry.record.start_time) if entry else None
+            if started is None:
+                continue
+            when = f"run {version.run} started on {started}"
+            if started > version.date:
+                yield model.source.document.problem(("versions", index, "date"), (
+                    f"{when}, after version '{version.version}' was released on {version.date}; a version "
+                    "cannot come from a later run: name the run that produced it, or correct the date"))
+                continue
+            deployment = _first_deployment(model, version)
+            if deployment and started > deployment[1].date:
+                deployed_at, first = deployment
+                yield model.source.document.problem(("deployments", deployed_at, "date"), (
+                    f"{when}, after version '{version.version}' was first deployed ({first.environment} on "
+                    f"{first.date}); a deployed version cannot come from a later run: name the run that "
+                    "produced it, or correct the date"))
+
+
+def _first_deployment(model: ModelEntry, version: Version):
+    """(index, deployment) of the version's earliest deployment, or None when it was never deployed."""
+    deployed = [(d.date, i) for i, d in enumerate(model.card.deployments) if d.version == version.version]
+    if not deployed:
+        return None
+    _, index = min(deployed)
+    return index, model.card.deployments[index]
+
+
+def _utc_day(timestamp: str | None) -> dt.date | None:
+    """The UTC day of a run record's ISO 8601 time (``2026-01-31T12:00:00Z``)."""
+    if not timestamp:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment).date()
+
+
 _CHECKS: dict[str, _Check] = {
     "no_data_version": _per_version(_no_data_version),
     "no_code_commit": _per_version(_no_code_commit),
     "no_run": _per_version(_no_run),
     "unknown_dataset": _unknown_dataset,
     "cycle": _cycle,
+    "floating_run": _floating_run,
+    "run_after_release": _run_after_release,
 }
 
 

@@ -26,6 +26,7 @@ from ..cards.schema import ModelCard, Version
 from ..config import Settings
 from ..errors import Problem
 from ..explain.stage import VersionExplanation
+from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from .explanations import explanation_views
@@ -95,7 +96,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None)
     if diagrams is not None:
         render("lineage.md.j2", LINEAGE_PAGE, diagrams=diagrams)
-        render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []))
+        render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
+               checks={name: Markup(text) for name, text in CHECKS.items()})  # our own Markdown, not input
         pages.extend(Page(path, source) for path, source in diagrams.files)
     for asset, path in zip(ASSETS, paths.assets(ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))

@@ -292,6 +292,7 @@ def _stage_run(pipeline: _Pipeline, lock_name: str, body: dict[str, Any], projec
         ),
         code=CodeRef(commit=project.commit, entry_point=_command(body["cmd"])),
         origin=Origin(pipeline.lock.path, line),
+        floating=True,
     )
 
 

@@ -106,6 +106,9 @@ class RunRecord:
     code: CodeRef | None = None
     environment: dict[str, str] = field(default_factory=dict)
     origin: Origin | None = field(default=None, compare=False)
+    # Read from files that the next commit can change (a DVC stage in today's dvc.lock), so a card that
+    # names it follows it. Not exported: an export is a snapshot, fixed once written.
+    floating: bool = False
 
     @property
     def ref(self) -> str:
