@@ -62,30 +62,44 @@ class GeneratedSite:
     explained: Explained | None = None
 
 
-def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None) -> CheckedCatalog:
+def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
+                masker: SecretMasker | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
-    and naming an unknown run is an error. Without, ``run:`` is kept as text.
+    and naming an unknown run is an error. Without, ``run:`` is kept as text. A credential written in a
+    card is an error, and no problem message quotes one (``masker``: the built-in shapes when None).
     """
-    loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to)
+    masker = masker or SecretMasker()
+    loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
     linked = link_runs(loaded, runs.runs) if runs is not None else LinkedCards(loaded, {}, [])
     runs = runs or LoadedRuns()
     catalog = build_catalog(linked.cards, runs=runs.runs, links=linked.links)
-    problems = sort_problems([*problems, *runs.problems, *linked.problems, *catalog.problems])
-    return CheckedCatalog(catalog, problems, tuple(runs.masked))
+    problems = masker.mask_problems([*problems, *runs.problems, *linked.problems, *catalog.problems])
+    return CheckedCatalog(catalog, sort_problems(problems), tuple(runs.masked))
+
+
+def project_masker(settings: Settings) -> SecretMasker:
+    """The masker for a project: the built-in shapes plus its ``secret_keys`` and ``secret_values``.
+
+    Raises ``InvalidCards`` when one of those is not a regular expression.
+    """
+    try:
+        return SecretMasker(settings.secret_keys, settings.secret_values)
+    except re.error as exc:
+        raise InvalidCards([Problem(
+            "mkdocs.yml", 1, 1, "plugins.modelcards.secret_keys/secret_values",
+            f"found the pattern {exc.pattern!r}, which is not a regular expression: {exc}")]) from None
 
 
 def check_project(settings: Settings) -> CheckedCatalog:
     """The cards and run exports a site is built from, joined, and checked with their lineage."""
     try:
-        masker = SecretMasker(settings.secret_keys, settings.secret_values)
-    except re.error as exc:
-        problem = Problem("mkdocs.yml", 1, 1, "plugins.modelcards.secret_keys/secret_values",
-                          f"found the pattern {exc.pattern!r}, which is not a regular expression: {exc}")
-        return CheckedCatalog(None, [problem])
+        masker = project_masker(settings)
+    except InvalidCards as exc:
+        return CheckedCatalog(None, exc.problems)
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
-    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs)
+    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, masker=masker)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
@@ -93,6 +107,7 @@ def check_project(settings: Settings) -> CheckedCatalog:
         gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)
     except ValueError as exc:
         gaps = [Problem("mkdocs.yml", 1, 1, "plugins.modelcards.lineage_checks", str(exc))]
+    gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
 
 
@@ -111,9 +126,8 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     with _cache_dir(settings) as cache_dir:
         explained = explain_versions(checked.catalog, project_dir=settings.project_dir, cache_dir=cache_dir,
                                      workers=settings.explain_workers, progress=progress)
-    problems = [*checked.problems, *explained.problems]
     if explained.problems:
-        raise InvalidCards(problems)
+        raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
                          gaps=checked.lineage_gaps)
     return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained)
