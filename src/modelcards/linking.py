@@ -18,7 +18,6 @@ from .cards.loader import LoadedCard
 from .cards.schema import CodeRef, DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
-from .sources.masking import MASK
 from .sources.record import SOURCES, DatasetRef, RunRecord
 
 ROLES = ("training", "evaluation", "validation")
@@ -109,7 +108,7 @@ def _fill_version(version: Version, run: RunRecord, link: RunLink, metric_names:
         if key not in params:
             params[key] = value
             link.filled.add(f"params.{key}")
-        elif MASK not in value and not _same_param(params[key], value):  # a masked value cannot be compared
+        elif not _same_param(params[key], value):
             link.disagreements.append(Disagreement(f"params.{key}", params[key], value))
 
     metrics = dict(version.metrics)

@@ -46,6 +46,11 @@ SECRET_KEY_PAIRS = frozenset({
     ("license", "key"), ("shared", "key"), ("sas", "url"), ("sas", "uri"), ("sas", "key"),
     ("connection", "string"), ("conn", "string"), ("conn", "str"),
 })
+# `token` is also a unit of text: `pad_token_id`, `eos_token`, `token_count` and `max_tokens` are settings.
+ORDINARY_TOKEN_WORDS = frozenset({
+    "pad", "eos", "bos", "unk", "sep", "cls", "mask", "special", "start", "end", "id", "ids", "count", "counts",
+    "length", "len", "limit", "budget", "type", "size", "num", "n", "max", "min", "per",
+})
 # `<provider>_key` (and `<provider>_<x>_key`, as in AZURE_STORAGE_KEY) is a credential.
 PROVIDERS = frozenset({
     "aws", "azure", "gcp", "google", "github", "gitlab", "bitbucket", "slack", "stripe", "openai", "anthropic",
@@ -128,7 +133,7 @@ _ASSIGNMENT_STEMS = ("pass", "pwd", "secret", "token", "key", "cred", "auth", "c
 # `name=value`, `name: value`, `"name": "value"` inside a longer text (a command line, a connection
 # string, a JSON blob): the value is masked when the name looks secret, by the same rules as keys.
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[A-Za-z_][\w.-]{0,80})['\"]?[ \t]*(?P<sep>=|:)[ \t]*['\"]?"
+    r"(?P<name>[A-Za-z_][\w.-]{0,80})['\"]?[ \t]*(?P<sep>=|:(?!//))[ \t]*['\"]?"
     r"(?P<value>(?:(?:Bearer|Basic|Token|bearer|basic|token) +)?(?:\{[^}\n]*\}|[^\s'\";,&<>]+))")
 
 
@@ -299,16 +304,24 @@ class SecretMasker:
             keep = match.group(f"k{index}") if self._keeps[index] else None
             return (keep or "") + MASK
 
-        def assignment(match: re.Match) -> str:
+        value = self._values.sub(shape, value)
+        if "=" in value or ":" in value:
+            value = self._mask_assignments(value, reasons)
+        return value, (reasons[0] if reasons else None)
+
+    def _mask_assignments(self, text: str, reasons: list[str]) -> str:
+        """Mask the values of secret-looking assignments; the value of any other is searched on, so that
+        ``url: https://host/?token=...`` is found inside ``url: ...``."""
+        parts, position, done = [], 0, 0
+        while (match := _ASSIGNMENT.search(text, position)) is not None:
             reason = self._assignment_reason(match)
             if reason is None:
-                return match.group(0)
+                position = match.start("value")  # after the name: a credential may follow inside the value
+                continue
             reasons.append(reason)
-            return match.group(0)[:match.start("value") - match.start()] + MASK
-
-        value = self._values.sub(shape, value)
-        value = _ASSIGNMENT.sub(assignment, value)
-        return value, (reasons[0] if reasons else None)
+            parts += [text[done:match.start("value")], MASK]
+            position = done = match.end()
+        return "".join(parts) + text[done:] if parts else text
 
     def text_reason(self, value: str) -> str | None:
         """Why ``value`` holds a credential, or None."""
@@ -333,7 +346,7 @@ class SecretMasker:
 
     def _assignment_reason(self, match: re.Match) -> str | None:
         value = match["value"]
-        if value.startswith(MASK) or value.startswith("//"):  # masked already, or a URL's scheme
+        if value.startswith(MASK):
             return None
         if match["sep"] == ":" and not _token_like(value):
             return None  # "Secret: the model ...": prose, not a credential
@@ -342,8 +355,10 @@ class SecretMasker:
 
     def _key_reason(self, key: str) -> str | None:
         words = _key_words(key)
-        if any(word in SECRET_KEY_WORDS for word in words) or any(pair in SECRET_KEY_PAIRS
-                                                                 for pair in zip(words, words[1:])):
+        secret_words = {word for word in words if word in SECRET_KEY_WORDS}
+        if secret_words == {"token"} and ORDINARY_TOKEN_WORDS.intersection(words):
+            secret_words.clear()
+        if secret_words or any(pair in SECRET_KEY_PAIRS for pair in zip(words, words[1:])):
             return KEY_LOOKS_SECRET
         for i, word in enumerate(words):
             if word in PROVIDERS and "key" in words[i + 1:i + 3]:
