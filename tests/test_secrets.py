@@ -289,3 +289,20 @@ def test_configured_patterns_also_apply_to_cards_and_run_namespaces(tmp_path: Pa
     assert ("cards/x.yml:3:18: error: custom.ticket: found the pattern 'corp-key-\\\\w+'; "
             "remove the credential from the card") in result.stderr
     assert "corp-key-zz99" not in result.stderr and "corp-key-ab12" not in result.stderr
+
+
+@pytest.mark.parametrize("text", [
+    "password=${PGPASSWORD}", "api_key: None", "token=<your token>", "auth=none", "Basic hyperparameterization",
+    "Password: must be rotated every 90 days",
+])
+def test_placeholders_and_prose_under_secret_names_are_not_masked(text: str):
+    assert SecretMasker().mask_text(text) == (text, None)
+
+
+def test_prose_under_a_secret_looking_card_key_is_not_an_error(tmp_path: Path):
+    mkdocs_yml = write_project(tmp_path, {"x.yml": """
+        name: x
+        title: X
+        custom: {auth: SSO through the corporate identity provider, api_key: "${SCORING_API_KEY}"}
+    """})
+    run_modelcards("build", "-f", mkdocs_yml, cwd=tmp_path)

@@ -106,9 +106,8 @@ def credential_problems(document: YamlDocument, masker: SecretMasker) -> list[Pr
                 reason = masker.text_reason(key)
                 if reason:
                     problems.append(document.problem(path, f"found {reason} in a key; {fix}", of_key=True))
-                elif isinstance(child, str) and (reason := masker.entry_reason(key, child)):
-                    found = _SECRET_KEY_FINDINGS.get(reason, reason)
-                    problems.append(document.problem(path, f"found {found}; {fix}"))
+                elif isinstance(child, str) and (reason := _secret_under_key(masker, key, child)):
+                    problems.append(document.problem(path, f"found {reason}; {fix}"))
                 else:
                     check(child, path)
         elif isinstance(value, list):
@@ -123,6 +122,14 @@ def credential_problems(document: YamlDocument, masker: SecretMasker) -> list[Pr
 
 _SECRET_KEY_FINDINGS = {KEY_LOOKS_SECRET: "a value under a key that looks secret",
                         KEY_MATCHES_PATTERN: "a value under a key that matches secret_keys"}
+
+
+def _secret_under_key(masker: SecretMasker, key: str, value: str) -> str | None:
+    """What makes ``value`` a credential because of its key; prose is not one (``auth: SSO via Okta``)."""
+    reason = masker.entry_reason(key, value)
+    if reason in _SECRET_KEY_FINDINGS:
+        return None if any(c.isspace() for c in value) else _SECRET_KEY_FINDINGS[reason]
+    return reason
 
 
 def _display_path(file: Path, relative_to: Path | None) -> str:

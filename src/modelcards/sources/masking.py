@@ -113,7 +113,7 @@ VALUE_PATTERNS: dict[str, str] = {
     "an Azure storage key": r"(?P<keep>" + _S + r"(?i:AccountKey|SharedAccessKey)\s*=\s*)[A-Za-z0-9+/=]{20,}",
     "an Azure shared access signature": r"(?P<keep>(?<![\w-])sig=)[A-Za-z0-9%+/=_-]{20,}",
     "an Azure client secret": r"(?<![\w~.-])[\w~.]{3}\dQ~[\w~.-]{31,34}",
-    "a bearer or basic auth header": r"(?P<keep>\b(?:Bearer|Basic) +)[A-Za-z0-9+/=._~-]{16,}",
+    "a bearer or basic auth header": r"(?P<keep>\b(?:Bearer|Basic) +)(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9+/=._~-]{16,}",
 }
 # What every built-in pattern starts with. One search of this cheap pattern clears nearly every text;
 # the full patterns run only when it matches. Each text's verdict is cached: keys, tag values and most
@@ -135,6 +135,12 @@ _ASSIGNMENT_STEMS = ("pass", "pwd", "secret", "token", "key", "cred", "auth", "c
 _ASSIGNMENT = re.compile(
     r"(?P<name>[A-Za-z_][\w.-]{0,80})['\"]?[ \t]*(?P<sep>=|:(?!//))[ \t]*['\"]?"
     r"(?P<value>(?:(?:Bearer|Basic|Token|bearer|basic|token) +)?(?:\{[^}\n]*\}|[^\s'\";,&<>]+))")
+
+
+# Values under a secret-looking name that hold no secret: placeholders and references to one kept elsewhere
+# (`password=${PGPASSWORD}`, `api_key: None`, `token: <your token>`).
+_PLACEHOLDER = re.compile(r"(?i)none|null|nil|true|false|n/?a|redacted|masked|\**|x+|<[^<>]*>|\$\{?\w+\}?"
+                          r"|\{\{[^{}]*\}\}|%\(\w+\)s|(?:env|secret|vault):[\w/.-]+")
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,7 @@ class SecretMasker:
         result = []
         for record in records:
             if not self._needs_masking(record):
-                result.append(record)  # the common case, decided with one search over the whole record
+                result.append(record)  # the common case: every text already known plain, or cleared by the prefilter
                 continue
             found: list[tuple[str, str]] = []
             cleaned = self._masked(record, "", found)
@@ -330,7 +336,7 @@ class SecretMasker:
     def entry_reason(self, key: str, value: str) -> str | None:
         """Why the whole ``value`` under ``key`` is secret: the key looks secret, or names a provider whose
         secret shape the value has. None for an empty or already masked value."""
-        if not value or value == MASK:
+        if not value or value == MASK or _PLACEHOLDER.fullmatch(value.strip()):
             return None
         return self.key_reason(key) or _shape_reason(self._key_shape(key), value.strip())
 
@@ -346,11 +352,11 @@ class SecretMasker:
 
     def _assignment_reason(self, match: re.Match) -> str | None:
         value = match["value"]
-        if value.startswith(MASK):
+        if MASK in value:  # masked by its shape already
             return None
         if match["sep"] == ":" and not _token_like(value):
             return None  # "Secret: the model ...": prose, not a credential
-        reason = self.entry_reason(match["name"], value)
+        reason = self.entry_reason(match["name"], value.strip("'\""))
         return f"a value named '{match['name']}'" if reason == KEY_LOOKS_SECRET else reason
 
     def _key_reason(self, key: str) -> str | None:
