@@ -210,7 +210,7 @@ class SecretMasker:
         if isinstance(value, dict):
             if not self._plain_keys.issuperset(value):
                 for key, item in value.items():
-                    if type(key) is str and key not in self._plain_keys:
+                    if isinstance(key, str) and key not in self._plain_keys:
                         if self._key_needs_a_look(key):
                             if type(item) is not str or item not in ("", MASK):
                                 return True
@@ -230,12 +230,12 @@ class SecretMasker:
         else:
             items = [getattr(value, name) for name in _text_fields_of(type(value))]
         for item in items:
-            if type(item) is str:
+            kind = _KINDS.get(type(item)) or _kind_of(type(item))
+            if kind is _TEXT:
                 if item not in plain and self._suspect(item):
                     return True
-            elif isinstance(item, (dict, list, tuple)) or _text_fields_of(type(item)):
-                if self._needs_masking(item):
-                    return True
+            elif kind is _WALK and item and self._needs_masking(item):
+                return True
         return False
 
     def _suspect(self, text: str) -> bool:
@@ -265,7 +265,7 @@ class SecretMasker:
         return bool(self.key_reason(key) or self._key_shape(key) or (key not in self._plain and self._suspect(key)))
 
     def _masked(self, value: Any, where: str, found: list[tuple[str, str]]) -> Any:
-        if type(value) is str:
+        if isinstance(value, str):
             cleaned, reason = self.mask_text(value)
             if reason:
                 found.append((where, reason))
@@ -274,14 +274,14 @@ class SecretMasker:
             result: dict[Any, Any] = {}
             for key, item in value.items():
                 name = key
-                if type(key) is str:
+                if isinstance(key, str):
                     name, reason = self.mask_text(key)
                     if reason:
                         found.append((_child(where, name), f"{reason}, in a name"))
                     while name in result:  # two names masked alike: keep both
                         name += "'"
                 path = _child(where, name)
-                reason = self.entry_reason(key, item) if type(key) is str and type(item) is str else None
+                reason = self.entry_reason(key, item) if isinstance(key, str) and isinstance(item, str) else None
                 if reason:
                     found.append((path, reason))
                     result[name] = MASK
@@ -424,6 +424,21 @@ def _text_fields_of(cls: type) -> tuple[str, ...]:
 
 
 _TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+# What a value of each type is to the masker: text, something to walk, or opaque (numbers, None, a
+# metric series); a dictionary lookup once known.
+_TEXT, _WALK, _OPAQUE = "text", "walk", "opaque"
+_KINDS: dict[type, str] = {str: _TEXT, int: _OPAQUE, float: _OPAQUE, bool: _OPAQUE, type(None): _OPAQUE}
+
+
+def _kind_of(cls: type) -> str:
+    if issubclass(cls, str):
+        kind = _TEXT
+    elif issubclass(cls, (dict, list, tuple)) or _text_fields_of(cls):
+        kind = _WALK
+    else:
+        kind = _OPAQUE
+    _KINDS[cls] = kind
+    return kind
 _MAX_REMEMBERED = 200_000
 
 
