@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from conftest import run_modelcards
+from conftest import run_modelcards, write_project
 from modelcards.errors import EnvironmentProblem
 from modelcards.sources.mlflow_files import read_mlruns, read_run_json, read_search_runs_csv
 from modelcards.sources.mlflow_pull import pull_runs
@@ -242,6 +242,31 @@ def test_pull_from_a_tracking_server_exports_every_run_the_same_way_twice(
     assert runs[server_runs.train_id]["params"]["db_password"] != SECRET  # masked by the command
     assert_example_runs(runs, server_runs)
     assert not any(SECRET in path.read_text(encoding="utf-8") for path in first.iterdir())
+
+
+def test_pull_applies_the_projects_secret_patterns_and_those_given_as_options(
+        tracking_server: str, server_runs: LoggedRuns, tmp_path: Path) -> None:
+    # A project whose mkdocs.yml says that `team` is a secret key and `standard` a secret value.
+    write_project(tmp_path, {}, plugins=["search", {"modelcards": {
+        "cards_dir": "cards", "runs": ["runs"], "secret_keys": ["^team$"], "secret_values": ["stand[a]rd"]}}])
+    result = run_modelcards("pull", "mlflow", "--tracking-uri", tracking_server, "--out", tmp_path / "runs",
+                            "--secret-value", "most_frequen[t]", cwd=tmp_path)
+
+    runs = exported(tmp_path / "runs")
+    train, baseline = runs[server_runs.train_id], runs[server_runs.baseline_id]
+    assert train["tags"]["team"] == "[masked]" and train["params"]["scaler"] == "[masked]"
+    assert baseline["params"]["strategy"] == "[masked]"  # from --secret-value
+    assert train["params"]["C"] == "0.5" and train["tags"]["mlflow.runName"] == "train"
+    written = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "runs").iterdir())
+    for secret in ("quality", "standard", "most_frequent", SECRET):
+        assert secret not in written and secret not in result.stderr
+    assert f"masked mlflow:{server_runs.train_id} tags.team (the key matches a configured pattern)" in result.stderr
+    assert f"masked mlflow:{server_runs.train_id} params.scaler (the pattern 'stand[a]rd')" in result.stderr
+
+    # The build reads the export as it was written: nothing is masked twice.
+    (tmp_path / "cards" / "x.yml").write_text("name: x\ntitle: X\n", encoding="utf-8")
+    build = run_modelcards("build", cwd=tmp_path)
+    assert "masked" not in build.stderr.lower()
 
 
 def test_pull_of_an_unknown_experiment_names_the_known_ones(tracking_server: str, server_runs: LoggedRuns,

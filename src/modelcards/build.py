@@ -63,32 +63,43 @@ class GeneratedSite:
 
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
-                pins: PinnedRuns | None = None) -> CheckedCatalog:
+                pins: PinnedRuns | None = None, masker: SecretMasker | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
     and naming an unknown run is an error; ``pins`` reads the ``dvc:<stage>@<rev>`` runs they pin from
-    git. Without, ``run:`` is kept as text.
+    git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
+    message quotes one (``masker``: the built-in shapes when None).
     """
-    loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to)
+    masker = masker or SecretMasker()
+    loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
     linked = link_runs(loaded, runs.runs, pins) if runs is not None else LinkedCards(loaded, {}, [])
     runs = runs or LoadedRuns()
     pins = pins or PinnedRuns([], relative_to)
     catalog = build_catalog(linked.cards, runs={**runs.runs, **linked.pinned_runs}, links=linked.links)
-    problems = sort_problems([*problems, *runs.problems, *pins.problems, *linked.problems, *catalog.problems])
-    return CheckedCatalog(catalog, problems, (*runs.masked, *pins.masked))
+    problems = masker.mask_problems([*problems, *runs.problems, *pins.problems, *linked.problems,
+                                     *catalog.problems])
+    return CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked))
+
+
+def project_masker(settings: Settings) -> SecretMasker:
+    """The masker for a project: the built-in shapes plus its ``secret_keys`` and ``secret_values``
+    (checked to be regular expressions when the settings were loaded)."""
+    return SecretMasker(settings.secret_keys, settings.secret_values)
 
 
 def check_project(settings: Settings) -> CheckedCatalog:
     """The cards and run exports a site is built from, joined, and checked with their lineage."""
-    masker = SecretMasker(settings.secret_keys, settings.secret_values)  # patterns checked with the settings
+    masker = project_masker(settings)
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
     pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
-    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins)
+    checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,
+                          masker=masker)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
     gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)  # names and severities checked at load
+    gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
 
 
@@ -107,9 +118,8 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     with _cache_dir(settings) as cache_dir:
         explained = explain_versions(checked.catalog, project_dir=settings.project_dir, cache_dir=cache_dir,
                                      workers=settings.explain_workers, progress=progress)
-    problems = [*checked.problems, *explained.problems]
     if explained.problems:
-        raise InvalidCards(problems)
+        raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
                          gaps=checked.lineage_gaps)
     return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained)

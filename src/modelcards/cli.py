@@ -36,7 +36,9 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_INVALID_INPUT)
     except ModelcardsError as exc:
-        click.echo(f"error: {exc}", err=True)
+        from .sources.masking import SecretMasker
+
+        click.echo(f"error: {SecretMasker().mask_text(str(exc))[0]}", err=True)  # it may quote a tracker's answer
         sys.exit(exc.exit_code)
 
 
@@ -200,6 +202,20 @@ def pull() -> None:
     """Export runs from a live tracker to JSON files the build reads without the tracker installed."""
 
 
+def _masking_options(command):
+    """The options every pull shares: what it masks before writing, as the build would."""
+    for option in reversed([
+        click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None,
+                     help="mkdocs.yml whose secret_keys and secret_values are applied. Default: ./mkdocs.yml, if any."),
+        click.option("--secret-key", "secret_keys", multiple=True, metavar="REGEX",
+                     help="Also mask the values of keys matching this regular expression; repeat for more."),
+        click.option("--secret-value", "secret_values", multiple=True, metavar="REGEX",
+                     help="Also mask text matching this regular expression; repeat for more."),
+    ]):
+        command = option(command)
+    return command
+
+
 @pull.command("mlflow")
 @click.option("--tracking-uri", required=True,
               help="http(s):// tracking server, sqlite:///path/to/mlflow.db, or a file store folder.")
@@ -207,24 +223,22 @@ def pull() -> None:
 @click.option("--run-id", "run_ids", multiple=True, help="Run id to export; repeat for more.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for the export: one JSON file per run.")
-def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[str, ...], out_dir: Path) -> None:
+@_masking_options
+def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[str, ...], out_dir: Path,
+                config_file: Path | None, secret_keys: tuple[str, ...], secret_values: tuple[str, ...]) -> None:
     """Export MLflow runs: params, metric histories, tags, dataset inputs, logged and registered models.
 
     Without --experiment or --run-id, every run of every experiment is exported.
-    Secret-looking values are masked before anything is written.
+    Secrets are masked before anything is written, as the build masks them: the built-in credential
+    shapes, the project's secret_keys and secret_values, and those given here.
     """
-    from .sources.masking import mask_records
-    from .sources.record import write_export
-
+    masker = _pull_masker(config_file, secret_keys, secret_values)
     try:
         from .sources.mlflow_pull import pull_runs
     except ImportError as exc:
         raise EnvironmentProblem(f"{exc}; install it with: pip install 'modelcards[mlflow]'") from None
     records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids))
-    records, masked = mask_records(records)
-    written = write_export(records, out_dir)
-    for item in masked:
-        click.echo(f"masked {item}", err=True)
+    written, masked = _write_masked(records, masker, out_dir)
     click.echo(f"Wrote {len(written)} run(s) to {_shown(out_dir)}; masked {len(masked)} secret value(s).", err=True)
 
 
@@ -238,18 +252,19 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
               help="Stage to export, as dvc.lock names it (train, train@us); repeat for more. Default: every stage.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for the export: one JSON file per stage, named dvc-<stage>_<sha>.json.")
-def pull_dvc(project: Path, rev: str, stages: tuple[str, ...], out_dir: Path) -> None:
+def pull_dvc(project: Path, rev: str, stages: tuple[str, ...], out_dir: Path, config_file: Path | None,
+             secret_keys: tuple[str, ...], secret_values: tuple[str, ...]) -> None:
     """Snapshot DVC stages as a git revision recorded them, so a version can pin its run.
 
     Reads dvc.yaml, dvc.lock, params and metrics files from git at --rev (with the git command;
     DVC is not needed) and writes each stage as run dvc:<stage>@<full sha>, which a card names as
-    run: dvc:<stage>@<sha>. The build reads the snapshot without git. Secret-looking values are
-    masked before anything is written.
+    run: dvc:<stage>@<sha>. The build reads the snapshot without git. Secrets are masked before
+    anything is written, as for pull mlflow.
     """
     from .sources.dvc import LOCK_FILE, PIPELINE_FILE
-    from .sources.masking import mask_records
     from .sources.pinning import REV_TAG, RevisionError, read_dvc_project_at
-    from .sources.record import write_export
+
+    masker = _pull_masker(config_file, secret_keys, secret_values)
 
     if not (project / PIPELINE_FILE).is_file() and not (project / LOCK_FILE).is_file():
         raise EnvironmentProblem(f"found no {PIPELINE_FILE} or {LOCK_FILE} in {project}; expected a DVC project "
@@ -267,13 +282,40 @@ def pull_dvc(project: Path, rev: str, stages: tuple[str, ...], out_dir: Path) ->
             raise EnvironmentProblem(f"found no stage {', '.join(map(repr, unknown))} in {LOCK_FILE} at {rev}; "
                                      f"its stages: {', '.join(sorted(by_stage)) or 'none'}")
         records = [by_stage[stage] for stage in stages]
-    records, masked = mask_records(records)
-    written = write_export(records, out_dir)
-    for item in masked:
-        click.echo(f"masked {item}", err=True)
+    written, masked = _write_masked(records, masker, out_dir)
     sha = records[0].tags[REV_TAG] if records else rev
     click.echo(f"Wrote {len(written)} stage(s) at {sha[:12]} to {_shown(out_dir)}; masked {len(masked)} secret "
                f"value(s). Pin a version to one with run: dvc:<stage>@{sha[:12]}", err=True)
+
+
+def _write_masked(records, masker, out_dir: Path):
+    """Mask, then write the export; say what was masked (never the value)."""
+    from .sources.record import write_export
+
+    records, masked = masker.mask(records)
+    written = write_export(records, out_dir)
+    for item in masked:
+        click.echo(f"masked {item}", err=True)
+    return written, masked
+
+
+def _pull_masker(config_file: Path | None, secret_keys: tuple[str, ...], secret_values: tuple[str, ...]):
+    """The masker a pull uses: the project's settings (``-f`` or ./mkdocs.yml) plus the options."""
+    import re
+
+    from .sources.masking import SecretMasker
+
+    path = config_file if config_file is not None else Path("mkdocs.yml")
+    if config_file is not None and not config_file.exists():
+        raise EnvironmentProblem(f"config file not found: {config_file}")
+    if path.exists():
+        _, settings = _load_mkdocs_config(path, strict=False)
+        secret_keys = (*settings.secret_keys, *secret_keys)
+        secret_values = (*settings.secret_values, *secret_values)
+    try:
+        return SecretMasker(secret_keys, secret_values)
+    except re.error as exc:
+        raise click.UsageError(f"found the secret pattern {exc.pattern!r}, which is not a regular expression: {exc}")
 
 
 # --- helpers -------------------------------------------------------------------

@@ -146,13 +146,20 @@ SETTINGS: tuple[Setting, ...] = (
             "catalog never becomes a graph the browser cannot lay out.",
             check=_count),
     Setting("secret_keys", list, [],
-            "Extra regular expressions (case-insensitive) for param, tag and environment keys whose values "
-            "are masked, on top of the built-in ones (password, secret, token, api key, credential, ...).",
+            "Extra regular expressions (case-insensitive) for keys whose values are masked wherever they appear: "
+            "run params, tags, environment and any other mapping in run metadata, `name=value` inside a text, "
+            "and card fields (where such a value is an error). On top of the built-in key words (password, "
+            "secret, token, api key, credential, auth, webhook, connection string, `<provider>_key` such as "
+            "`stripe_key`, ...). `modelcards pull` applies them too.",
             check=_patterns, resolve=_as_tuple),
     Setting("secret_values", list, [],
-            "Extra regular expressions for values to mask wherever they appear in run metadata, on top of the "
-            "built-in credential shapes (AWS keys, GitHub/GitLab/Slack tokens, JWTs, private keys, "
-            "`user:password@` in URLs).",
+            "Extra regular expressions for text to mask wherever it appears in run metadata (every field, "
+            "metric names and dataset namespaces included) and in problem messages, and to refuse in cards. On "
+            "top of the built-in credential shapes, taken from the gitleaks and detect-secrets rules: AWS, "
+            "Azure, Google, GitHub, GitLab, Slack, Stripe, OpenAI, Anthropic, Hugging Face, npm, PyPI, "
+            "SendGrid, Twilio, Mailgun, Databricks, Discord, Telegram, Shopify and Heroku keys and tokens, "
+            "JWTs, private keys, `user:password@` in URLs and `password=` in connection strings (see the "
+            "runs reference). `modelcards pull` applies them too.",
             check=_patterns, resolve=_as_tuple),
 )
 

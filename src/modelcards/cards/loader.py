@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem
 from ..text import NotUtf8, decode_utf8
+from ..sources.masking import KEY_LOOKS_SECRET, KEY_MATCHES_PATTERN, SecretMasker
 from .schema import CUSTOM_NAMESPACE, Card, card_class
 from .yaml_source import KeyPath, YamlDocument, parse_yaml
 
@@ -43,8 +44,13 @@ def find_card_files(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def load_cards(files: list[Path], *, relative_to: Path | None = None) -> tuple[list[LoadedCard], list[Problem]]:
-    """Parse and validate card files; collect every problem rather than stopping at the first."""
+def load_cards(files: list[Path], *, relative_to: Path | None = None,
+               masker: SecretMasker | None = None) -> tuple[list[LoadedCard], list[Problem]]:
+    """Parse and validate card files; collect every problem rather than stopping at the first.
+
+    ``masker`` decides what a credential looks like (the built-in shapes when None).
+    """
+    masker = masker or SecretMasker()
     cards: list[LoadedCard] = []
     problems: list[Problem] = []
     for file in files:
@@ -64,7 +70,7 @@ def load_cards(files: list[Path], *, relative_to: Path | None = None) -> tuple[l
         except NotUtf8 as exc:
             problems.append(Problem(shown, exc.line, exc.col, "", exc.message))
             continue
-        loaded, found = load_card_text(text, shown)
+        loaded, found = load_card_text(text, shown, masker)
         problems.extend(found)
         if loaded is not None:
             cards.append(loaded)
@@ -92,10 +98,11 @@ def _not_a_card_file(file: Path, project: Path | None) -> str | None:
     return None
 
 
-def load_card_text(text: str, path: str) -> tuple[LoadedCard | None, list[Problem]]:
+def load_card_text(text: str, path: str, masker: SecretMasker | None = None) -> tuple[LoadedCard | None, list[Problem]]:
     document, problems = parse_yaml(text, path)
     if document is None:
         return None, problems
+    problems += credential_problems(document, masker or SecretMasker())
     if not isinstance(document.data, dict):
         found = "an empty file" if document.data is None else f"a {_type_name(document.data)}"
         problems.append(document.problem((), f"found {found}, expected a mapping of card fields (name, title, ...)"))
@@ -115,6 +122,48 @@ def load_card_text(text: str, path: str) -> tuple[LoadedCard | None, list[Proble
     if problems:  # duplicate keys make the card ambiguous even when it validates
         return None, problems
     return LoadedCard(path, card, document), problems
+
+
+def credential_problems(document: YamlDocument, masker: SecretMasker) -> list[Problem]:
+    """An error at every credential written in a card: cards are reviewed in git and published whole.
+
+    Every key and string is checked, ``custom:`` included; the message names the kind of credential,
+    never the credential itself.
+    """
+    problems: list[Problem] = []
+    fix = "remove the credential from the card"
+
+    def check(value: Any, key_path: KeyPath) -> None:
+        if isinstance(value, dict):
+            for key, child in value.items():
+                path = key_path + (key,)
+                reason = masker.text_reason(key)
+                if reason:
+                    problems.append(document.problem(path, f"found {reason} in a key; {fix}", of_key=True))
+                elif isinstance(child, str) and (reason := _secret_under_key(masker, key, child)):
+                    problems.append(document.problem(path, f"found {reason}; {fix}"))
+                else:
+                    check(child, path)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                check(item, key_path + (index,))
+        elif isinstance(value, str) and (reason := masker.text_reason(value)):
+            problems.append(document.problem(key_path, f"found {reason}; {fix}"))
+
+    check(document.data, ())
+    return problems
+
+
+_SECRET_KEY_FINDINGS = {KEY_LOOKS_SECRET: "a value under a key that looks secret",
+                        KEY_MATCHES_PATTERN: "a value under a key that matches secret_keys"}
+
+
+def _secret_under_key(masker: SecretMasker, key: str, value: str) -> str | None:
+    """What makes ``value`` a credential because of its key; prose is not one (``auth: SSO via Okta``)."""
+    reason = masker.entry_reason(key, value)
+    if reason in _SECRET_KEY_FINDINGS:
+        return None if any(c.isspace() for c in value) else _SECRET_KEY_FINDINGS[reason]
+    return reason
 
 
 def _display_path(file: Path, relative_to: Path | None) -> str:

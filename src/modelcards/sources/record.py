@@ -21,13 +21,13 @@ SOURCES = ("mlflow", "dvc", "openlineage")
 
 # One logged value of a metric: (step, value, timestamp in ms since the epoch or None).
 # Plain tuples, not objects: an export can hold millions of points.
-Point = tuple[int, float, "int | None"]
+Point = tuple[int, float, int | None]
 
 
 @dataclass(frozen=True, slots=True)
 class MetricSeries:
     last: float  # the value at the highest step; the latest logged one among equal steps
-    history: tuple[Point, ...] | list = ()  # sorted by step, then timestamp; lists when read from an export
+    history: tuple[Point, ...] | list[Point] = ()  # sorted by step, then timestamp; lists when read from an export
 
     @property
     def stepped(self) -> bool:
