@@ -252,6 +252,7 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
               help="Stage to export, as dvc.lock names it (train, train@us); repeat for more. Default: every stage.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for the export: one JSON file per stage, named dvc-<stage>_<sha>.json.")
+@_masking_options
 def pull_dvc(project: Path, rev: str, stages: tuple[str, ...], out_dir: Path, config_file: Path | None,
              secret_keys: tuple[str, ...], secret_values: tuple[str, ...]) -> None:
     """Snapshot DVC stages as a git revision recorded them, so a version can pin its run.
