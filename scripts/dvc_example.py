@@ -194,7 +194,7 @@ def _close(old: Any, new: Any, tolerance: float) -> bool:
         return old == new
     if isinstance(old, int) and isinstance(new, int):
         return old == new
-    # A hair above the tolerance still agrees: 0.9811 - 0.9810 is 1.00000000000000e-4 plus a float's error.
+    # Metrics one rounding step apart can differ by the tolerance plus a float's error: 0.9008 - 0.9007 > 1e-4.
     return abs(old - new) <= tolerance * (1 + 1e-9)
 
 

@@ -398,17 +398,20 @@ def _run_explainer(
 
     names = {"tree": "TreeExplainer", "linear": "LinearExplainer",
              "permutation": "PermutationExplainer", "kernel": "KernelExplainer"}
+    # Given the rows themselves, the explainers wrap them in shap.maskers.Independent, which keeps at most
+    # max_samples (100 by default) of them, drawn by SHAP; sized to the background, it keeps them all.
+    def whole(rows: pd.DataFrame) -> Any:
+        return shap.maskers.Independent(rows, max_samples=len(rows))
+
     try:
-        # Given the rows themselves, shap.maskers.Independent keeps at most 100 (max_samples' default).
-        whole_background = shap.maskers.Independent(background, max_samples=len(background))
         if kind == "tree":
             explainer = shap.TreeExplainer(model)
             result = explainer(sample)
         elif kind == "linear":
-            explainer = shap.LinearExplainer(model, whole_background)
+            explainer = shap.LinearExplainer(model, whole(background))
             result = explainer(sample)
         elif kind == "permutation":
-            explainer = shap.PermutationExplainer(on_frame, whole_background, seed=seed)
+            explainer = shap.PermutationExplainer(on_frame, whole(background), seed=seed)
             result = explainer(sample, max_evals=max(500, 2 * len(features) + 1), silent=True)
         else:
             explainer = shap.KernelExplainer(on_frame, background)
