@@ -9,9 +9,13 @@ import site
 import subprocess
 import sys
 import textwrap
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 # The installed package is under test, never a source tree that PYTHONPATH would put first.
@@ -114,3 +118,30 @@ def test_the_wheel_installs_offline_as_mkdocs_modelcards_with_the_modelcards_com
     assert ["mkdocs-modelcards", "modelcards.plugin:ModelcardsPlugin"] in found["plugin"]
     assert ["mkdocs-modelcards", "modelcards.cli:main"] in found["script"]
     assert found["mkdocs_loads"] == "ModelcardsPlugin"
+
+
+def _locked() -> dict[str, str]:
+    """constraints.txt as canonical name -> version."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, separator, version = line.partition("==")
+            assert separator and version and " " not in line, f"constraints.txt: {line!r} is not name==version"
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_the_lock_pins_every_dependency_pyproject_names():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    required = [*project["project"]["dependencies"], *project["build-system"]["requires"],
+                *(r for extra in project["project"]["optional-dependencies"].values() for r in extra)]
+    names = {canonicalize_name(Requirement(r).name) for r in required} - {canonicalize_name(project["project"]["name"])}
+    unpinned = sorted(names - _locked().keys())
+    assert unpinned == [], f"not in constraints.txt: {unpinned}; run `make lock`"
+
+
+def test_the_suite_runs_on_the_locked_versions():
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    drifted = sorted(f"{name} {installed[name]} installed, {version} locked"
+                     for name, version in _locked().items() if name in installed and installed[name] != version)
+    assert drifted == [], "the environment is not the one constraints.txt pins; run `make test`"
