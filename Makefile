@@ -3,8 +3,13 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every package, transitive ones included, pinned at the version the suite passes with; `make lock` refreshes it.
+LOCK := constraints.txt
+# What installing the package needs beyond its dependencies; pinned in the lock like them. The package is
+# built with these (no isolated build environment), so nothing unpinned is fetched to build it.
+BUILD_TOOLS := pip hatchling editables
 
-.PHONY: site serve test validate bench clean
+.PHONY: site serve test validate bench lock clean
 
 site: $(STAMP) graphviz  ## Build the example site from cards/ into site/
 	$(BIN)/modelcards build
@@ -25,11 +30,30 @@ bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs, run rea
 	$(BIN)/python benchmarks/explain_speed.py
 	$(BIN)/python benchmarks/lineage_speed.py
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) $(BUILD_TOOLS)
+	@# Before 0.1.0 was published the distribution was called modelcards: a venv made then has it too.
+	@if $(BIN)/python -m pip show --quiet modelcards >/dev/null 2>&1; then \
+	  $(BIN)/python -m pip uninstall --quiet --yes modelcards; fi
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --no-build-isolation -e ".[test]"
 	touch $@
+
+# A fresh resolve of pyproject.toml's dependencies in a scratch venv, frozen into $(LOCK). Run it to take
+# newer releases or after changing the dependencies, then `make test` (the venv follows the new pins).
+LOCK_VENV := $(VENV)-lock
+lock:  ## Re-resolve every dependency and pin the result in constraints.txt
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade $(BUILD_TOOLS)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --no-build-isolation -e ".[test]"
+	{ echo "# Every package \`make\` installs, at the version the test suite passes with (transitive ones included)."; \
+	  echo "# The Makefile installs with \`pip install -c constraints.txt\`, so the tested versions are the installed ones."; \
+	  echo "# Refresh it with \`make lock\`: a fresh resolve of pyproject.toml's dependencies in a scratch venv, frozen here."; \
+	  echo "# Resolved with Python $$($(LOCK_VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf $(LOCK_VENV)
 
 .PHONY: graphviz chromium
 graphviz:
@@ -39,4 +63,4 @@ chromium:
 	@scripts/ensure-debian-packages.sh chromium:chromium
 
 clean:
-	rm -rf $(VENV) site .modelcards-cache
+	rm -rf $(VENV) $(LOCK_VENV) site .modelcards-cache

@@ -3,7 +3,7 @@
 
     python scripts/dvc_example.py            # dvc repro in pipelines/wine: refreshes dvc.lock, metrics.json, outputs
     python scripts/dvc_example.py --check    # dvc repro in a scratch copy; exit 1 listing every difference
-                                             # from the committed dvc.lock and metrics.json
+                                             # from the committed dvc.lock, metrics.json and predictions.csv
     python scripts/dvc_example.py --pin      # after committing dvc.lock: snapshot the train stage at HEAD to
                                              # runs/dvc/ (`modelcards pull dvc`) and pin wine 1.1.0 to it
 
@@ -15,6 +15,14 @@ Both run the stages with this Python (its bin folder first on PATH, so the stage
 one) and DVC's analytics off; nothing is downloaded. The enclosing repository's git index is never
 touched: ``dvc init`` stages its files with ``git add``, so a missing ``.dvc/`` is made in a scratch
 repository and copied in, and the project keeps ``core.autostage false``.
+
+What ``--check`` compares does not depend on the machine. The model is fitted with floating-point
+arithmetic whose last bits change with the CPU and the BLAS library, so the bytes of ``model/model.skops``
+(and their md5 in ``dvc.lock``) do too. The model is compared by what it predicts for the held-out rows
+instead: ``predictions.csv`` holds each row's predicted class and class probabilities, and the
+probabilities must agree within ``PREDICTION_TOLERANCE``. The metrics in ``metrics.json`` are rounded to
+four decimals and must agree within ``METRIC_TOLERANCE`` (one unit in that last place). Everything else in
+``dvc.lock`` (commands, parameters, the data files' md5s) must be equal.
 """
 
 from __future__ import annotations
@@ -43,6 +51,11 @@ METRICS = "metrics.json"
 SNAPSHOTS = ROOT / "runs" / "dvc"
 PINNED_STAGE = "train"
 PINNED_VERSION = ("wine-cultivar-classifier", "1.1.0")
+PREDICTIONS = "predictions.csv"
+# Outputs whose bytes carry fitted floating-point numbers: compared by value below, never by md5.
+COMPARED_BY_VALUE = ("model/model.skops", METRICS, PREDICTIONS)
+PREDICTION_TOLERANCE = 1e-9
+METRIC_TOLERANCE = 1e-4
 TIMEOUT = 600
 
 
@@ -85,7 +98,8 @@ def refresh() -> None:
 
 
 def check() -> list[str]:
-    """Every difference between the committed dvc.lock and metrics.json and those of a fresh ``dvc repro``."""
+    """Every difference between the committed dvc.lock, metrics.json and predictions.csv and those of a fresh
+    ``dvc repro``."""
     committed_lock = _read_yaml(PIPELINE / LOCK)
     if committed_lock is None:
         return [f"{_shown(PIPELINE / LOCK)}: missing; run `python scripts/dvc_example.py` to create it"]
@@ -98,7 +112,8 @@ def check() -> list[str]:
         ensure_dvc_project(copy, env)
         run([DVC, "repro", "-q"], copy, env)
         return (_lock_differences(committed_lock, _read_yaml(copy / LOCK) or {})
-                + _metrics_differences(PIPELINE / METRICS, copy / METRICS))
+                + _metrics_differences(PIPELINE / METRICS, copy / METRICS)
+                + _prediction_differences(PIPELINE / PREDICTIONS, copy / PREDICTIONS))
 
 
 def _copy_sources(copy_root: Path, outputs: set[str]) -> None:
@@ -166,6 +181,8 @@ def _lock_facts(lock: dict[str, Any]) -> dict[str, Any]:
                 facts[f"stages.{name}.params {file} {key}"] = value
         for kind in ("deps", "outs"):
             for entry in stage.get(kind) or ():
+                if kind == "outs" and entry["path"] in COMPARED_BY_VALUE:
+                    continue
                 for field in ("md5", "size", "nfiles"):
                     if field in entry:
                         facts[f"stages.{name}.{kind} {entry['path']} {field}"] = entry[field]
@@ -176,7 +193,59 @@ def _metrics_differences(committed_path: Path, reproduced_path: Path) -> list[st
     committed, reproduced = _read_json(committed_path), _read_json(reproduced_path)
     where = _shown(committed_path)
     return [f"{where}: {key}: {_text(old)} committed, {_text(new)} reproduced"
-            for key, (old, new) in _paired(committed, reproduced).items() if old != new]
+            for key, (old, new) in _paired(committed, reproduced).items()
+            if not _close(old, new, METRIC_TOLERANCE)]
+
+
+def _prediction_differences(committed_path: Path, reproduced_path: Path) -> list[str]:
+    """Rows whose predicted class or any class probability disagrees, by row index; probabilities within
+    PREDICTION_TOLERANCE agree."""
+    where = _shown(committed_path)
+    committed, reproduced = _read_csv(committed_path), _read_csv(reproduced_path)
+    if committed is None or reproduced is None:
+        return [f"{where}: {'missing' if committed is None else 'not written by dvc repro'}; "
+                "run `python scripts/dvc_example.py` to create it"] if committed != reproduced else []
+    if committed[0] != reproduced[0]:
+        return [f"{where}: columns {committed[0]} committed, {reproduced[0]} reproduced"]
+    header, old_rows, new_rows = committed[0], committed[1], reproduced[1]
+    found = []
+    for row, (old, new) in _paired(old_rows, new_rows).items():
+        if old is _MISSING or new is _MISSING:
+            found.append(f"{where}: row {row}: {'nothing' if old is _MISSING else 'a prediction'} committed, "
+                         f"{'nothing' if new is _MISSING else 'a prediction'} reproduced")
+            continue
+        for column, a, b in zip(header, old, new):
+            if not _close(_number(a), _number(b), PREDICTION_TOLERANCE):
+                found.append(f"{where}: row {row} {column}: {a} committed, {b} reproduced")
+    return found
+
+
+def _close(old: Any, new: Any, tolerance: float) -> bool:
+    """Equal, or both numbers at most ``tolerance`` apart (exact integers: the tolerance is for rounding)."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (old, new))
+    if not numbers:
+        return old == new
+    if isinstance(old, int) and isinstance(new, int):
+        return old == new
+    # Metrics one rounding step apart can differ by the tolerance plus a float's error: 0.9008 - 0.9007 > 1e-4.
+    return abs(old - new) <= tolerance * (1 + 1e-9)
+
+
+def _number(cell: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(cell)
+        except ValueError:
+            pass
+    return cell
+
+
+def _read_csv(path: Path) -> tuple[list[str], dict[str, list[str]]] | None:
+    """The header and each line's cells by its first cell (the row index)."""
+    if not path.is_file():
+        return None
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    return header.split(","), {line.split(",", 1)[0]: line.split(",") for line in lines}
 
 
 _MISSING = object()

@@ -12,6 +12,12 @@ Two modes are shown:
   .npy plus the explained rows' feature values (artifacts/shap/); modelcards shows them as they are.
 
 Models come from scripts/train_examples.py (same data, split, settings and seeds as the cards).
+
+``--check`` gives the same answer on any CPU. Fitting a model and computing SHAP values is floating-point
+arithmetic whose last bits change with the CPU and the BLAS library, so those files are compared by value:
+SHAP values (``.npy``) must agree within ``TOLERANCE``, and a model (``.skops``) must predict the same class
+probabilities (or values) for its version's held-out rows within ``TOLERANCE``. The CSV files hold the data
+sets' own numbers and must be equal byte for byte.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_examples as examples  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+# Absolute, plus as much again relative to the size of the expected number (numpy.allclose's rule).
+TOLERANCE = 1e-9
 COMPUTED = {("breast-cancer-classifier", "1.0.0"), ("breast-cancer-classifier", "1.1.0"),
             ("breast-cancer-classifier", "1.2.0"), ("wine-cultivar-classifier", "1.1.0")}
 EMBEDDED = {("diabetes-progression-regressor", "1.1.0"), ("diabetes-progression-regressor", "1.2.0")}
@@ -99,18 +107,64 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def differences(wanted: dict[Path, bytes], folder: Path = ARTIFACTS) -> list[str]:
+    """One line per file in ``folder`` that differs from what would be written, by the rules in the docstring."""
+    found = []
+    for path, content in wanted.items():
+        committed = folder / path
+        if not committed.is_file():
+            found.append(f"artifacts/{path}: missing; run python scripts/explain_examples.py")
+        elif path.suffix == ".npy":
+            found += _compared(path, "SHAP values", np.load(committed, allow_pickle=False),
+                               np.load(io.BytesIO(content), allow_pickle=False))
+        elif path.suffix == ".skops":
+            # skops names its arrays after object ids, so a model never saves to the same bytes twice anyway.
+            rows = _held_out_rows(path)
+            found += _compared(path, "predictions on the held-out rows", _predictions(committed.read_bytes(), rows),
+                               _predictions(content, rows))
+        elif committed.read_bytes() != content:
+            found.append(f"artifacts/{path}: differs from what scripts/explain_examples.py writes")
+    return found
+
+
+def _compared(path: Path, what: str, committed: np.ndarray, computed: np.ndarray) -> list[str]:
+    if committed.shape != computed.shape:
+        return [f"artifacts/{path}: {what} have shape {committed.shape}, computed {computed.shape}"]
+    if np.allclose(committed, computed, rtol=TOLERANCE, atol=TOLERANCE):
+        return []
+    gap = float(np.max(np.abs(committed - computed)))
+    return [f"artifacts/{path}: {what} differ from what scripts/explain_examples.py computes by up to {gap:.3g} "
+            f"(tolerance {TOLERANCE:g})"]
+
+
+def _held_out_rows(model_path: Path) -> np.ndarray:
+    """The test rows of the data the version at ``models/<model>/<version>.skops`` was trained on."""
+    _, model, _ = model_path.parts
+    release = next(r for r in examples.RELEASES if (r.model, r.version) == (model, model_path.stem))
+    data = examples.data_versions()[release.data]
+    return data.X[data.test]
+
+
+def _predictions(skops_file: bytes, rows: np.ndarray) -> np.ndarray:
+    import skops.io as sio
+
+    import pandas as pd
+
+    model = sio.loads(skops_file, trusted=sio.get_untrusted_types(data=skops_file))
+    # The model names its features (see _skops_bytes); the held-out rows hold them in that order.
+    frame = pd.DataFrame(rows, columns=model.feature_names_in_)
+    return model.predict_proba(frame) if hasattr(model, "predict_proba") else model.predict(frame)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if artifacts/ differs from what would be written")
     args = parser.parse_args(argv)
     wanted = artifacts()
     if args.check:
-        differ = [str(p) for p, content in wanted.items()
-                  # skops names its arrays after object ids, so a model never saves to the same bytes twice.
-                  if p.suffix != ".skops"
-                  and (not (ARTIFACTS / p).exists() or (ARTIFACTS / p).read_bytes() != content)]
-        for path in differ:
-            print(f"artifacts/{path} differs from what scripts/explain_examples.py writes")
+        differ = differences(wanted)
+        for line in differ:
+            print(line)
         return 1 if differ else 0
     for path, content in wanted.items():
         target = ARTIFACTS / path

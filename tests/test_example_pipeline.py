@@ -51,7 +51,9 @@ def test_the_committed_pipeline_reproduces_with_real_dvc():
 
 
 def test_check_lists_every_difference_and_exits_1(tmp_path: Path):
-    # A copy of the repository's parts the pipeline needs, with two committed results tampered with.
+    # A copy of the repository's parts the pipeline needs, with committed results tampered with. Three are
+    # differences: a data file's md5, a metric and a probability 1e-3 away. Two are what another CPU's BLAS
+    # gives, and are not: a model file with other bytes (so another md5 in dvc.lock), a probability 1e-13 away.
     (tmp_path / "scripts").mkdir()
     for script in ("dvc_example.py", "train_examples.py"):
         shutil.copy2(REPO_ROOT / "scripts" / script, tmp_path / "scripts" / script)
@@ -60,8 +62,17 @@ def test_check_lists_every_difference_and_exits_1(tmp_path: Path):
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     digest, wrong = _card_version(DATASET_CARD, "2")["digest"], "0123456789abcdef" * 2
     lock = pipeline / "dvc.lock"
-    lock.write_text(lock.read_text(encoding="utf-8").replace(digest, wrong, 1), encoding="utf-8")
+    locked = yaml.safe_load(lock.read_text(encoding="utf-8"))
+    model_md5 = next(out["md5"] for out in locked["stages"]["train"]["outs"] if out["path"] == "model/model.skops")
+    lock.write_text(lock.read_text(encoding="utf-8").replace(digest, wrong, 1).replace(model_md5, "f" * 32),
+                    encoding="utf-8")
     (pipeline / "metrics.json").write_text(json.dumps({"accuracy": 0.9, "macro_f1": 1.0}), encoding="utf-8")
+    predictions = pipeline / "predictions.csv"
+    header, first, second, *rest = predictions.read_text(encoding="utf-8").splitlines()
+    near, far = first.split(","), second.split(",")
+    near[3] = repr(float(near[3]) + 1e-13)
+    far[3] = repr(float(far[3]) - 1e-3)
+    predictions.write_text("\n".join([header, ",".join(near), ",".join(far), *rest]) + "\n", encoding="utf-8")
 
     run = _check(tmp_path / "scripts" / "dvc_example.py")
 
@@ -70,8 +81,10 @@ def test_check_lists_every_difference_and_exits_1(tmp_path: Path):
         f"pipelines/wine/dvc.lock: stages.prepare.outs data/wine.csv md5: '{wrong}' committed, "
         f"'{digest}' reproduced",
         "pipelines/wine/metrics.json: accuracy: 0.9 committed, 1.0 reproduced",
+        f"pipelines/wine/predictions.csv: row {far[0]} probability_0: {far[3]} committed, {second.split(',')[3]} "
+        "reproduced",
     ]
-    assert "2 difference(s)" in run.stderr and "python scripts/dvc_example.py" in run.stderr
+    assert "3 difference(s)" in run.stderr and "python scripts/dvc_example.py" in run.stderr
 
 
 def test_the_build_sees_one_run_per_stage():
@@ -107,7 +120,7 @@ def test_trained_model_has_the_cards_metrics_and_settings_of_1_1_0(pipeline_runs
 def test_model_is_a_registered_model_output(pipeline_runs: ReadResult):
     train = _by_id(pipeline_runs)["train"]
     assert [(out.kind, out.name) for out in train.outputs] == [
-        ("artifact", "metrics.json"), ("model", "model/model.skops"),
+        ("artifact", "metrics.json"), ("model", "model/model.skops"), ("artifact", "predictions.csv"),
     ]
     model = train.outputs[1]
     assert (model.namespace, model.registered_name) == ("dvc:pipelines/wine", "wine-cultivar-classifier")

@@ -15,13 +15,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CARDS = ROOT / "cards"
 SCRIPT = ROOT / "scripts" / "train_examples.py"
+EXPLAIN_SCRIPT = ROOT / "scripts" / "explain_examples.py"
 MODELCARDS = Path(sys.executable).parent / "modelcards"
-TOLERANCE = 1e-4
+TOLERANCE = 1e-4 * (1 + 1e-9)  # one step in the 4th decimal the cards are rounded to, plus a float's error
 
 
 @functools.cache
-def _load_script():
-    spec = importlib.util.spec_from_file_location("train_examples", SCRIPT)
+def _load_script(path: Path = SCRIPT):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
     spec.loader.exec_module(module)
@@ -149,3 +150,34 @@ def test_embedded_explanations_are_what_the_script_computes_and_computed_ones_ha
                     if key in block[mode]:
                         assert (ROOT / block[mode][key]).is_file(), block[mode][key]
     assert len(modes.get("compute", [])) >= 1 and len(modes.get("embed", [])) >= 1, modes
+
+
+def test_explain_check_allows_what_another_cpu_computes_and_lists_what_it_does_not(tmp_path):
+    """SHAP values within the stated tolerance agree; models agree when they predict the same on the held-out
+    rows, whatever their bytes."""
+    import numpy as np
+    import skops.io as sio
+
+    script = _load_script(EXPLAIN_SCRIPT)
+    wanted = script.artifacts()
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(ROOT / "artifacts", artifacts)
+    values_path = Path("shap/diabetes-progression-regressor/1.1.0/values.npy")
+    model_path = Path("models/breast-cancer-classifier/1.0.0.skops")
+    values = np.load(artifacts / values_path)
+    np.save(artifacts / values_path, values + 6e-13)  # what an AMD EPYC's OpenBLAS gave
+    (artifacts / model_path).write_bytes(wanted[model_path])  # the same model saved again: other bytes
+    assert (artifacts / model_path).read_bytes() != (ROOT / "artifacts" / model_path).read_bytes()
+    assert script.differences(wanted, artifacts) == []
+
+    np.save(artifacts / values_path, values + 1e-6)
+    model = sio.loads(wanted[model_path], trusted=sio.get_untrusted_types(data=wanted[model_path]))
+    model[-1].coef_[0, 0] += 0.5
+    (artifacts / model_path).write_bytes(sio.dumps(model))
+    found = script.differences(wanted, artifacts)
+    assert len(found) == 2
+    assert found[0].startswith(f"artifacts/{model_path}: predictions on the held-out rows differ from what "
+                               "scripts/explain_examples.py computes by up to ")
+    assert found[0].endswith(" (tolerance 1e-09)")
+    assert found[1] == (f"artifacts/{values_path}: SHAP values differ from what scripts/explain_examples.py computes "
+                        "by up to 1e-06 (tolerance 1e-09)")

@@ -159,6 +159,34 @@ def _error(project: Path, **changes) -> str:
         explain(ExplainSettings(**{**fields, **changes}), project_root=project)
     return str(caught.value)
 
+def test_a_background_over_100_rows_is_used_whole_and_reported_as_shap_used_it(project: Path) -> None:
+    # Given 200 rows, shap.maskers.Independent keeps 100 of its own choosing unless told max_samples.
+    linear = ExplainSettings(Path("models/logistic.skops"), Path("data/cancer.csv"), None, "target",
+                             sample_size=50, background_size=200, seed=3)
+    result = explain(linear, project_root=project)
+
+    model, sample, background = _rows(project, linear)
+    assert len(background) == 200
+    whole = shap.LinearExplainer(model, shap.maskers.Independent(background, max_samples=200))
+    assert whole.masker.data.shape[0] == 200
+    _assert_matches(result, whole(sample).values, whole.expected_value, "1", list(sample.columns))
+    assert result.background_rows == 200
+    cut = shap.LinearExplainer(model, background)  # what shap does with the rows alone
+    assert cut.masker.data.shape[0] == 100
+    assert result.base_values["1"] != pytest.approx(float(cut.expected_value), abs=1e-6)
+
+    permutation = ExplainSettings(Path("models/ridge.skops"), Path("data/diabetes.csv"), None, "target",
+                                  sample_size=4, background_size=200, explainer="permutation")
+    result = explain(permutation, project_root=project)
+    model, sample, background = _rows(project, permutation)
+    columns = list(sample.columns)
+    direct = shap.PermutationExplainer(lambda a: model.predict(pd.DataFrame(a, columns=columns)),
+                                       shap.maskers.Independent(background, max_samples=200), seed=0)
+    explained = direct(sample, max_evals=500, silent=True)
+    _assert_matches(result, explained.values, explained.base_values.mean(), "value", columns)
+    assert result.background_rows == 200
+
+
 
 def test_pickle_needs_trust(project: Path) -> None:
     message = _error(project, model_path=Path("models/forest.joblib"))

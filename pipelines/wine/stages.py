@@ -3,8 +3,8 @@
 
     prepare   data/wine.csv: dataset wine-cultivars version 2 as its canonical CSV (md5 = the card's digest)
     split     data/train.csv, data/test.csv: its rows on each side of the table's fixed test split
-    train     model/model.skops and metrics.json: release wine-cultivar-classifier 1.1.0, with the
-              settings in params.yaml
+    train     model/model.skops, metrics.json and predictions.csv: release wine-cultivar-classifier 1.1.0,
+              with the settings in params.yaml, and what it predicts for each held-out row
 
 The data, the split and the recipe are those of scripts/train_examples.py, so the files and numbers
 here are the ones the wine cards list.
@@ -36,6 +36,7 @@ TEST_CSV = HERE / "data" / "test.csv"
 PARAMS = HERE / "params.yaml"
 MODEL_FILE = HERE / "model" / "model.skops"
 METRICS = HERE / "metrics.json"
+PREDICTIONS = HERE / "predictions.csv"
 
 
 def prepare() -> None:
@@ -55,26 +56,43 @@ def split() -> None:
 
 def train() -> None:
     settings = {**RELEASE.params, **yaml.safe_load(PARAMS.read_text(encoding="utf-8"))}
-    X_train, y_train = _read_table(TRAIN_CSV)
-    X_test, y_test = _read_table(TEST_CSV)
+    _, X_train, y_train = _read_table(TRAIN_CSV)
+    rows, X_test, y_test = _read_table(TEST_CSV)
     model = recipe._estimator(settings).fit(X_train, y_train)
     predicted, scores = recipe.predict(model, settings, X_test)
     MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
     MODEL_FILE.write_bytes(_reproducible_skops(model))
     _check_loads_back(model, X_test)
     _write(METRICS, json.dumps(recipe.metrics_for(MODEL, y_test, predicted, scores), indent=2) + "\n")
+    _write(PREDICTIONS, _predictions_csv(model, rows, X_test, y_test))
 
 
-def _read_table(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Features and targets of a canonical CSV (``row,<features>,<target>``); floats read back exactly."""
+def _predictions_csv(model: Any, rows: list[str], X: np.ndarray, y: np.ndarray) -> str:
+    """One line per held-out row: its index, the true and the predicted cultivar, each cultivar's probability.
+
+    The model file's bytes (and so its md5 in dvc.lock) change with the CPU and BLAS that fitted it in the
+    last bits of its floats; this file is what `scripts/dvc_example.py --check` compares, within a tolerance.
+    """
+    probabilities = model.predict_proba(X)
+    header = ["row", "actual", "predicted", *(f"probability_{label}" for label in model.classes_)]
+    lines = [",".join(header)]
+    for row, actual, predicted, chances in zip(rows, y, model.predict(X), probabilities):
+        lines.append(",".join([row, str(int(actual)), str(int(predicted)), *(repr(float(p)) for p in chances)]))
+    return "\n".join(lines) + "\n"
+
+
+def _read_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Row indices, features and targets of a canonical CSV (``row,<features>,<target>``); floats read back
+    exactly."""
     rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
     X = np.array([[float(value) for value in row[1:-1]] for row in rows])
     y = np.array([int(row[-1]) for row in rows], dtype=np.int64)
-    return X, y
+    return [row[0] for row in rows], X, y
 
 
 def _reproducible_skops(model: Any) -> bytes:
-    """skops's file, made the same byte for byte on every run, so dvc.lock's md5 for it is stable.
+    """skops's file, made the same byte for byte on every run on one machine, so dvc.lock's md5 for it is stable
+    there (another CPU or BLAS may fit floats that differ in their last bits).
 
     skops names array files and shared-object keys after ``id(obj)`` and stamps zip entries with the
     current time; ids are renumbered in order of first appearance and every entry gets one fixed date.

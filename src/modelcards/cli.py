@@ -19,6 +19,7 @@ from typing import Iterator
 
 import click
 
+from . import DISTRIBUTION
 from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError
 
 FORMATS = click.Choice(["text", "github"])
@@ -43,7 +44,7 @@ def main() -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="modelcards")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     """Build a browsable, auditable model-card site from YAML cards.
 
@@ -236,7 +237,7 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
     try:
         from .sources.mlflow_pull import pull_runs
     except ImportError as exc:
-        raise EnvironmentProblem(f"{exc}; install it with: pip install 'modelcards[mlflow]'") from None
+        raise EnvironmentProblem(f"{exc}; install it with: pip install '{DISTRIBUTION}[mlflow]'") from None
     records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids))
     written, masked = _write_masked(records, masker, out_dir)
     click.echo(f"Wrote {len(written)} run(s) to {_shown(out_dir)}; masked {len(masked)} secret value(s).", err=True)

@@ -157,9 +157,15 @@ class ComputeExplanation(_Section):
     data: ProjectPath = Field(description="Rows to explain: a `.csv` or `.parquet` file with the feature columns.")
     target: str | None = Field(None, description="Target column in the data, left out of the features.")
     features: list[Text] | None = Field(None, description="Feature columns; by default every column but `target`.")
-    sample_size: PositiveInt = Field(1000, description="Rows explained; larger data is sampled with `seed`.")
-    background_size: PositiveInt = Field(100, description="Background rows for the linear, permutation and kernel "
-                                                          "explainers.")
+    sample_size: PositiveInt = Field(1000, description=(
+        "Rows explained. Data with more rows is sampled: `rng = numpy.random.default_rng(seed)`, then "
+        "`sorted(rng.choice(rows, sample_size, replace=False))`; smaller data is explained whole."))
+    background_size: PositiveInt = Field(100, description=(
+        "Background rows for the linear, permutation and kernel explainers: the next draw from the same `rng`, "
+        "`sorted(rng.choice(rows, min(background_size, rows), replace=False))` over all rows. SHAP integrates "
+        "over every one of them (on its own, SHAP would cut a background of more than 100 rows down to 100), "
+        "so the time taken grows with it; the page's *Background rows* is the number SHAP used. The tree "
+        "explainer uses none."))
     seed: Annotated[int, Strict()] = Field(0, description="Seed for the sample and the background.")
     explainer: Literal["auto", "tree", "linear", "permutation", "kernel"] = Field(
         "auto", description="`auto`: tree for tree ensembles, linear for linear models, permutation otherwise.")

@@ -21,8 +21,9 @@ from modelcards.files import write_atomic
 
 # Fields stored as .npy beside the JSON.
 ARRAYS = ("values", "data")
-# Bump when the stored layout or the computation changes, so old entries are recomputed.
-CACHE_FORMAT = 2
+# Bump when the stored layout or the computation changes, so old entries are recomputed
+# (3: a background over 100 rows is used whole; SHAP used to cut it to 100).
+CACHE_FORMAT = 3
 
 
 def installed_shap_version() -> str:

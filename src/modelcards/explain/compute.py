@@ -6,9 +6,13 @@ The rows that are explained are chosen by one rule, so anyone can recompute them
     sample = sorted(rng.choice(rows, sample_size, replace=False)) if rows > sample_size else all rows
     background = sorted(rng.choice(rows, min(background_size, rows), replace=False))
 
-The background is the second draw from the same generator, taken from all rows. ``TreeExplainer`` is built
-without a background (SHAP's default ``tree_path_dependent`` perturbation, which is exact for the trees and
-needs no reference data), so its explanation reports ``background_rows == 0``.
+The background is the second draw from the same generator, taken from all rows, and SHAP integrates over all
+of it: left to itself, SHAP's tabular masker cuts a background of more than 100 rows down to 100 of its own
+choosing, so the masker is built here with room for every row. ``background_rows`` is read back from the
+explainer, so the provenance says what SHAP used. ``TreeExplainer`` is built without a background (SHAP's
+default ``tree_path_dependent`` perturbation, which is exact for the trees and needs no reference data), so
+its explanation reports ``background_rows == 0``. The card-format reference documents the same rule
+(``ComputeExplanation`` in ``cards/schema.py``).
 
 ``shap``, ``numpy``, ``pandas`` and the model libraries are imported inside :func:`explain`, so importing this
 module stays cheap; a cache hit never imports SHAP at all.
@@ -126,6 +130,7 @@ def explain(settings: ExplainSettings, *, project_root: Path, inputs: ExplainInp
     explainer, values, base_values = _run_explainer(
         shap, kind, model, sample, background, settings.seed, shown_path(model_path, root)
     )
+    background_used = _background_rows_used(explainer, kind)
     labels, columns, signs = _outputs(model, values.shape[2], settings.output, shown_path(model_path, root))
     values = values[:, :, columns] * np.asarray(signs)
     base_values = base_values[:, columns] * np.asarray(signs)
@@ -141,7 +146,7 @@ def explain(settings: ExplainSettings, *, project_root: Path, inputs: ExplainInp
         features=features,
         rows_total=len(matrix),
         rows_sampled=len(sample),
-        background_rows=0 if kind == "tree" else len(background),
+        background_rows=background_used,
         seed=settings.seed,
         values=values,
         data=sample.to_numpy(dtype=float),
@@ -381,15 +386,20 @@ def _run_explainer(
 
     names = {"tree": "TreeExplainer", "linear": "LinearExplainer",
              "permutation": "PermutationExplainer", "kernel": "KernelExplainer"}
+    # Given the rows themselves, the explainers wrap them in shap.maskers.Independent, which keeps at most
+    # max_samples (100 by default) of them, drawn by SHAP; sized to the background, it keeps them all.
+    def whole(rows: pd.DataFrame) -> Any:
+        return shap.maskers.Independent(rows, max_samples=len(rows))
+
     try:
         if kind == "tree":
             explainer = shap.TreeExplainer(model)
             result = explainer(sample)
         elif kind == "linear":
-            explainer = shap.LinearExplainer(model, background)
+            explainer = shap.LinearExplainer(model, whole(background))
             result = explainer(sample)
         elif kind == "permutation":
-            explainer = shap.PermutationExplainer(on_frame, background, seed=seed)
+            explainer = shap.PermutationExplainer(on_frame, whole(background), seed=seed)
             result = explainer(sample, max_evals=max(500, 2 * len(features) + 1), silent=True)
         else:
             explainer = shap.KernelExplainer(on_frame, background)
@@ -410,6 +420,15 @@ def _run_explainer(
     if base_values.ndim == 1:
         base_values = base_values[:, np.newaxis]
     return explainer, values, base_values
+
+
+def _background_rows_used(explainer: Any, kind: str) -> int:
+    """How many background rows SHAP integrated over, as the explainer holds them; 0 for path-dependent trees."""
+    if kind == "tree":
+        return 0
+    if kind == "kernel":
+        return int(explainer.data.data.shape[0])  # KernelExplainer keeps the rows it was given, uncut
+    return int(explainer.masker.data.shape[0])
 
 
 def _is_classifier(model: Any) -> bool:
