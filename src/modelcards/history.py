@@ -98,8 +98,8 @@ class History:
     notes: tuple[str, ...] = ()  # why there is no history: informational, never a failure
     problems: tuple[Problem, ...] = ()  # a shallow clone: a warning
 
-    def recent(self, limit: int) -> list[tuple[str, CardChange]]:
-        """The newest ``limit`` committed changes across all cards: (card path, change), newest first."""
+    def recent(self, limit: int | None = None) -> list[tuple[str, CardChange]]:
+        """The newest ``limit`` (or all) committed changes across all cards: (card path, change), newest first."""
         changes = [(path, change) for path, card in self.cards.items() for change in card.changes
                    if change.commit is not None]
         changes.sort(key=lambda item: (item[1].commit.committed, item[1].commit.date, item[0]), reverse=True)
