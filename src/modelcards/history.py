@@ -1,8 +1,8 @@
 """The audit trail: who changed which field of which card, and when, read from git.
 
-One pass over the whole cards folder, whatever the number of cards: ``git log`` lists every commit that
-touched a card file (with the files it touched), and one ``git cat-file --batch`` hands back each card's text
-at each of those commits and at their first parents. A few more calls read HEAD and the working tree's
+One pass over the whole cards folder, whatever the number of cards: ``git log --raw`` lists every commit
+that touched a card file, with the blobs of each file before and after it, and one ``git cat-file --batch``
+hands back the text of each distinct blob. A few more calls read HEAD and the working tree's
 changes, so a build runs a constant, small number of ``git`` processes. Per-file git plugins, which start
 one process per page, are slow for exactly this reason.
 
@@ -134,27 +134,26 @@ def _read_history(project_dir: Path, cards_dir: Path, mask: Callable[[str], str]
         return History(notes=("the git repository has no commits yet, so the site has no change history",))
     head = _commit(head_log.stdout.decode("utf-8", "replace").strip("\n"))
     folder = _relative_folder(cards_dir, project_dir)
-    logged = git.run("log", "-z", "--no-renames", "--name-only", f"--format={_RECORD}{_FIELDS}", "HEAD",
+    logged = git.run("log", "-z", "--no-renames", "--raw", "--no-abbrev", f"--format={_RECORD}{_FIELDS}", "HEAD",
                      "--", folder).stdout
     commits = _parse_log(logged, prefix)
     status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", folder).stdout
     dirty = sorted({_strip(prefix, name) for name in _status_paths(status) if name.endswith(CARD_SUFFIXES)})
 
-    # Every text needed, in one cat-file pass: each card at each commit and at its first parent, and at
-    # HEAD for the uncommitted ones.
-    wanted = [f"{commit.sha}:{prefix}{path}" for commit, paths in commits for path in paths]
-    wanted += [f"{commit.sha}^:{prefix}{path}" for commit, paths in commits for path in paths]
+    # Every text needed, in one cat-file pass: each distinct blob before and after each commit (git log's
+    # raw diff names them, against the first parent), and the cards at HEAD for the uncommitted ones.
+    wanted = list(dict.fromkeys(blob for _, files in commits for _, *blobs in files for blob in blobs if blob))
     wanted += [f"HEAD:{prefix}{path}" for path in dirty]
     texts = git.cat_files(wanted) if wanted else {}
 
     parsed = _Parser(mask)
     per_card: dict[str, list[CardChange]] = {}
     versions_at: dict[str, list[tuple[Commit, set[str]]]] = {}
-    for commit, paths in commits:
+    for commit, files in commits:
         commit = _masked_commit(commit, parsed.mask)
-        for path in paths:
-            after = texts.get(f"{commit.sha}:{prefix}{path}")
-            before = texts.get(f"{commit.sha}^:{prefix}{path}")
+        for path, before_blob, after_blob in files:
+            before = texts.get(before_blob) if before_blob else None
+            after = texts.get(after_blob) if after_blob else None
             per_card.setdefault(path, []).append(_change(commit, parsed, path, before, after))
             versions_at.setdefault(path, []).append((commit, parsed.versions(path, after)))
     for path in dirty:
@@ -245,7 +244,7 @@ class _Git:
         return done
 
     def cat_files(self, names: list[str]) -> dict[str, str | None]:
-        """The text of each ``<rev>:<path>`` (None when the path is not there at that revision)."""
+        """The text of each object (a blob id or ``<rev>:<path>``; None when there is no such file)."""
         out = self.run("cat-file", "--batch", stdin="".join(f"{name}\n" for name in names).encode()).stdout
         texts: dict[str, str | None] = {}
         offset = 0
@@ -279,17 +278,24 @@ def _commit(fields: str) -> Commit:
     return Commit(sha, author, email, date, subject, committed)
 
 
-def _parse_log(logged: bytes, prefix: str) -> list[tuple[Commit, list[str]]]:
-    """``git log -z --name-only`` -> each commit (newest first) with the card files it touched."""
+def _parse_log(logged: bytes, prefix: str) -> list[tuple[Commit, list[tuple[str, str | None, str | None]]]]:
+    """``git log -z --raw`` -> each commit (newest first) with the card files it touched: (path, blob before,
+    blob after), None where the file was not there."""
     commits = []
     for record in logged.decode("utf-8", "surrogateescape").split(_RECORD):
         if not record.strip("\0\n"):
             continue
-        header, _, names = record.partition("\0")
-        paths = [_strip(prefix, name.strip("\n")) for name in names.split("\0")]
-        paths = [path for path in paths if path.endswith(CARD_SUFFIXES)]
-        if paths:  # a merge lists no files: its sides are listed as their own commits
-            commits.append((_commit(header), paths))
+        header, _, rest = record.partition("\0")
+        fields = rest.split("\0")
+        files = []
+        for meta, name in zip(fields[0::2], fields[1::2]):
+            parts = meta.strip("\n").split()
+            if len(parts) < 5 or not name.endswith(CARD_SUFFIXES):
+                continue
+            before, after = (None if set(blob) == {"0"} else blob for blob in parts[2:4])
+            files.append((_strip(prefix, name), before, after))
+        if files:  # a merge lists no files: its sides are listed as their own commits
+            commits.append((_commit(header), files))
     return commits
 
 
