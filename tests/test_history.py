@@ -215,3 +215,16 @@ def test_field_changes_key_versions_by_label_and_deployments_by_environment_vers
         ("tags[1]", "removed", "b", None),
         ("risk_tier", "added", None, "high"),
     ]
+
+
+def test_a_credential_committed_once_is_not_republished_from_the_history(repo):
+    root, _ = repo
+    token = "gh" + "p_" + "Qx7Lm2Np8Rt4Vw6Yz3Bc5Df9Gh1Jk0Ps" + "Ab12"  # a GitHub token's shape, made up
+    commit(root, {"churn.yml": card("high", 0.84, True) + f"license: {token}\n"}, "Oops", BOB,
+           "2024-05-01T10:00:00+00:00")
+    commit(root, {"churn.yml": card("high", 0.84, True)}, "Remove the token", ALICE, "2024-05-02T10:00:00+00:00")
+    result, docs = generate(root)
+    assert result.returncode == 0, result.stderr
+    page = (docs / "models" / "churn.md").read_text(encoding="utf-8")
+    assert "<code>license</code> removed" in page
+    assert token not in page and token not in (docs / "changes.md").read_text(encoding="utf-8")

@@ -28,6 +28,7 @@ from .errors import Problem
 
 CARD_SUFFIXES = (".yml", ".yaml")
 NOT_YAML = "not valid YAML at this commit"
+VALID_AGAIN = "valid YAML again"
 CARD_ADDED = "card added"
 CARD_REMOVED = "card removed"
 UNCOMMITTED = "uncommitted changes"
@@ -75,7 +76,7 @@ class CardChange:
 
     commit: Commit | None
     changes: tuple[FieldChange, ...] = ()
-    note: str = ""  # CARD_ADDED, CARD_REMOVED, NOT_YAML, UNCOMMITTED, or "" for field changes only
+    note: str = ""  # CARD_ADDED, CARD_REMOVED, NOT_YAML, VALID_AGAIN, UNCOMMITTED, or "" for field changes only
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,15 @@ def _parse_log(logged: bytes, prefix: str) -> list[tuple[Commit, list[tuple[str,
 
 
 def _status_paths(status: bytes) -> list[str]:
-    return [entry[3:] for entry in status.decode("utf-8", "surrogateescape").split("\0") if len(entry) > 3]
+    """The paths ``git status --porcelain -z`` lists; a rename or copy is followed by its old path, skipped."""
+    entries = iter(status.decode("utf-8", "surrogateescape").split("\0"))
+    paths = []
+    for entry in entries:
+        if len(entry) > 3:
+            paths.append(entry[3:])
+            if entry[0] in "RC":
+                next(entries, None)
+    return paths
 
 
 def _strip(prefix: str, path: str) -> str:
@@ -342,7 +351,7 @@ def _change(commit: Commit | None, parsed: _Parser, path: str, before: str | Non
         return CardChange(commit, (), CARD_ADDED)
     before_ok, before_data = parsed.data(path, before)
     if not before_ok:  # fixed in this commit: everything it holds is new
-        return CardChange(commit, (), "valid YAML again")
+        return CardChange(commit, (), VALID_AGAIN)
     return CardChange(commit, tuple(field_changes(before_data, after_data)))
 
 
