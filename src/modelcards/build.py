@@ -1,5 +1,5 @@
 """The build, in order: card files and run exports -> catalog -> lineage graph and its checks ->
-explanations -> pages.
+the cards' history from git -> explanations -> pages.
 
 This is the only module that chains the stages. The CLI and the MkDocs plugin
 both call ``generate_site``; neither holds logic of its own.
@@ -19,6 +19,7 @@ from .cards.loader import find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
+from .history import History, read_history
 from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
@@ -60,6 +61,7 @@ class GeneratedSite:
     warnings: list[Problem]
     masked: tuple[MaskedValue, ...] = ()
     explained: Explained | None = None
+    history: History = field(default_factory=History)
 
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
@@ -109,6 +111,9 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     ``progress`` hears about each explanation that has to be computed (cached ones are not reported).
     """
     checked = check_project(settings)
+    masker = project_masker(settings)
+    history = read_history(settings.project_dir, settings.cards_dir, mask=lambda text: masker.mask_text(text)[0])
+    checked = replace(checked, problems=sort_problems([*checked.problems, *history.problems]))
     checked.raise_for(strict=strict)
     assert checked.catalog is not None
     # Imported here: jinja2, numpy and the explain stage are not needed for `validate`.
@@ -121,8 +126,8 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
-                         gaps=checked.lineage_gaps)
-    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained)
+                         gaps=checked.lineage_gaps, history=history)
+    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, history)
 
 
 @contextmanager

@@ -106,6 +106,7 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
             sys.exit(EXIT_INVALID_INPUT)
         _report(site.warnings, output_format)
         _report_masked(site.masked)
+        _report_notes(site.history.notes)
         config.plugins["modelcards"].preloaded = site
         final_dir = (site_dir or Path(config.site_dir)).resolve()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +193,7 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
             sys.exit(EXIT_INVALID_INPUT)
     _report(site.warnings, "text")
     _report_masked(site.masked)
+    _report_notes(site.history.notes)
     write_pages(site.pages, out_dir / "docs")
     (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings, site.pages), encoding="utf-8")
     click.echo(f"Wrote {len(site.pages)} files to {out_dir / 'docs'} and {out_dir / 'mkdocs.yml'}. "
@@ -361,6 +363,12 @@ def _report(problems, output_format: str) -> None:
     for problem in problems:
         click.echo(problem.format_github() if output_format == "github" else problem.format(),
                    err=output_format != "github")
+
+
+def _report_notes(notes: tuple[str, ...]) -> None:
+    """What the site goes without, and why (no git history): said once, never a failure."""
+    for note in notes:
+        click.echo(f"info: {note}", err=True)
 
 
 def _report_masked(masked) -> None:

@@ -77,6 +77,8 @@ class ModelcardsPlugin(BasePlugin):
                 log.warning(problem.format())
             for item in site.masked:
                 log.info(f"masked {item}")
+            for note in site.history.notes:
+                log.info(note)
             if site.masked:
                 log.info(f"masked {len(site.masked)} secret-looking value(s) in run metadata")
         self.site = site

@@ -25,13 +25,14 @@ from ..catalog import Catalog, ModelEntry, RunEntry
 from ..cards.schema import ModelCard, Version
 from ..config import Settings
 from ..errors import Problem
+from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
 from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from .explanations import explanation_views
 from .lineage import lineage_diagrams
-from .paths import (CATALOG_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths,
+from .paths import (CATALOG_PAGE, CHANGES_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths,
                     dataset_page, model_page, run_page, tag_page, version_anchors)
 from .plots import line_chart
 
@@ -49,11 +50,14 @@ class Page:
 
 def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
-                 graph: LineageGraph | None = None, gaps: list[Problem] | None = None) -> list[Page]:
+                 graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
+                 history: History | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
     Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
     DOT sources of its diagrams; ``gaps`` are the lineage checks' findings, listed on the health page.
+    With a ``history`` (the audit trail read from git), card pages get a History section, a Recent changes
+    page lists the newest commits, and every page says which commit it is as of.
     """
     env = _environment()
     prefix = settings.page_prefix
@@ -61,12 +65,24 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     pages: list[Page] = []
     diagrams = lineage_diagrams(catalog, graph, settings) if graph is not None else None
 
+    history = history or History()
+    commit_link = _commit_linker(settings)
+    card_pages = {model.source.path: paths.model(model.name) for model in catalog.models.values()}
+    card_pages.update((dataset.source.path, paths.dataset(dataset.name))
+                      for dataset in catalog.datasets.values() if dataset.source)
+    as_of = _as_of(history, commit_link)
+
+    def card_link(page_path: str, card_path: str) -> Markup:
+        target = card_pages.get(card_path)
+        return _link(page_path, card_path, target) if target else code(card_path)
+
     def render(template: str, path: str, source: str | None = None, **context: Any) -> None:
         page_path = prefix + path
         content = env.get_template(template).render(
-            page_path=page_path, paths=paths, catalog=catalog, settings=settings, **context
+            page_path=page_path, paths=paths, catalog=catalog, settings=settings, commit_link=commit_link,
+            card_link=card_link, change_lines=_change_lines, **context
         )
-        pages.append(Page(page_path, content.strip() + "\n", source))
+        pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
 
     render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()])
     for model in catalog.models.values():
@@ -75,14 +91,16 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=_version_rows(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
-               lineage=diagrams.models.get(model.name) if diagrams else None)
+               lineage=diagrams.models.get(model.name) if diagrams else None,
+               card_history=history.cards.get(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
         render("dataset.md.j2", dataset_page(dataset.name), source=source, dataset=dataset,
                edit_url=settings.edit_url(source) if source else None,
-               impact=diagrams.datasets.get(dataset.name) if diagrams else None)
+               impact=diagrams.datasets.get(dataset.name) if diagrams else None,
+               card_history=history.cards.get(source) if source else None)
     render("tags.md.j2", TAGS_PAGE)
     for tag in catalog.tags.values():
         render("tag.md.j2", tag_page(tag.name), tag=tag)
@@ -99,6 +117,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
                checks={name: Markup(text) for name, text in CHECKS.items()})  # our own Markdown, not input
         pages.extend(Page(path, source) for path, source in diagrams.files)
+    if history.cards:
+        render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history))
     for asset, path in zip(ASSETS, paths.assets(ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
@@ -216,6 +236,66 @@ def _percent(value: float) -> Markup:
 
 
 # --- derived data for the templates --------------------------------------------
+
+RECENT_COMMITS = 50  # on the Recent changes page
+SHOWN_FIELD_CHANGES = 12  # per card and commit; the rest are counted
+
+
+def _commit_linker(settings: Settings):
+    def commit_link(commit: Commit) -> Markup:
+        url = settings.commit_url(commit.sha)
+        return Markup(f"[`{commit.short}`]({url})") if url else Markup(f"`{commit.short}`")  # hex digits only
+    return commit_link
+
+
+def _as_of(history: History, commit_link) -> str:
+    """The line closing every page: the project's HEAD commit and its date, never the clock, so two builds
+    of one commit are the same byte for byte."""
+    if history.head is None:
+        return ""
+    head = history.head
+    dirty = " plus uncommitted changes to the cards" if history.uncommitted else ""
+    return f"\n*As of {head.committed[:10]}, commit {commit_link(head)}{dirty}*\n"
+
+
+def _change_lines(changes: tuple[FieldChange, ...]) -> list[Markup]:
+    """One compact line per changed field: ``risk_tier: medium → high``."""
+    lines = []
+    for change in changes[:SHOWN_FIELD_CHANGES]:
+        if change.kind == "changed":
+            lines.append(Markup(f"{code(change.key)}: {_shown_value(change.before)} → {_shown_value(change.after)}"))
+        elif change.kind == "added":
+            lines.append(Markup(f"{code(change.key)} added{_scalar_suffix(change.after)}"))
+        else:
+            lines.append(Markup(f"{code(change.key)} removed{_scalar_suffix(change.before)}"))
+    if len(changes) > SHOWN_FIELD_CHANGES:
+        lines.append(Markup(f"… and {len(changes) - SHOWN_FIELD_CHANGES} more field(s)"))
+    return lines
+
+
+def _shown_value(value: Any) -> Markup:
+    text = _format_value(value)
+    return inline(text if len(text) <= 80 else text[:80] + " …")
+
+
+def _scalar_suffix(value: Any) -> Markup:
+    return Markup("") if isinstance(value, (dict, list)) else Markup(f": {_shown_value(value)}")
+
+
+@dataclass(frozen=True)
+class CommitGroup:
+    commit: Commit
+    cards: list[tuple[str, CardChange]]
+
+
+def _recent_commits(history: History) -> list[CommitGroup]:
+    """The newest commits across all cards, each with the cards it changed."""
+    groups: dict[str, CommitGroup] = {}
+    for path, change in history.recent():
+        assert change.commit is not None
+        groups.setdefault(change.commit.sha, CommitGroup(change.commit, [])).cards.append((path, change))
+    return list(groups.values())[:RECENT_COMMITS]
+
 
 # Tags that repeat what the page shows elsewhere, or hold whole documents.
 HIDDEN_TAGS = frozenset({"mlflow.log-model.history", "mlflow.loggedArtifacts"})

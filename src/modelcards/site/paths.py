@@ -24,6 +24,7 @@ TAGS_PAGE = "tags/index.md"
 RUNS_PAGE = "runs/index.md"
 LINEAGE_PAGE = "lineage/index.md"
 HEALTH_PAGE = "lineage/health.md"
+CHANGES_PAGE = "changes.md"  # the newest commits across all cards
 ASSET_DIR = "assets/modelcards"
 
 # Heading ids the toc extension gives the model page's "## Versions" and "## Deployments".
@@ -139,6 +140,10 @@ class SitePaths:
         return self.prefix + TAGS_PAGE
 
     @property
+    def changes(self) -> str:
+        return self.prefix + CHANGES_PAGE
+
+    @property
     def health(self) -> str:
         return self.prefix + HEALTH_PAGE
 
@@ -154,6 +159,7 @@ _NAV: tuple[tuple[str, Any], ...] = (
     ("Tags", TAGS_PAGE),
     ("Runs", RUNS_PAGE),
     ("Lineage", (("Overview", LINEAGE_PAGE), ("Lineage health", HEALTH_PAGE))),
+    ("Recent changes", CHANGES_PAGE),
 )
 
 
