@@ -71,6 +71,26 @@ deployments:
   - {{environment: production, version: "1.2", date: "2026-04-05", by: Ops}}
 """
 
+# A deprecated model: whatever was approved or deployed is retired; a draft stays a draft.
+DEPRECATED_CARD = f"""
+name: old
+title: Old model
+status: deprecated
+versions:
+  - version: "1.0"
+    date: "2025-01-01"
+    approvals:
+{approval(RISK, "model risk reviewer", "approved", "2025-01-02", "Fine.")}
+  - version: "1.5"
+    date: "2025-02-01"
+    approvals:
+{approval(RISK, "model risk reviewer", "approved", "2025-02-02", "Fine.")}
+  - version: "2.0"
+    date: "2025-03-01"
+deployments:
+  - {{environment: production, version: "1.0", date: "2025-01-10", by: Ops}}
+"""
+
 TRAINER = "Mei Chen"
 TRAINED_RUN = RunRecord(source="mlflow", id="trained1", experiment="states", user=f"  {TRAINER.lower()} ")
 
@@ -82,7 +102,8 @@ def runs_plugin() -> list:
 @pytest.fixture(scope="module")
 def states_site(static_server: StaticServer, tmp_path_factory: pytest.TempPathFactory) -> str:
     project = tmp_path_factory.mktemp("signoffs")
-    mkdocs_yml = write_project(project, {"states.yml": STATES_CARD}, plugins=runs_plugin())
+    mkdocs_yml = write_project(project, {"states.yml": STATES_CARD, "old.yml": DEPRECATED_CARD},
+                               plugins=runs_plugin())
     write_export([TRAINED_RUN], project / "runs")
     site_dir = static_server.root / "signoffs"
     run_modelcards("build", "-f", mkdocs_yml, "-d", site_dir, cwd=project)
@@ -121,13 +142,22 @@ def test_each_version_shows_its_derived_state(page, states_site: str, label: str
     assert row.locator("td").nth(1).inner_text() == state, "the versions table compares states too"
 
 
+def test_a_deprecated_models_approved_and_deployed_versions_are_retired(page, states_site: str):
+    page.goto(states_site + "models/old/")
+    assert version_section(page, "1.0").startswith(
+        "State: retired, live in production since 2025-01-10, the model is deprecated; sign-off: approved.")
+    assert version_section(page, "1.5").startswith("State: retired, the model is deprecated; sign-off: approved.")
+    assert version_section(page, "2.0").startswith("State: draft.")
+
+
 def test_state_details_name_the_environment_and_dates(page, states_site: str):
     page.goto(states_site + "models/states/")
     assert version_section(page, "1.2").startswith(
         "State: deployed, live in production since 2026-04-05; sign-off: approved.")
     assert version_section(page, "1.1").startswith(
         "State: rolled back, rolled back in production on 2026-03-08 (back to 1.0); sign-off: approved.")
-    assert version_section(page, "1.0").startswith("State: retired; sign-off: approved.")
+    assert version_section(page, "1.0").startswith(
+        "State: retired, replaced in production by 1.2 on 2026-04-05; sign-off: approved.")
     assert version_section(page, "0.1").startswith("State: draft.")
 
 
@@ -174,3 +204,15 @@ def test_an_email_does_not_match_a_users_name(tmp_path: Path):
     write_export([TRAINED_RUN], tmp_path / "runs")
     result = run_modelcards("build", "-f", mkdocs_yml, "-d", tmp_path / "site", cwd=tmp_path)
     assert "separation of duties" not in result.stderr
+
+
+def test_a_decision_dated_before_the_release_is_a_warning_that_fails_strict(tmp_path: Path):
+    card = STATES_CARD.replace('date: "2026-01-06"', 'date: "2026-01-04"')
+    write_project(tmp_path, {"states.yml": card})
+    result = run_modelcards("validate", "--strict", "cards", cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "cards/states.yml:13:15: warning: versions[1].approvals[0].date: found 2026-01-04, before version 0.2 "
+        "was released on 2026-01-05; expected a decision on or after the release date",
+        "0 error(s), 1 warning(s) in the cards",
+    ]

@@ -13,7 +13,7 @@ from .cards.loader import LoadedCard
 from .cards.schema import DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
-from .governance import VersionStatus, authors_from_runs, self_approvals, version_states
+from .governance import VersionStatus, approvals_before_release, authors_from_runs, self_approvals, version_states
 from .linking import RunLink
 from .sources.record import RunRecord
 
@@ -143,6 +143,7 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
 
     for entry in models.values():
         problems += _check_model(entry, datasets)
+        problems += approvals_before_release(entry.card, entry.source.document)
 
     tags: dict[str, TagEntry] = {}
     for entry in models.values():

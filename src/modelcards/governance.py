@@ -44,6 +44,8 @@ STATE_RULE = [
     "| `retired` | it was deployed and another version replaced it in every environment; or the card's `status` "
     "is `deprecated` or `archived` and the version was approved or deployed |",
     "",
+    "A decision dated before the version's own `date` is a warning.",
+    "",
     "Separation of duties: an approval `by` the person who trained the version (the `user` of its linked run) "
     "is an error at that `by` line. Names are compared case-insensitively, ignoring surrounding spaces; an "
     "e-mail address does not match a name.",
@@ -59,6 +61,7 @@ class VersionStatus:
     decisions: tuple[Approval, ...] = ()  # the latest decision of each approver, in list order
     live_in: tuple[Deployment, ...] = ()  # the newest deployment of each environment running it now
     rolled_back: tuple[Deployment, ...] = ()  # deployments that rolled it back
+    replaced: tuple[Deployment, ...] = ()  # in each environment it left, the deployment that replaced it
     deployed: bool = False  # deployed anywhere, ever
 
     @property
@@ -116,6 +119,7 @@ def version_states(card: ModelCard) -> dict[str, VersionStatus]:
         sign_off = sign_off_state(version.approvals)
         live_in = tuple(d for env, d in sorted(live.items()) if d.version == label)
         rolled_back = tuple(_rollbacks(label, by_environment, order))
+        replaced = tuple(_replacements(label, by_environment))
         deployed = any(d.version == label for d in card.deployments)
         if live_in and not retired_card:
             state = VersionState.deployed
@@ -125,7 +129,7 @@ def version_states(card: ModelCard) -> dict[str, VersionStatus]:
             state = VersionState.retired
         else:
             state = sign_off
-        states[label] = VersionStatus(state, sign_off, decisions, live_in, rolled_back, deployed)
+        states[label] = VersionStatus(state, sign_off, decisions, live_in, rolled_back, replaced, deployed)
     return states
 
 
@@ -139,6 +143,25 @@ def _rollbacks(label: str, by_environment: Mapping[str, list[Deployment]],
             older = order.get(following.version, len(order)) < order.get(label, -1)
             if following.rollback_of == label or older:
                 yield following
+
+
+def _replacements(label: str, by_environment: Mapping[str, list[Deployment]]) -> Iterable[Deployment]:
+    """In each environment that ran ``label`` and runs something else now, the deployment that ended its last run."""
+    for _, log in sorted(by_environment.items()):
+        last = max((i for i, d in enumerate(log) if d.version == label), default=None)
+        if last is not None and last + 1 < len(log):
+            yield log[last + 1]
+
+
+def approvals_before_release(card: ModelCard, document: YamlDocument) -> list[Problem]:
+    """A decision dated before the version it decides on was released is a warning: one of the dates is wrong."""
+    return [
+        document.problem(("versions", v_index, "approvals", a_index, "date"), severity="warning", message=(
+            f"found {approval.date}, before version {version.version} was released on {version.date}; expected "
+            "a decision on or after the release date"))
+        for v_index, version in enumerate(card.versions)
+        for a_index, approval in enumerate(version.approvals) if approval.date < version.date
+    ]
 
 
 def authors_from_runs(run_users: Mapping[str, tuple[str, str | None]]) -> dict[str, dict[str, str]]:
@@ -167,5 +190,5 @@ def self_approvals(card: ModelCard, document: YamlDocument,
     return problems
 
 
-__all__ = ["STATE_RULE", "VersionState", "VersionStatus", "authors_from_runs", "latest_decisions", "person",
-           "self_approvals", "sign_off_state", "version_states"]
+__all__ = ["STATE_RULE", "VersionState", "VersionStatus", "approvals_before_release", "authors_from_runs",
+           "latest_decisions", "person", "self_approvals", "sign_off_state", "version_states"]
