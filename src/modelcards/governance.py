@@ -62,18 +62,6 @@ class VersionStatus:
     live_in: tuple[Deployment, ...] = ()  # the newest deployment of each environment running it now
     rolled_back: tuple[Deployment, ...] = ()  # deployments that rolled it back
     replaced: tuple[Deployment, ...] = ()  # in each environment it left, the deployment that replaced it
-    deployed: bool = False  # deployed anywhere, ever
-
-    @property
-    def since(self) -> dt.date | None:
-        """When it entered its state, where a date says so."""
-        if self.state is VersionState.deployed:
-            return min(d.date for d in self.live_in)
-        if self.state is VersionState.rolled_back:
-            return min(d.date for d in self.rolled_back)
-        if self.state in (VersionState.approved, VersionState.rejected, VersionState.in_review):
-            return max(a.date for a in self.decisions)
-        return None
 
 
 def person(name: str) -> str:
@@ -104,8 +92,8 @@ def sign_off_state(approvals: Iterable[Approval]) -> VersionState:
 
 def version_states(card: ModelCard) -> dict[str, VersionStatus]:
     """The state of every version of a card, by version label: the rule in ``STATE_RULE``."""
-    order = {v.version: rank for rank, v in enumerate(sorted(
-        card.versions, key=lambda v: (v.date, card.versions.index(v))))}
+    oldest_first = sorted(enumerate(card.versions), key=lambda iv: (iv[1].date, iv[0]))
+    order = {v.version: rank for rank, (_, v) in enumerate(oldest_first)}
     by_environment: dict[str, list[Deployment]] = {}
     for _, deployment in sorted(enumerate(card.deployments), key=lambda iv: (iv[1].date, iv[0])):
         by_environment.setdefault(deployment.environment, []).append(deployment)
@@ -129,7 +117,7 @@ def version_states(card: ModelCard) -> dict[str, VersionStatus]:
             state = VersionState.retired
         else:
             state = sign_off
-        states[label] = VersionStatus(state, sign_off, decisions, live_in, rolled_back, replaced, deployed)
+        states[label] = VersionStatus(state, sign_off, decisions, live_in, rolled_back, replaced)
     return states
 
 
