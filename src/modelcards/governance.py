@@ -44,11 +44,16 @@ STATE_RULE = [
     "| `retired` | it was deployed and another version replaced it in every environment; or the card's `status` "
     "is `deprecated` or `archived` and the version was approved or deployed |",
     "",
+    "The deployment log comes first: `deployed`, else `rolled back`, else `retired`; a version never deployed "
+    "has the state of its sign-offs. The model page shows both, e.g. \"State: retired, replaced in production "
+    "by 1.2.0 on 2026-04-06; sign-off: approved\".",
+    "",
     "A decision dated before the version's own `date` is a warning.",
     "",
     "Separation of duties: an approval `by` the person who trained the version (the `user` of its linked run) "
     "is an error at that `by` line. Names are compared case-insensitively, ignoring surrounding spaces; an "
-    "e-mail address does not match a name.",
+    "e-mail address does not match a name. `modelcards build` checks it, as it reads the runs; `validate` "
+    "reads cards only.",
 ]
 
 
