@@ -86,9 +86,9 @@ def test_a_pinned_version_keeps_its_metrics_and_commit_after_a_retrain(retrained
         f"pipeline/dvc.lock at {second[:7]} recorded it), or a `modelcards pull dvc` snapshot",
     ]
     page = _page_text(tmp_path / "site/models/churn/index.html")
-    # The versions table: version, date, roc_auc, code commit, run.
-    assert f"\n1.0\n2026-01-10\n0.762\n{first[:10]}\ntrain\n" in page
-    assert f"\n2.0\n2026-02-10\n0.624 (-0.138)\n{second[:10]}\ntrain\n" in page
+    # The versions table: version, state, date, roc_auc, code commit, run.
+    assert f"\n1.0\nretired\n2026-01-10\n0.762\n{first[:10]}\ntrain\n" in page
+    assert f"\n2.0\ndeployed\n2026-02-10\n0.624 (-0.138)\n{second[:10]}\ntrain\n" in page
     assert f"Released 2026-01-10, from run dvc:train@{first}.\n" in page
     assert f"Released 2026-02-10, from run dvc:train.\n" in page
 
@@ -125,7 +125,7 @@ def test_pull_dvc_writes_a_snapshot_that_the_build_reads_without_git(retrained, 
            "metrics.roc_auc 0.762 -> 0.624" in build.stderr
     assert "versions[1].run: version '2.0' is deployed" not in build.stderr  # pinned to the snapshot
     page = _page_text(tmp_path / "site/models/churn/index.html")
-    assert f"\n2.0\n2026-02-10\n0.762 (+0)\n{first[:10]}\ntrain\n" in page
+    assert f"\n2.0\ndeployed\n2026-02-10\n0.762 (+0)\n{first[:10]}\ntrain\n" in page
 
 
 def test_a_revision_git_does_not_have_is_an_error_at_the_card_line(retrained, tmp_path: Path):

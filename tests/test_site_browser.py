@@ -252,7 +252,8 @@ def test_catalog_filter_narrows_rows_and_headers_sort_them(browser, catalog_site
     version_header.focus()
     page.keyboard.press("Enter")  # sortable by keyboard too
     assert page.locator(".mc-catalog tbody tr td:nth-child(5)").all_inner_texts() == [
-        "0.2.0 (2024-01-01)", "1.9.0 (2024-03-01)", "1.10.0 (2024-02-01)"]  # numeric, not text, order
+        "0.2.0 (2024-01-01) draft", "1.9.0 (2024-03-01) draft", "1.10.0 (2024-02-01) draft",
+    ]  # numeric, not text, order; each with its derived state (no approvals: draft)
     assert model_header.get_attribute("aria-sort") == "none"
 
     box.fill("team")  # sorting keeps the filter's choice and the filter keeps the sort order

@@ -13,6 +13,7 @@ from .cards.loader import LoadedCard
 from .cards.schema import DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
+from .governance import VersionStatus, approvals_before_release, authors_from_runs, self_approvals, version_states
 from .linking import RunLink
 from .sources.record import RunRecord
 
@@ -47,6 +48,11 @@ class ModelEntry:
     def latest_version(self) -> Version | None:
         newest = self.versions_newest_first
         return newest[0] if newest else None
+
+    @property
+    def states(self) -> dict[str, VersionStatus]:
+        """Each version's derived state (draft ... retired), by version label."""
+        return version_states(self.card)
 
     @property
     def last_deployment(self):
@@ -137,6 +143,7 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
 
     for entry in models.values():
         problems += _check_model(entry, datasets)
+        problems += approvals_before_release(entry.card, entry.source.document)
 
     tags: dict[str, TagEntry] = {}
     for entry in models.values():
@@ -151,6 +158,9 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
         if model in models:
             models[model].run_links[version] = link
             run_entries[link.run.ref].model_versions.append((model, version))
+    for entry in models.values():
+        run_users = {label: (link.run.ref, link.run.user) for label, link in entry.run_links.items()}
+        problems += self_approvals(entry.card, entry.source.document, authors_from_runs(run_users))
 
     return Catalog(
         models=dict(sorted(models.items())),

@@ -224,6 +224,23 @@ class Explainability(_Section):
         return self
 
 
+class Decision(str, Enum):
+    approved = "approved"
+    rejected = "rejected"
+    changes_requested = "changes_requested"
+
+
+class Approval(_Section):
+    by: Text = Field(description=(
+        "Who decided: a name as the run records write it. Someone who trained the version (its run's `user`) "
+        "may not approve it."))
+    role: Text = Field(description="In which role, e.g. `model risk reviewer`, `product owner`.")
+    decision: Decision = Field(description="`approved`, `rejected` or `changes_requested`.")
+    date: Date = Field(description="When, `YYYY-MM-DD`.")
+    note: Text = Field(description="The rationale, or what must change.")
+    evidence: str | None = Field(None, description="What the decision rests on: a ticket id or a link.")
+
+
 class Version(_Section):
     version: Text = Field(description="Version label, e.g. `1.2.0`. Quote it: `\"1.10\"` is not the number 1.1.")
     date: Date = Field(description="Release date, `YYYY-MM-DD`.")
@@ -239,6 +256,9 @@ class Version(_Section):
         "snapshot). `dvc:<stage>` alone follows today's `dvc.lock`."))
     explainability: Explainability | None = Field(
         None, description="SHAP global importance: `compute` it at build time or `embed` values made elsewhere.")
+    approvals: list[Approval] = Field(default_factory=list, description=(
+        "Sign-offs, oldest first. The version's state (draft, in review, approved, ...) is derived from them "
+        "and from `deployments`; see *Version states* below."))
 
 
 class Deployment(_Section):

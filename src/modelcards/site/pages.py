@@ -27,6 +27,7 @@ from ..config import Settings
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
+from ..governance import VersionState, VersionStatus
 from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
@@ -198,7 +199,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
-                       number=_number, full=_full, percent=_percent)
+                       number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status)
     return env
 
@@ -216,6 +217,21 @@ def _url(page_path: str, target: str) -> Markup:
 
 def _link(page_path: str, text: Any, target: str) -> Markup:
     return Markup(f"[{inline(text)}]({_url(page_path, target)})")
+
+
+def _state_chip(state: VersionState) -> Markup:
+    """A version's derived state as a label; the states are ours, nothing from a card."""
+    return Markup(f'<span class="mc-state mc-state-{state.name}">{state.value}</span>')
+
+
+_LINKABLE = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")
+
+
+def _evidence(value: str) -> Markup:
+    """An approval's evidence: a link when it is a plain http(s) URL, otherwise text (a ticket id)."""
+    if _LINKABLE.match(value):
+        return Markup(f'<a href="{html.escape(value, quote=True)}">{html.escape(value, quote=False)}</a>')
+    return inline(value)
 
 
 def _signed(value: float) -> Markup:
@@ -358,10 +374,12 @@ def _trend_charts(model: ModelEntry) -> list[Markup]:
 
 def _catalog_row(model: ModelEntry) -> dict[str, Any]:
     card = model.card
+    latest = model.latest_version
     return {
         "model": model,
         "owners": ", ".join(owner.name for owner in card.owners),
-        "latest": model.latest_version,
+        "latest": latest,
+        "states": model.states,
     }
 
 
@@ -392,6 +410,7 @@ class VersionRow:
     code_changed: bool
     run: RunLink | None = None
     anchor: Markup = Markup()  # the version's heading id on the model page
+    status: VersionStatus | None = None  # derived from its approvals and the deployment log
 
     @property
     def settings_changed(self) -> int:
@@ -401,6 +420,7 @@ class VersionRow:
 def _version_rows(model: ModelEntry) -> list[VersionRow]:
     newest_first = model.versions_newest_first
     anchors = version_anchors(model)
+    states = model.states
     rows = []
     for index, version in enumerate(newest_first):
         previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
@@ -408,7 +428,7 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
         if previous is None:
             settings = [(k, v, None, False) for k, v in sorted(version.params.items())]
             rows.append(VersionRow(version, None, {}, settings, False, False, model.run_links.get(version.version),
-                                   anchor))
+                                   anchor, states[version.version]))
             continue
         deltas = {
             name: value - previous.metrics[name]
@@ -423,6 +443,7 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
             code_changed=version.code != previous.code,
             run=model.run_links.get(version.version),
             anchor=anchor,
+            status=states[version.version],
         ))
     return rows
 
