@@ -139,7 +139,7 @@ def test_uncommitted_changes_and_invalid_yaml(repo):
     assert "plus uncommitted changes to the cards*" in page
 
 
-def test_shallow_clone_warns_and_gives_a_partial_history(repo, tmp_path):
+def test_shallow_clone_says_so_and_gives_a_partial_history(repo, tmp_path):
     root, shas = repo
     clone = tmp_path / "clone"
     subprocess.run([GIT, "clone", "-q", "--depth", "1", f"file://{root}", str(clone)], check=True,
@@ -147,11 +147,12 @@ def test_shallow_clone_warns_and_gives_a_partial_history(repo, tmp_path):
     (clone / "docs").mkdir()  # git keeps no empty folder
     result, docs = generate(clone)
     assert result.returncode == 0
-    assert ("cards:1:1: warning: found a shallow git clone, so the change history of the cards is partial; fetch "
+    assert ("info: found a shallow git clone, so the change history of the cards is partial; fetch "
             "the full history with `git fetch --unshallow`, or set `fetch-depth: 0` in actions/checkout"
             ) in result.stderr.splitlines()
     page = (docs / "models" / "churn.md").read_text(encoding="utf-8")
     assert shas["metric"][:7] in page and shas["high"][:7] not in page
+    assert "This site was built from a shallow git clone" in (docs / "changes.md").read_text(encoding="utf-8")
 
 
 def test_a_copy_without_git_builds_without_history_and_says_so(tmp_path):

@@ -113,7 +113,6 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     checked = check_project(settings)
     masker = project_masker(settings)
     history = read_history(settings.project_dir, settings.cards_dir, mask=lambda text: masker.mask_text(text)[0])
-    checked = replace(checked, problems=sort_problems([*checked.problems, *history.problems]))
     checked.raise_for(strict=strict)
     assert checked.catalog is not None
     # Imported here: jinja2, numpy and the explain stage are not needed for `validate`.

@@ -20,11 +20,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 from .cards.yaml_source import parse_yaml
-from .errors import Problem
 
 CARD_SUFFIXES = (".yml", ".yaml")
 NOT_YAML = "not valid YAML at this commit"
@@ -96,8 +95,7 @@ class History:
     head: Commit | None = None  # the project's HEAD: the site is "as of" it
     shallow: bool = False
     uncommitted: bool = False  # a card file differs from HEAD
-    notes: tuple[str, ...] = ()  # why there is no history: informational, never a failure
-    problems: tuple[Problem, ...] = ()  # a shallow clone: a warning
+    notes: tuple[str, ...] = ()  # why the history is partial or absent: informational, never a failure
 
     def recent(self, limit: int | None = None) -> list[tuple[str, CardChange]]:
         """The newest ``limit`` (or all) committed changes across all cards: (card path, change), newest first."""
@@ -167,11 +165,11 @@ def _read_history(project_dir: Path, cards_dir: Path, mask: Callable[[str], str]
 
     cards = {path: CardHistory(path, tuple(changes), _first_authors(versions_at.get(path, [])))
              for path, changes in sorted(per_card.items())}
-    problems: tuple[Problem, ...] = ()
-    if shallow:
-        problems = (Problem(folder, 1, 1, "", "found a shallow git clone, so the change history of the cards "
-                                              f"is partial; {SHALLOW_FIX}", "warning"),)
-    return History(cards, _masked_commit(head, parsed.mask), shallow, bool(dirty), (), problems)
+    # A note, not a warning: a shallow checkout is how CI was set up, not something wrong in the cards, and
+    # `--strict` must not fail on it. The Recent changes page says the history is partial.
+    notes = (f"found a shallow git clone, so the change history of the cards is partial; {SHALLOW_FIX}",) \
+        if shallow else ()
+    return History(cards, _masked_commit(head, parsed.mask), shallow, bool(dirty), notes)
 
 
 # --- comparing two versions of a card ---------------------------------------------------------------

@@ -119,7 +119,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                checks={name: Markup(text) for name, text in CHECKS.items()})  # our own Markdown, not input
         pages.extend(Page(path, source) for path, source in diagrams.files)
     if history.cards:
-        render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history))
+        render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS, paths.assets(ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
