@@ -229,3 +229,28 @@ def test_a_credential_committed_once_is_not_republished_from_the_history(repo):
     page = (docs / "models" / "churn.md").read_text(encoding="utf-8")
     assert "<code>license</code> removed" in page
     assert token not in page and token not in (docs / "changes.md").read_text(encoding="utf-8")
+
+
+def test_an_approval_by_whoever_added_the_version_in_git_is_an_error_at_its_line(repo):
+    root, shas = repo
+    # Bob added 1.3.0 in git (the "metric" commit); he may sign off 1.2.0, which Alice added, but not 1.3.0.
+    approvals = """
+    approvals:
+      - {by: Bob Builder, role: risk reviewer, decision: approved, date: 2024-05-02, note: ok}
+      - {by: alice@example.com, role: product owner, decision: approved, date: 2024-05-02, note: ok}"""
+    text = card("high", 0.84, extra_version=True)
+    text = text.replace('metrics: {roc_auc: 0.84}', 'metrics: {roc_auc: 0.84}' + approvals.replace(
+        "2024-05-02", "2024-03-02"))
+    text = text.replace('metrics: {roc_auc: 0.86}', 'metrics: {roc_auc: 0.86}' + approvals)
+    commit(root, {"churn.yml": text}, "Sign-offs", ALICE, "2024-05-03T10:00:00+00:00")
+    result = run_modelcards("build", cwd=root, check=False)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors == [
+        f"cards/churn.yml:12:14: error: versions[0].approvals[1].by: found 'alice@example.com', who added it to "
+        f"the card in commit {shas['added'][:7]}; separation of duties: expected someone other than an author of "
+        "version 1.2.0 to sign it off",
+        f"cards/churn.yml:17:14: error: versions[1].approvals[0].by: found 'Bob Builder', who added it to the card "
+        f"in commit {shas['metric'][:7]}; separation of duties: expected someone other than an author of version "
+        "1.3.0 to sign it off",
+    ]

@@ -39,6 +39,7 @@ class CheckedCatalog:
     masked: tuple[MaskedValue, ...] = ()
     graph: LineageGraph | None = None  # built for sites, with the run exports; `validate` has none
     lineage_gaps: list[Problem] = field(default_factory=list)
+    history: History = field(default_factory=History)  # the cards' audit trail from git; empty for `validate`
 
     @property
     def errors(self) -> list[Problem]:
@@ -65,23 +66,28 @@ class GeneratedSite:
 
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
-                pins: PinnedRuns | None = None, masker: SecretMasker | None = None) -> CheckedCatalog:
+                pins: PinnedRuns | None = None, masker: SecretMasker | None = None,
+                history: History | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
     and naming an unknown run is an error; ``pins`` reads the ``dvc:<stage>@<rev>`` runs they pin from
     git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
-    message quotes one (``masker``: the built-in shapes when None).
+    message quotes one (``masker``: the built-in shapes when None). With ``history``, whoever added a
+    version in git may not sign it off.
     """
     masker = masker or SecretMasker()
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
     linked = link_runs(loaded, runs.runs, pins) if runs is not None else LinkedCards(loaded, {}, [])
     runs = runs or LoadedRuns()
     pins = pins or PinnedRuns([], relative_to)
-    catalog = build_catalog(linked.cards, runs={**runs.runs, **linked.pinned_runs}, links=linked.links)
+    added_by = {path: card.version_added_by for path, card in history.cards.items()} if history else None
+    catalog = build_catalog(linked.cards, runs={**runs.runs, **linked.pinned_runs}, links=linked.links,
+                            added_by=added_by)
     problems = masker.mask_problems([*problems, *runs.problems, *pins.problems, *linked.problems,
                                      *catalog.problems])
-    return CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked))
+    return CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
+                          history=history or History())
 
 
 def project_masker(settings: Settings) -> SecretMasker:
@@ -95,8 +101,9 @@ def check_project(settings: Settings) -> CheckedCatalog:
     masker = project_masker(settings)
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
     pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
+    history = read_history(settings.project_dir, settings.cards_dir, mask=lambda text: masker.mask_text(text)[0])
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,
-                          masker=masker)
+                          masker=masker, history=history)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
@@ -111,8 +118,6 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     ``progress`` hears about each explanation that has to be computed (cached ones are not reported).
     """
     checked = check_project(settings)
-    masker = project_masker(settings)
-    history = read_history(settings.project_dir, settings.cards_dir, mask=lambda text: masker.mask_text(text)[0])
     checked.raise_for(strict=strict)
     assert checked.catalog is not None
     # Imported here: jinja2, numpy and the explain stage are not needed for `validate`.
@@ -125,8 +130,8 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
-                         gaps=checked.lineage_gaps, history=history)
-    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, history)
+                         gaps=checked.lineage_gaps, history=checked.history)
+    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history)
 
 
 @contextmanager

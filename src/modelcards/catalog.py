@@ -13,7 +13,9 @@ from .cards.loader import LoadedCard
 from .cards.schema import DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
-from .governance import VersionStatus, approvals_before_release, authors_from_runs, self_approvals, version_states
+from .governance import (VersionStatus, approvals_before_release, authors_from_git, authors_from_runs, merged_authors,
+                         self_approvals, version_states)
+from .history import Commit
 from .linking import RunLink
 from .sources.record import RunRecord
 
@@ -119,8 +121,12 @@ class Catalog:
 
 
 def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None = None,
-                  links: dict[tuple[str, str], RunLink] | None = None) -> Catalog:
-    """Join cards (and runs, linked to versions) into a catalog; run every check that needs more than one field."""
+                  links: dict[tuple[str, str], RunLink] | None = None,
+                  added_by: dict[str, dict[str, Commit]] | None = None) -> Catalog:
+    """Join cards (and runs, linked to versions) into a catalog; run every check that needs more than one field.
+
+    ``added_by`` is, per card file, the commit that added each version (from git), for separation of duties.
+    """
     problems: list[Problem] = []
     models: dict[str, ModelEntry] = {}
     datasets: dict[str, DatasetEntry] = {}
@@ -160,7 +166,9 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
             run_entries[link.run.ref].model_versions.append((model, version))
     for entry in models.values():
         run_users = {label: (link.run.ref, link.run.user) for label, link in entry.run_links.items()}
-        problems += self_approvals(entry.card, entry.source.document, authors_from_runs(run_users))
+        authors = merged_authors(authors_from_runs(run_users),
+                                 authors_from_git((added_by or {}).get(entry.source.path, {})))
+        problems += self_approvals(entry.card, entry.source.document, authors)
 
     return Catalog(
         models=dict(sorted(models.items())),

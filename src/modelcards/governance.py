@@ -2,7 +2,7 @@
 
 A version's state is never written in a card; ``version_states`` is the one place that derives it, by the rule in
 ``STATE_RULE`` (which the card-format reference prints). Separation of duties takes the authors of each version as
-a plain mapping, so any source of authorship (the runs' users today) can feed it.
+a plain mapping, fed by the runs' users and by git (who added each version to the card).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from enum import Enum
 from .cards.schema import Approval, Decision, Deployment, ModelCard, Status
 from .cards.yaml_source import YamlDocument
 from .errors import Problem
+from .history import Commit
 
 
 class VersionState(str, Enum):
@@ -50,10 +51,11 @@ STATE_RULE = [
     "",
     "A decision dated before the version's own `date` is a warning.",
     "",
-    "Separation of duties: an approval `by` the person who trained the version (the `user` of its linked run) "
-    "is an error at that `by` line. Names are compared case-insensitively, ignoring surrounding spaces; an "
-    "e-mail address does not match a name. `modelcards build` checks it, as it reads the runs; `validate` "
-    "reads cards only.",
+    "Separation of duties: an approval `by` an author of the version is an error at that `by` line. The authors "
+    "are the person who trained it (the `user` of its linked run) and whoever added the version to the card in "
+    "git (the author's name and e-mail address of the first commit holding it). Names are compared "
+    "case-insensitively, ignoring surrounding spaces; an e-mail address does not match a name. "
+    "`modelcards build` checks it, as it reads the runs and the git history; `validate` reads cards only.",
 ]
 
 
@@ -163,12 +165,29 @@ def authors_from_runs(run_users: Mapping[str, tuple[str, str | None]]) -> dict[s
             for label, (ref, user) in run_users.items() if user and user.strip()}
 
 
+def authors_from_git(added_by: Mapping[str, Commit]) -> dict[str, dict[str, str]]:
+    """Who added each version to the card in git: ``{version: commit}`` -> ``{version: {name, email: how}}``."""
+    return {label: {who: f"added it to the card in commit {commit.short}"
+                    for who in (commit.author, commit.email) if who and who.strip()}
+            for label, commit in added_by.items()}
+
+
+def merged_authors(*sources: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """One ``{version: {author: how}}`` mapping from several; the first source to name a person says how."""
+    merged: dict[str, dict[str, str]] = {}
+    for source in sources:
+        for label, people in source.items():
+            for name, how in people.items():
+                merged.setdefault(label, {}).setdefault(name, how)
+    return merged
+
+
 def self_approvals(card: ModelCard, document: YamlDocument,
                    authors: Mapping[str, Mapping[str, str]]) -> list[Problem]:
     """Separation of duties: a sign-off by one of a version's authors is an error at its ``by`` line.
 
     ``authors`` maps a version label to its authors, each with how they authored it (for the message):
-    the run's user from ``authors_from_runs``, or any other source merged into the same mapping.
+    the run's user (``authors_from_runs``) and who added the version in git (``authors_from_git``), merged.
     """
     problems = []
     for v_index, version in enumerate(card.versions):
@@ -183,5 +202,6 @@ def self_approvals(card: ModelCard, document: YamlDocument,
     return problems
 
 
-__all__ = ["STATE_RULE", "VersionState", "VersionStatus", "approvals_before_release", "authors_from_runs",
+__all__ = ["STATE_RULE", "VersionState", "VersionStatus", "approvals_before_release", "authors_from_git",
+           "authors_from_runs", "merged_authors",
            "latest_decisions", "person", "self_approvals", "sign_off_state", "version_states"]

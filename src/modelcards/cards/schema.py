@@ -232,8 +232,8 @@ class Decision(str, Enum):
 
 class Approval(_Section):
     by: Text = Field(description=(
-        "Who decided: a name as the run records write it. Someone who trained the version (its run's `user`) "
-        "may not approve it."))
+        "Who decided: a name as the run records and git write it. Someone who trained the version (its run's "
+        "`user`) or added it to the card in git may not approve it."))
     role: Text = Field(description="In which role, e.g. `model risk reviewer`, `product owner`.")
     decision: Decision = Field(description="`approved`, `rejected` or `changes_requested`.")
     date: Date = Field(description="When, `YYYY-MM-DD`.")
