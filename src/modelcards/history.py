@@ -179,16 +179,7 @@ def field_changes(before: Any, after: Any, key: str = "") -> list[FieldChange]:
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict):
-        found: list[FieldChange] = []
-        for name in [*before, *(k for k in after if k not in before)]:
-            child = f"{key}.{name}" if key else str(name)
-            if name not in after:
-                found.append(FieldChange(child, "removed", before=before[name]))
-            elif name not in before:
-                found.append(FieldChange(child, "added", after=after[name]))
-            else:
-                found.extend(field_changes(before[name], after[name], child))
-        return found
+        return _matched_changes(before, after, lambda name: f"{key}.{name}" if key else str(name))
     if isinstance(before, list) and isinstance(after, list):
         return _list_changes(before, after, key)
     return [FieldChange(key, "changed", before, after)]
@@ -199,15 +190,20 @@ def _list_changes(before: list, after: list, key: str) -> list[FieldChange]:
     old, new = _keyed(before, name), _keyed(after, name)
     if old is None or new is None:  # by position
         old, new = {str(i): item for i, item in enumerate(before)}, {str(i): item for i, item in enumerate(after)}
+    return _matched_changes(old, new, lambda label: f"{key}[{label}]")
+
+
+def _matched_changes(old: dict, new: dict, child_key: Callable[[str], str]) -> list[FieldChange]:
+    """Changes between two mappings whose entries are matched by key: removed, added, or compared deeper."""
     found: list[FieldChange] = []
-    for label in [*old, *(k for k in new if k not in old)]:
-        child = f"{key}[{label}]"
-        if label not in new:
-            found.append(FieldChange(child, "removed", before=old[label]))
-        elif label not in old:
-            found.append(FieldChange(child, "added", after=new[label]))
+    for name in [*old, *(k for k in new if k not in old)]:
+        child = child_key(name)
+        if name not in new:
+            found.append(FieldChange(child, "removed", before=old[name]))
+        elif name not in old:
+            found.append(FieldChange(child, "added", after=new[name]))
         else:
-            found.extend(field_changes(old[label], new[label], child))
+            found.extend(field_changes(old[name], new[name], child))
     return found
 
 
