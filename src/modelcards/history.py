@@ -17,13 +17,12 @@ or ``problems`` say why; nothing here raises for that.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
 from .cards.yaml_source import parse_yaml
+from .git import Git, GitError
 
 CARD_SUFFIXES = (".yml", ".yaml")
 NOT_YAML = "not valid YAML at this commit"
@@ -33,7 +32,6 @@ CARD_REMOVED = "card removed"
 UNCOMMITTED = "uncommitted changes"
 SHALLOW_FIX = "fetch the full history with `git fetch --unshallow`, or set `fetch-depth: 0` in actions/checkout"
 
-_GIT_TIMEOUT = 600
 _FIELDS = "%H%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%s"
 _RECORD = "\x1e"
 
@@ -113,15 +111,14 @@ def read_history(project_dir: Path, cards_dir: Path, *, mask: Callable[[str], st
     """
     try:
         return _read_history(project_dir, cards_dir, mask)
-    except (HistoryError, OSError, subprocess.TimeoutExpired) as exc:
+    except GitError as exc:
         return History(notes=(f"the change history could not be read from git: {exc}",))
 
 
 def _read_history(project_dir: Path, cards_dir: Path, mask: Callable[[str], str] | None) -> History:
-    program = shutil.which("git")
-    if program is None:
+    if not Git.installed():
         return History(notes=("found no `git` program, so the site has no change history; install git to add it",))
-    git = _Git(program, project_dir)
+    git = Git(project_dir)
     located = git.run("rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository", check=False)
     if located.returncode != 0:
         return History(notes=(f"{project_dir.name or project_dir} is not in a git repository, "
@@ -143,7 +140,8 @@ def _read_history(project_dir: Path, cards_dir: Path, mask: Callable[[str], str]
     # raw diff names them, against the first parent), and the cards at HEAD for the uncommitted ones.
     wanted = list(dict.fromkeys(blob for _, files in commits for _, *blobs in files for blob in blobs if blob))
     wanted += [f"HEAD:{prefix}{path}" for path in dirty]
-    texts = git.cat_files(wanted) if wanted else {}
+    texts = {name: None if blob is None else blob.decode("utf-8-sig", "replace")
+             for name, blob in (git.cat_files(wanted) if wanted else {}).items()}
 
     parsed = _Parser(mask)
     per_card: dict[str, list[CardChange]] = {}
@@ -221,44 +219,6 @@ def _keyed(items: list, name: str) -> dict[str, Any] | None:
     if None in labels or len(set(labels)) != len(labels):
         return None
     return dict(zip(labels, items))  # type: ignore[arg-type]
-
-
-# --- reading git -------------------------------------------------------------------------------------
-
-class _Git:
-    def __init__(self, program: str, folder: Path):
-        self.program = program
-        self.folder = folder
-
-    def run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        done = subprocess.run([self.program, "-c", "core.quotePath=false", *args], cwd=self.folder, input=stdin,
-                              capture_output=True, timeout=_GIT_TIMEOUT)
-        if check and done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise HistoryError(f"`git {args[0]}` failed: {lines[0] if lines else 'no message'}")
-        return done
-
-    def cat_files(self, names: list[str]) -> dict[str, str | None]:
-        """The text of each object (a blob id or ``<rev>:<path>``; None when there is no such file)."""
-        out = self.run("cat-file", "--batch", stdin="".join(f"{name}\n" for name in names).encode()).stdout
-        texts: dict[str, str | None] = {}
-        offset = 0
-        for name in names:
-            header_end = out.index(b"\n", offset)
-            header = out[offset:header_end].split()
-            if header[-1] == b"missing" or len(header) < 3:
-                texts[name] = None
-                offset = header_end + 1
-                continue
-            size = int(header[2])
-            body = out[header_end + 1: header_end + 1 + size]
-            texts[name] = body.decode("utf-8-sig", "replace") if header[1] == b"blob" else None
-            offset = header_end + 1 + size + 1
-        return texts
-
-
-class HistoryError(Exception):
-    """git failed in a way that has nothing to do with the cards (a broken repository)."""
 
 
 def _relative_folder(cards_dir: Path, project_dir: Path) -> str:

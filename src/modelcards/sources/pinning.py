@@ -18,20 +18,19 @@ pins the stage to the commit that recorded it:
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import Problem
+from ..git import Git, GitError, first_line
 from .dvc import LOCK_FILE, PIPELINE_FILE, read_dvc_project
 from .masking import MaskedValue, SecretMasker
 from .reading import ReadResult, shown
 from .record import CodeRef, RunRecord
 
 REV_TAG = "dvc.rev"  # the git commit whose dvc.lock a pinned record was read from
-_GIT_TIMEOUT = 120
 # What the DVC reader opens: pipelines, lock files, `dvc add` pointers, params/metrics and step-plot tables.
 # Anything else a commit holds (code, data committed to git) is never taken out of git.
 _READ_NAMES = (PIPELINE_FILE, LOCK_FILE)
@@ -178,15 +177,14 @@ class _Git:
     def __init__(self, folder: Path, shown_as: str):
         self.folder = folder
         self.shown_as = shown_as
-        program = shutil.which("git")
-        if program is None:
+        if not Git.installed():
             raise RevisionError("found no `git` program, which reading a run at a git revision needs; install git "
                                 "(Debian: apt-get install git), or pin a snapshot written by `modelcards pull dvc`")
-        self.program = program
+        self.git = Git(folder)
         inside = self._run("rev-parse", "--is-inside-work-tree", check=False)
         if inside.returncode != 0 or inside.stdout.strip() != b"true":
             raise RevisionError(f"found {shown_as} outside any git repository, so it has no revisions "
-                                "(git says: " + _first_line(inside.stderr) + "); commit the project to git, "
+                                "(git says: " + first_line(inside.stderr) + "); commit the project to git, "
                                 "or pin a snapshot written by `modelcards pull dvc`")
 
     def commit(self, rev: str) -> str:
@@ -225,32 +223,22 @@ class _Git:
                 blobs.append((object_id.decode(), name))
         if not blobs:
             return
-        contents = self._run("cat-file", "--batch", stdin="".join(f"{oid}\n" for oid, _ in blobs).encode()).stdout
-        offset = 0
-        for _, name in blobs:
-            header_end = contents.index(b"\n", offset)
-            size = int(contents[offset:header_end].split()[2])
+        try:
+            contents = self.git.cat_files([object_id for object_id, _ in blobs])
+        except GitError as exc:
+            raise RevisionError(f"{exc} in {self.shown_as}") from None
+        for object_id, name in blobs:
             target = into / name
-            if not target.resolve().is_relative_to(into.resolve()):
+            if contents[object_id] is None or not target.resolve().is_relative_to(into.resolve()):
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(contents[header_end + 1: header_end + 1 + size])
-            offset = header_end + 1 + size + 1
+            target.write_bytes(contents[object_id])
 
-    def _run(self, *args: str, check: bool = True, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         try:
-            done = subprocess.run([self.program, *args], cwd=self.folder, input=stdin, capture_output=True,
-                                  timeout=_GIT_TIMEOUT)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise RevisionError(f"`git {args[0]}` in {self.shown_as} failed: {exc}") from None
-        if check and done.returncode != 0:
-            raise RevisionError(f"`git {args[0]}` in {self.shown_as} failed: {_first_line(done.stderr)}")
-        return done
-
-
-def _first_line(stderr: bytes) -> str:
-    lines = stderr.decode("utf-8", "replace").strip().splitlines()
-    return lines[0] if lines else "no message"
+            return self.git.run(*args, check=check)
+        except GitError as exc:
+            raise RevisionError(f"{exc} in {self.shown_as}") from None
 
 
 # --- what changed since the pinned record -------------------------------------------------------
