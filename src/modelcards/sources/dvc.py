@@ -69,13 +69,13 @@ import json
 import os
 import posixpath
 import re
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..cards.yaml_source import KeyPath, YamlDocument, format_key_path, parse_yaml
+from ..git import Git, GitError
 from ..text import NotUtf8, decode_utf8
 from .reading import ReadResult, shown
 from .record import CodeRef, DatasetRef, MetricSeries, Origin, Output, Point, RunRecord, series
@@ -849,11 +849,10 @@ def _git_head(start: Path) -> str | None:
     """The commit HEAD points at in the git repository holding ``start``, as git itself resolves it (worktrees,
     packed refs); None outside git, on a branch with no commit yet, or when git is not installed."""
     try:
-        done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=start,
-                              capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
+        done = Git(start).run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    except GitError:
         return None
-    sha = done.stdout.strip()
+    sha = done.stdout.decode().strip()
     return sha if done.returncode == 0 and _SHA.match(sha) else None
 
 
