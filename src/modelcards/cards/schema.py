@@ -224,6 +224,54 @@ class Explainability(_Section):
         return self
 
 
+class DesignChoice(_Section):
+    name: Text = Field(description="A key design choice, e.g. `logistic regression over gradient boosting`.")
+    rationale: str | None = Field(None, description="Why, and the assumptions it rests on. Annex IV 2(b).")
+
+
+class Standard(_Section):
+    name: Text = Field(description="A standard or common specification applied, e.g. `ISO/IEC 42001:2023`.")
+    scope: str | None = Field(None, description="Which parts of the system or process it was applied to.")
+    reference: str | None = Field(None, description="A link or document id where its application is recorded.")
+
+
+class HumanOversight(_Section):
+    description: str | None = Field(None, description=(
+        "How people oversee the model in use and can override or stop it (EU AI Act Art. 14, Annex IV 2(e))."))
+    measures: list[Text] = Field(default_factory=list, description=(
+        "Concrete measures, e.g. `a cytopathologist reads every flagged case`."))
+
+
+class MonitoringPlan(_Section):
+    description: Text = Field(description=(
+        "The post-market monitoring plan: what is watched in production and how (EU AI Act Art. 72)."))
+    monitored: list[Text] = Field(default_factory=list, description=(
+        "What is monitored, e.g. `roc_auc on labelled cases`, `input drift`."))
+    cadence: str | None = Field(None, description="How often results are reviewed, e.g. `weekly`.")
+    owner: str | None = Field(None, description="Who reviews the results.")
+    escalation: str | None = Field(None, description="What happens when a result is out of bounds, and who is told.")
+
+
+class DocumentReference(_Section):
+    description: str | None = Field(None, description="A short account of it.")
+    reference: str | None = Field(None, description="Where the full document is: a link or document id.")
+
+
+class OverrideNote(_Section):
+    by: Text = Field(description="Who decided to deploy out of order.")
+    reason: Text = Field(description="Why.")
+
+
+class Waiver(_Section):
+    rule: Text = Field(description=(
+        "The policy rule waived, by the name failures are reported with, e.g. `required-fields` or "
+        "`approvals`."))
+    version: str | None = Field(None, description="The version it applies to; every version when omitted.")
+    by: Text = Field(description="Who granted the exception.")
+    reason: Text = Field(description="Why the failure is accepted.")
+    expires: Date = Field(description="The last day it holds, `YYYY-MM-DD`; after it the rule fails again.")
+
+
 class Decision(str, Enum):
     approved = "approved"
     rejected = "rejected"
@@ -268,6 +316,9 @@ class Deployment(_Section):
     by: Text = Field(description="Who deployed it.")
     reason: str | None = Field(None, description="Why it was deployed.")
     rollback_of: str | None = Field(None, description="The version this deployment rolled back, if it is a rollback.")
+    override: OverrideNote | None = Field(None, description=(
+        "A documented decision to deploy out of the configured environment order, e.g. to production before "
+        "staging."))
 
 
 class ModelCard(_Section):
@@ -281,6 +332,8 @@ class ModelCard(_Section):
     tags: list[Slug] = Field(default_factory=list, description="Free-form labels; each gets a page. HF `tags`.")
     status: Status = Field(Status.draft, description="Lifecycle stage.")
     risk_tier: RiskTier | None = Field(None, description="Risk classification used by your review process.")
+    risk_rationale: str | None = Field(None, description=(
+        "Why the model has its risk tier. SageMaker `ExplanationsForRiskRating`."))
     license: str | None = Field(None, description="SPDX identifier or license name. HF `license`.")
     model_details: ModelDetails = Field(default_factory=ModelDetails, description="Model details.")
     intended_use: IntendedUse = Field(default_factory=IntendedUse, description="Intended use.")
@@ -294,6 +347,21 @@ class ModelCard(_Section):
     )
     caveats: list[Text] = Field(default_factory=list, description="Known limitations.")
     recommendations: list[Text] = Field(default_factory=list, description="Advice for users of the model.")
+    design_choices: list[DesignChoice] = Field(default_factory=list, description=(
+        "Key design choices and their rationale. EU AI Act Annex IV 2(b)."))
+    tradeoffs: list[Text] = Field(default_factory=list, description=(
+        "Trade-offs made, e.g. recall over precision. MCT `considerations.tradeoffs`."))
+    human_oversight: HumanOversight | None = Field(None, description="Human oversight measures. Annex IV 2(e).")
+    risk_management: DocumentReference | None = Field(None, description=(
+        "The risk management system the model is covered by (EU AI Act Art. 9, Annex IV 5)."))
+    standards: list[Standard] = Field(default_factory=list, description=(
+        "Harmonised standards and common specifications applied. Annex IV 7."))
+    declaration_of_conformity: DocumentReference | None = Field(None, description=(
+        "The EU declaration of conformity, where one is required. Annex IV 8."))
+    monitoring: MonitoringPlan | None = Field(None, description=(
+        "The post-market monitoring plan. EU AI Act Art. 72, Annex IV 9."))
+    waivers: list[Waiver] = Field(default_factory=list, description=(
+        "Documented exceptions to policy rules: each turns a failure into a visible waiver until it expires."))
     versions: list[Version] = Field(default_factory=list, description="Released versions, oldest first.")
     deployments: list[Deployment] = Field(default_factory=list, description="Deployment log, oldest first.")
     custom: dict[str, Any] = Field(
@@ -308,6 +376,39 @@ class DatasetVersion(_Section):
     date: Date | None = Field(None, description="When this version was produced, `YYYY-MM-DD`.")
     rows: int | None = Field(None, ge=0, description="Number of records.")
     description: str | None = Field(None, description="What is different in this version.")
+
+
+class Datasheet(_Section):
+    """Datasheet fields (Gebru et al.), named after Croissant's responsible-AI vocabulary (`rai:`)."""
+
+    motivation: str | None = Field(None, description="Why the dataset was created, and by whom.")
+    data_collection: str | None = Field(None, description="How the data was collected. Croissant `rai:dataCollection`.")
+    data_collection_type: list[Text] = Field(default_factory=list, description=(
+        "Kinds of collection, e.g. `clinical records`, `web scraping`. Croissant `rai:dataCollectionType`."))
+    data_collection_timeframe: str | None = Field(None, description=(
+        "When the data was collected. Croissant `rai:dataCollectionTimeframe`."))
+    data_preprocessing_protocol: str | None = Field(None, description=(
+        "Cleaning and transformation applied. Croissant `rai:dataPreprocessingProtocol`."))
+    data_annotation_protocol: str | None = Field(None, description=(
+        "How labels were produced, and by whom. Croissant `rai:dataAnnotationProtocol`."))
+    data_biases: list[Text] = Field(default_factory=list, description="Known biases. Croissant `rai:dataBiases`.")
+    data_limitations: list[Text] = Field(default_factory=list, description=(
+        "Known limitations. Croissant `rai:dataLimitations`."))
+    data_use_cases: list[Text] = Field(default_factory=list, description=(
+        "Uses the data is and is not suited for. Croissant `rai:dataUseCases`."))
+    data_release_maintenance: str | None = Field(None, description=(
+        "Who maintains it, and how updates and errata are released. Croissant `rai:dataReleaseMaintenance`."))
+    retention: str | None = Field(None, description="How long the data is kept, and how it is deleted.")
+
+
+class PersonalData(_Section):
+    contains: Flag = Field(description="Whether the data holds personal data about people (GDPR Art. 4(1)).")
+    description: str | None = Field(None, description=(
+        "Which personal or sensitive information it holds. Croissant `rai:personalSensitiveInformation`."))
+    special_categories: list[Text] = Field(default_factory=list, description=(
+        "GDPR Art. 9 special categories held, e.g. `health`."))
+    legal_basis: str | None = Field(None, description="The GDPR Art. 6 (and Art. 9) legal basis for processing it.")
+    dpia: str | None = Field(None, description="Reference of the data protection impact assessment (GDPR Art. 35).")
 
 
 class DatasetCard(_Section):
@@ -326,6 +427,10 @@ class DatasetCard(_Section):
     owner: Owner | None = Field(None, description="Who is accountable for the data.")
     license: str | None = Field(None, description="License or terms of use.")
     tags: list[Slug] = Field(default_factory=list, description="Free-form labels.")
+    datasheet: Datasheet = Field(default_factory=Datasheet, description="Datasheet: collection, preprocessing, "
+                                                                        "labelling, biases, maintenance.")
+    personal_data: PersonalData | None = Field(None, description=(
+        "Whether the data holds personal data, and on what legal basis it is processed."))
     versions: list[DatasetVersion] = Field(default_factory=list, description="Known versions, oldest first.")
     custom: dict[str, Any] = Field(default_factory=dict, description="Your own fields, kept and shown.")
 
