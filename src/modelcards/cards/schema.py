@@ -264,7 +264,7 @@ class OverrideNote(_Section):
 
 class Waiver(_Section):
     rule: Text = Field(description=(
-        "The policy rule waived, by the name failures are reported with, e.g. `required-fields` or "
+        "The policy rule waived, by the name failures are reported with, e.g. `required_fields` or "
         "`approvals`."))
     version: str | None = Field(None, description="The version it applies to; every version when omitted.")
     by: Text = Field(description="Who granted the exception.")
