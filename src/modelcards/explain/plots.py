@@ -20,6 +20,7 @@ matplotlib.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import io
@@ -153,6 +154,7 @@ def _output_index(explanation: Explanation, output: str) -> int:
     return labels.index(output)
 
 
+@functools.cache  # asked once per plotted version; the answer cannot change within one process
 def _installed_version(package: str) -> str | None:
     try:
         return importlib.metadata.version(package)
