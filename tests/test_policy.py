@@ -308,3 +308,11 @@ def test_a_missing_policy_file_and_a_wrong_setting_are_errors(tmp_path):
     assert result.returncode == 1
     assert problems(result) == [
         "mkdocs.yml:16:5: error: plugins.modelcards.policy: found [\"policy.yml\"], expected a path or null"]
+
+
+def test_the_policy_reference_documents_every_key_and_rule():
+    from modelcards.policy import RULES, TierPolicy
+
+    reference = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "policy.md").read_text(encoding="utf-8")
+    undocumented = [name for name in [*TierPolicy.model_fields, *RULES] if f"`{name}" not in reference]
+    assert not undocumented, f"docs/reference/policy.md does not describe: {undocumented}"
