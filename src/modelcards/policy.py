@@ -28,6 +28,7 @@ from .cards.yaml_source import KeyPath, YamlDocument, parse_yaml
 from .catalog import Catalog, ModelEntry
 from .errors import Problem, Severity, sort_problems
 from .governance import latest_decisions, person
+from .lineage.graph import LineageGraph
 from .sources.record import utc_day
 from .text import NotUtf8, decode_utf8
 
@@ -262,7 +263,7 @@ class Rule:
     needs_lineage: bool = False
 
 
-def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph=None,
+def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGraph | None = None,
                     as_of: dt.date | None = None) -> PolicyReport:
     """Every model's rules, passed, failed or waived, and the problems to print.
 
