@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -115,17 +116,23 @@ def test_check_lists_every_mismatch_and_exits_1(tmp_path):
     assert "2 mismatch(es)" in run.stderr
 
 
-def test_cards_validate_strictly():
+# The policy's waivers and evaluation ages are judged on this day (2026-11-26), so the test does not age.
+AS_OF = {**os.environ, "SOURCE_DATE_EPOCH": "1795694400"}
+
+
+def test_cards_validate_strictly_and_pass_the_policy_with_a_visible_waiver():
     run = subprocess.run([str(MODELCARDS), "validate", "--strict", "cards"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=AS_OF)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "warning" not in run.stderr
+    assert "info: deployments[4].version: policy medium/approvals: waived by Samuel Greene until 2027-03-31" \
+        in run.stderr
 
 
 def test_example_versions_name_their_runs_and_agree_with_them(tmp_path):
     """Every example version comes from a committed run export, and no card value contradicts its run."""
     result = subprocess.run([str(MODELCARDS), "build", "--strict", "-d", str(tmp_path / "site")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, env=AS_OF)
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr
     for path in _model_cards():

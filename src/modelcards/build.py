@@ -1,5 +1,5 @@
 """The build, in order: card files and run exports -> catalog -> lineage graph and its checks ->
-the cards' history from git -> explanations -> pages.
+the policy gates -> the cards' history from git -> explanations -> pages.
 
 This is the only module that chains the stages. The CLI and the MkDocs plugin
 both call ``generate_site``; neither holds logic of its own.
@@ -23,6 +23,7 @@ from .history import History, read_history
 from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
+from .policy import PolicyReport, evaluate_policy, load_policy
 from .sources.load import LoadedRuns, load_runs
 from .sources.masking import MaskedValue, SecretMasker
 from .sources.pinning import PinnedRuns, dvc_projects
@@ -40,6 +41,12 @@ class CheckedCatalog:
     graph: LineageGraph | None = None  # built for sites, with the run exports; `validate` has none
     lineage_gaps: list[Problem] = field(default_factory=list)
     history: History = field(default_factory=History)  # the cards' audit trail from git; empty for `validate`
+    policy: PolicyReport | None = None  # with a `policy` file: each model's rules, passed, failed or waived
+
+    @property
+    def notices(self) -> list[Problem]:
+        """Never failures, but never silent: waived policy failures."""
+        return [p for p in self.problems if p.severity == "info"]
 
     @property
     def errors(self) -> list[Problem]:
@@ -63,18 +70,20 @@ class GeneratedSite:
     masked: tuple[MaskedValue, ...] = ()
     explained: Explained | None = None
     history: History = field(default_factory=History)
+    notices: list[Problem] = field(default_factory=list)  # waived policy failures, printed as info
 
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
                 pins: PinnedRuns | None = None, masker: SecretMasker | None = None,
-                history: History | None = None) -> CheckedCatalog:
+                history: History | None = None, policy_file: Path | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
     and naming an unknown run is an error; ``pins`` reads the ``dvc:<stage>@<rev>`` runs they pin from
     git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
     message quotes one (``masker``: the built-in shapes when None). With ``history``, whoever added a
-    version in git may not sign it off.
+    version in git may not sign it off. With ``policy_file``, the cards are held to it as far as they go
+    without runs and lineage (``validate``).
     """
     masker = masker or SecretMasker()
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
@@ -86,8 +95,28 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
                             added_by=added_by)
     problems = masker.mask_problems([*problems, *runs.problems, *pins.problems, *linked.problems,
                                      *catalog.problems])
-    return CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
-                          history=history or History())
+    checked = CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
+                             history=history or History())
+    return apply_policy(checked, policy_file, relative_to) if policy_file else checked
+
+
+def apply_policy(checked: CheckedCatalog, policy_file: Path, project_dir: Path,
+                 graph: LineageGraph | None = None) -> CheckedCatalog:
+    """The policy's failures, waivers and stale waivers added to the problems; lineage findings the policy
+    makes errors replace the lineage check's own report of them. A bad policy file is an error."""
+    loaded, problems = load_policy(policy_file, _shown(policy_file, project_dir))
+    if loaded is None or checked.catalog is None:
+        return replace(checked, problems=sort_problems([*checked.problems, *problems]))
+    report = evaluate_policy(checked.catalog, loaded, graph=graph)
+    kept = [p for p in checked.problems if not report.takes_over(p)]
+    return replace(checked, problems=sort_problems([*kept, *report.problems]), policy=report)
+
+
+def _shown(path: Path, project_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def project_masker(settings: Settings) -> SecretMasker:
@@ -109,7 +138,11 @@ def check_project(settings: Settings) -> CheckedCatalog:
     graph = build_graph(checked.catalog)
     gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)  # names and severities checked at load
     gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
-    return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
+    checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
+    if settings.policy is None:
+        return checked
+    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph)
+    return replace(with_policy, problems=masker.mask_problems(with_policy.problems))
 
 
 def generate_site(settings: Settings, *, strict: bool = False, progress: Progress | None = None) -> GeneratedSite:
@@ -130,8 +163,9 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
-                         gaps=checked.lineage_gaps, history=checked.history)
-    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history)
+                         gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy)
+    return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history,
+                         checked.notices)
 
 
 @contextmanager

@@ -59,14 +59,18 @@ def cli() -> None:
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
               help="'github' prints GitHub Actions annotations.")
 def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
-    """Check cards (default: ./cards) and print every problem as path:line:col."""
+    """Check cards (default: ./cards) and print every problem as path:line:col.
+
+    With a ./mkdocs.yml whose modelcards options set a policy, the cards are held to it too, except for
+    what needs runs and lineage (build checks those).
+    """
     from .build import check_cards  # no mkdocs, no heavy imports on this path
 
     targets = list(paths) or [Path("cards")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         raise EnvironmentProblem(f"no such file or folder: {', '.join(missing)}")
-    checked = check_cards(targets, relative_to=Path.cwd())
+    checked = check_cards(targets, relative_to=Path.cwd(), policy_file=_policy_file(output_format))
     _report(checked.problems, output_format)
     try:
         checked.raise_for(strict=strict)
@@ -104,7 +108,7 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
             _report(exc.problems, output_format)
             click.echo(f"{exc}; the site was not built", err=True)
             sys.exit(EXIT_INVALID_INPUT)
-        _report(site.warnings, output_format)
+        _report([*site.warnings, *site.notices], output_format)
         _report_masked(site.masked)
         _report_notes(site.history.notes)
         config.plugins["modelcards"].preloaded = site
@@ -191,7 +195,7 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
             _report(exc.problems, "text")
             click.echo(str(exc), err=True)
             sys.exit(EXIT_INVALID_INPUT)
-    _report(site.warnings, "text")
+    _report([*site.warnings, *site.notices], "text")
     _report_masked(site.masked)
     _report_notes(site.history.notes)
     write_pages(site.pages, out_dir / "docs")
@@ -351,6 +355,22 @@ class ProgressBar:
         end = ("\n" if done == total else "") if interactive else "\n"
         self.stream.write(("\r\033[K" if interactive else "") + line + end)
         self.stream.flush()
+
+
+def _policy_file(output_format: str) -> Path | None:
+    """The policy that ./mkdocs.yml's modelcards options name, for ``validate``; its options are checked first."""
+    from .config import InvalidSettings, plugin_options, settings_from
+
+    config_file = Path("mkdocs.yml")
+    options = plugin_options(config_file) if config_file.is_file() else None
+    if options is None:
+        return None
+    try:
+        return settings_from(options, project_dir=Path.cwd(), config_file=config_file).policy
+    except InvalidSettings as exc:
+        _report(exc.problems, output_format)
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID_INPUT)
 
 
 def _schema_text() -> str:

@@ -39,6 +39,10 @@ def _text(value: Any) -> Wrong:
     return None if isinstance(value, str) else f"found {_described(value)}, expected text"
 
 
+def _optional_text(value: Any) -> Wrong:
+    return None if value is None or isinstance(value, str) else f"found {_described(value)}, expected a path or null"
+
+
 def _texts(value: Any) -> Wrong:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return None
@@ -87,6 +91,10 @@ def _as_is(value: Any, project_dir: Path) -> Any:
 
 def _project_path(value: str, project_dir: Path) -> Path:
     return (project_dir / value).resolve()
+
+
+def _optional_project_path(value: str | None, project_dir: Path) -> Path | None:
+    return _project_path(value, project_dir) if value else None
 
 
 def _as_tuple(value: list[str], project_dir: Path) -> tuple[str, ...]:
@@ -145,6 +153,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Most nodes the lineage overview draws as a diagram; above it the overview is a table, so a large "
             "catalog never becomes a graph the browser cannot lay out.",
             check=_count),
+    Setting("policy", str, None,
+            "Policy file (YAML) of gates per risk tier, relative to `mkdocs.yml`: the fields a card must fill, "
+            "the approvals, metric bounds and evaluation age a deployed version needs, lineage checks that "
+            "become errors, personal-data rules. `validate` and `build` report each failure at its card line; "
+            "see the policy reference. None: no policy.",
+            check=_optional_text, resolve=_optional_project_path),
     Setting("secret_keys", list, [],
             "Extra regular expressions (case-insensitive) for keys whose values are masked wherever they appear: "
             "run params, tags, environment and any other mapping in run metadata, `name=value` inside a text, "
@@ -241,6 +255,28 @@ def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str |
     resolved = {setting.name: setting.resolve(values[setting.name], project_dir) for setting in SETTINGS}
     return Settings(project_dir=project_dir, **{**resolved, "edit_uri": edit_uri}, repo_url=repo_url,
                     site_name=site_name, directory_urls=directory_urls)
+
+
+def plugin_options(config_file: Path) -> dict[str, Any] | None:
+    """The modelcards options written in an mkdocs.yml, read without MkDocs (for ``validate``); None when the
+    file does not enable the plugin or cannot be read. A tag inside the options (``!ENV``) is left unread."""
+    try:
+        root = yaml.compose(config_file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    plugins = _mapping_value(root, "plugins")
+    for item in plugins.value if isinstance(plugins, yaml.SequenceNode) else []:
+        if isinstance(item, yaml.ScalarNode) and item.value == "modelcards":
+            return {}
+        options = _mapping_value(item, "modelcards")
+        if isinstance(options, yaml.MappingNode):
+            try:
+                return yaml.SafeLoader("").construct_document(options)
+            except yaml.YAMLError:
+                return None
+        if options is not None:
+            return {}
+    return None
 
 
 def _problems(wrong: dict[str, Wrong], config_file: Path | None, project_dir: Path) -> list[Problem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]  # info: never a failure, even under --strict
 
 # Exit codes shared by every command; documented in docs/reference/cli.md.
 EXIT_OK = 0
@@ -36,7 +36,7 @@ class Problem:
 
     def format_github(self) -> str:
         """A GitHub Actions workflow command, shown as an annotation on the file."""
-        level = "error" if self.severity == "error" else "warning"
+        level = {"error": "error", "warning": "warning"}.get(self.severity, "notice")
         text = f"{self.key_path}: {self.message}" if self.key_path else self.message
         # Workflow commands end at a newline and treat % specially.
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -60,7 +60,7 @@ class InvalidCards(ModelcardsError):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = sort_problems(problems)
         errors = sum(p.severity == "error" for p in self.problems)
-        warnings = len(self.problems) - errors
+        warnings = sum(p.severity == "warning" for p in self.problems)
         super().__init__(f"{errors} error(s), {warnings} warning(s) in the cards")
 
     def format_message(self) -> str:

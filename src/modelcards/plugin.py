@@ -75,6 +75,8 @@ class ModelcardsPlugin(BasePlugin):
                 raise PluginError(exc.format_message() if hasattr(exc, "format_message") else str(exc)) from None
             for problem in site.warnings:
                 log.warning(problem.format())
+            for problem in site.notices:  # waived policy failures: shown, but not warnings for --strict
+                log.info(problem.format())
             for item in site.masked:
                 log.info(f"masked {item}")
             for note in site.history.notes:

@@ -51,12 +51,12 @@ def configuration_markdown() -> str:
         "plugins:",
         "  - search",
         "  - modelcards:",
-        *[f"      {s.name}: {s.default!r}" if s.default != "" else f"      {s.name}: ''" for s in SETTINGS],
+        *[f"      {s.name}: {_yaml_default(s.default)}" for s in SETTINGS],
         "```",
         "",
         "| Option | Type | Default | Description |",
         "|---|---|---|---|",
-        *[f"| `{s.name}` | {s.type.__name__} | `{s.default!r}` | {s.help} |" for s in SETTINGS],
+        *[f"| `{s.name}` | {s.type.__name__} | `{_yaml_default(s.default)}` | {s.help} |" for s in SETTINGS],
         "",
         "Every option is checked when `mkdocs.yml` is loaded, before anything is built. Each wrong value is an",
         "error at its line, all of them at once, and the build stops (exit code 1 from `modelcards build`):",
@@ -72,6 +72,11 @@ def configuration_markdown() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _yaml_default(value: Any) -> str:
+    """A default as mkdocs.yml writes it: ``null``, ``''``, ``cards``."""
+    return "null" if value is None else "''" if value == "" else repr(value)
 
 
 def cli_markdown() -> str:

@@ -117,7 +117,7 @@ def load_card_text(text: str, path: str, masker: SecretMasker | None = None) -> 
     try:
         card = schema.model_validate(document.data)
     except ValidationError as exc:
-        problems.extend(_problem_from_error(error, schema, document) for error in exc.errors())
+        problems.extend(problem_from_error(error, schema, document) for error in exc.errors())
         return None, problems
     if problems:  # duplicate keys make the card ambiguous even when it validates
         return None, problems
@@ -208,7 +208,9 @@ _EXPECTED = {
 }
 
 
-def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document: YamlDocument) -> Problem:
+def problem_from_error(error: dict[str, Any], schema: type[BaseModel], document: YamlDocument, *,
+                       custom_hint: bool = True) -> Problem:
+    """A pydantic error as a problem at its line; ``custom_hint`` points unknown top-level keys at ``custom:``."""
     loc: KeyPath = tuple(part for part in error["loc"] if not _is_union_branch(part))
     kind = error["type"]
     value = error.get("input")
@@ -217,7 +219,7 @@ def _problem_from_error(error: dict[str, Any], schema: type[BaseModel], document
         known = _known_fields(schema, loc[:-1])
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(sorted(known))}"
-        custom = f"{' ' if close else '. '}Put your own fields under '{CUSTOM_NAMESPACE}:'." if len(loc) == 1 else ""
+        custom = f"{' ' if close else '. '}Put your own fields under '{CUSTOM_NAMESPACE}:'." if len(loc) == 1 and custom_hint else ""
         return document.problem(loc, f"unknown key '{key}'; {hint}{custom}", of_key=True)
     if kind == "missing":
         return document.problem(loc[:-1], f"missing required key '{loc[-1]}'{_typo_for(document, loc)}")

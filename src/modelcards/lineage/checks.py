@@ -7,14 +7,13 @@ at ``deployments[i].version`` (the site is not built with it), and the graph lea
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 from typing import Callable, Iterator
 
 from ..catalog import Catalog, ModelEntry
 from ..cards.schema import Version
 from ..errors import Problem
-from ..sources.record import Origin
+from ..sources.record import Origin, utc_day
 from .graph import LineageGraph, Node
 
 CHECKS = {
@@ -129,7 +128,7 @@ def _run_after_release(graph: LineageGraph, catalog: Catalog) -> Iterator[Proble
     for model in catalog.models.values():
         for index, version in enumerate(model.card.versions):
             entry = catalog.runs.get(version.run) if version.run else None
-            started = _utc_day(entry.record.start_time) if entry else None
+            started = utc_day(entry.record.start_time) if entry else None
             if started is None:
                 continue
             when = f"run {version.run} started on {started}"
@@ -154,17 +153,6 @@ def _first_deployment(model: ModelEntry, version: Version):
         return None
     _, index = min(deployed)
     return index, model.card.deployments[index]
-
-
-def _utc_day(timestamp: str | None) -> dt.date | None:
-    """The UTC day of a run record's ISO 8601 time (``2026-01-31T12:00:00Z``)."""
-    if not timestamp:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment).date()
 
 
 _CHECKS: dict[str, _Check] = {

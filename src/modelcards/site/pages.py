@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from ..catalog import Catalog, ModelEntry, RunEntry
 from ..cards.schema import ModelCard, Version
+from ..cards.yaml_source import format_key_path
 from ..config import Settings
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
@@ -31,9 +32,11 @@ from ..governance import VersionState, VersionStatus
 from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
+from ..policy import PolicyReport
 from .explanations import explanation_views
 from .lineage import lineage_diagrams
-from .paths import (CATALOG_PAGE, CHANGES_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths,
+from .paths import (CATALOG_PAGE, CHANGES_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, POLICY_PAGE, RUNS_PAGE,
+                    TAGS_PAGE, SitePaths,
                     dataset_page, model_page, run_page, tag_page, version_anchors)
 from .plots import line_chart
 
@@ -52,13 +55,15 @@ class Page:
 def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
                  graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
-                 history: History | None = None) -> list[Page]:
+                 history: History | None = None, policy: PolicyReport | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
     Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
     DOT sources of its diagrams; ``gaps`` are the lineage checks' findings, listed on the health page.
     With a ``history`` (the audit trail read from git), card pages get a History section, a Recent changes
-    page lists the newest commits, and every page says which commit it is as of.
+    page lists the newest commits, and every page says which commit it is as of. With a ``policy`` report,
+    model pages get a Policy section, the catalog a policy column, and a Policy page lists every failure and
+    waiver.
     """
     env = _environment()
     prefix = settings.page_prefix
@@ -85,7 +90,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         )
         pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
 
-    render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()])
+    render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()], policy=policy)
     for model in catalog.models.values():
         explanations, files = explanation_views(model, explained or {}, prefix)
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
@@ -93,7 +98,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                versions=_version_rows(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
-               card_history=history.cards.get(model.source.path))
+               card_history=history.cards.get(model.source.path), policy=policy,
+               model_policy=policy.models.get(model.name) if policy else None)
         pages.extend(Page(file.path, file.content) for file in files)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
@@ -118,6 +124,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
                checks={name: Markup(text) for name, text in CHECKS.items()})  # our own Markdown, not input
         pages.extend(Page(path, source) for path, source in diagrams.files)
+    if policy is not None:
+        render("policy.md.j2", POLICY_PAGE, policy=policy, where=_where)
     if history.cards:
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS, paths.assets(ASSETS)):
@@ -199,7 +207,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
-                       number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence)
+                       number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
+                       policy_state=_policy_chip)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status)
     return env
 
@@ -222,6 +231,11 @@ def _link(page_path: str, text: Any, target: str) -> Markup:
 def _state_chip(state: VersionState) -> Markup:
     """A version's derived state as a label; the states are ours, nothing from a card."""
     return Markup(f'<span class="mc-state mc-state-{state.name}">{state.value}</span>')
+
+
+def _policy_chip(state: str) -> Markup:
+    """A policy rule's outcome (passed, failed, waived, not checked) as a label; ours, nothing from a card."""
+    return Markup(f'<span class="mc-policy mc-policy-{state.replace(" ", "-")}">{state}</span>')
 
 
 _LINKABLE = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")
@@ -371,6 +385,14 @@ def _trend_charts(model: ModelEntry) -> list[Markup]:
         if len(points) >= 2:
             charts.append(line_chart(f"{name} by version", [(name, points)], x_label="version", x_ticks=ticks))
     return charts
+
+def _where(failure, model: ModelEntry) -> Markup:
+    """Where a policy failure is: the key path, and the card when it is another one (a dataset card)."""
+    document = failure.document or model.source.document
+    key = code(format_key_path(failure.key_path)) if failure.key_path else Markup("")
+    line, _ = document.position(failure.key_path)
+    return Markup(f"{code(f'{document.path}:{line}')} {key}")
+
 
 def _catalog_row(model: ModelEntry) -> dict[str, Any]:
     card = model.card

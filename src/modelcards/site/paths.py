@@ -25,11 +25,13 @@ RUNS_PAGE = "runs/index.md"
 LINEAGE_PAGE = "lineage/index.md"
 HEALTH_PAGE = "lineage/health.md"
 CHANGES_PAGE = "changes.md"  # the newest commits across all cards
+POLICY_PAGE = "policy.md"  # every policy failure and waiver across the catalog
 ASSET_DIR = "assets/modelcards"
 
 # Heading ids the toc extension gives the model page's "## Versions" and "## Deployments".
 VERSIONS_ANCHOR = "versions"
 DEPLOYMENTS_ANCHOR = "deployments"
+POLICY_ANCHOR = "policy"  # the model page's "## Policy"
 
 
 def file_name(label: str, limit: int = 80) -> str:
@@ -144,6 +146,13 @@ class SitePaths:
         return self.prefix + CHANGES_PAGE
 
     @property
+    def policy(self) -> str:
+        return self.prefix + POLICY_PAGE
+
+    def model_policy(self, name: str) -> str:
+        return f"{self.model(name)}#{POLICY_ANCHOR}"
+
+    @property
     def health(self) -> str:
         return self.prefix + HEALTH_PAGE
 
@@ -159,6 +168,7 @@ _NAV: tuple[tuple[str, Any], ...] = (
     ("Tags", TAGS_PAGE),
     ("Runs", RUNS_PAGE),
     ("Lineage", (("Overview", LINEAGE_PAGE), ("Lineage health", HEALTH_PAGE))),
+    ("Policy", POLICY_PAGE),
     ("Recent changes", CHANGES_PAGE),
 )
 

@@ -126,6 +126,17 @@ def iso_from_millis(millis: int | float | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def utc_day(timestamp: str | None) -> dt.date | None:
+    """The UTC day of a record's ISO 8601 time (``2026-01-31T12:00:00Z``); None when there is none or it is not one."""
+    if not timestamp:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment).date()
+
+
 def series(points: list[Point] | tuple[Point, ...]) -> MetricSeries:
     """A metric from its logged points, in any order."""
     ordered = tuple(sorted(points, key=lambda p: (p[0], p[2] if p[2] is not None else -1)))
