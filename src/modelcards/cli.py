@@ -59,15 +59,24 @@ def cli() -> None:
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
               help="'github' prints GitHub Actions annotations.")
 def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
-    """Check cards (default: ./cards) and print every problem as path:line:col."""
-    from .build import check_cards  # no mkdocs, no heavy imports on this path
+    """Check cards (default: ./cards) and print every problem as path:line:col.
+
+    Reads the cards' git history too (one pass), so that an approved version changed since, committed or not,
+    and a sign-off by whoever added the version in git are errors here as in the build.
+    """
+    from .build import card_history, check_cards  # no mkdocs, no heavy imports on this path
+    from .sources.masking import SecretMasker
 
     targets = list(paths) or [Path("cards")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         raise EnvironmentProblem(f"no such file or folder: {', '.join(missing)}")
-    checked = check_cards(targets, relative_to=Path.cwd())
+    masker = SecretMasker()
+    history = card_history(Path.cwd(), targets, masker)
+    checked = check_cards(targets, relative_to=Path.cwd(), masker=masker, history=history)
     _report(checked.problems, output_format)
+    if history.shallow:  # the checks above saw part of the history; a folder outside git is just cards, said once
+        _report_notes(history.notes)  # by the build
     try:
         checked.raise_for(strict=strict)
     except InvalidCards as exc:
