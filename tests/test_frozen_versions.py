@@ -189,3 +189,35 @@ def test_an_approval_not_yet_committed_freezes_nothing(tmp_path: Path):
     (root / "cards" / "x.yml").write_text(card(0.85, approvals=APPROVAL), encoding="utf-8")
     result = validate(root, "--strict")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_merge_combining_an_approval_with_a_parallel_edit_is_an_error(approved):
+    """Carol approves on a branch while Alice changes the metric on main; the merge keeps both (this is what
+    happened to the example wine card's 1.1.0, whose run was re-pinned alongside its approval)."""
+    root, _ = approved
+    git(root, "checkout", "-q", "-b", "review", "HEAD~1")
+    review = commit(root, card(approvals=APPROVAL), "Approve x 1.0.0 on a branch", REVIEWER,
+                    "2024-03-06T10:00:00+00:00")
+    git(root, "checkout", "-q", "main")
+    git(root, "reset", "-q", "--hard", "HEAD~1")  # main as it was before the approval
+    edited = commit(root, card(0.85), "Better roc_auc", ENGINEER, "2024-03-05T12:00:00+00:00")  # before it
+    (root / "cards" / "x.yml").write_text(card(0.85, approvals=APPROVAL), encoding="utf-8")
+    git(root, "merge", "-q", "-s", "ours", "--no-edit", "review", when="2024-03-08T10:00:00+00:00")
+    git(root, "commit", "-q", "--amend", "-a", "--no-edit", when="2024-03-08T10:00:00+00:00")
+    assert errors(validate(root)) == [
+        f"cards/x.yml:10:16: error: versions[0].metrics.roc_auc: found 0.85 (changed in commit {edited} by Alice "
+        f"Engineer on 2024-03-05, on a branch merged with the approval), but version 1.0.0 was approved with 0.83 "
+        f"in commit {review} by Carol Checker on 2024-03-06, and an approved version is frozen; expected 0.83: "
+        "restore it, and add a new version instead"]
+
+
+@pytest.mark.parametrize(("expires", "failed"), [("2099-12-31", False), ("2024-01-31", True)])
+def test_a_waiver_for_the_rule_holds_until_it_expires(approved, expires: str, failed: bool):
+    root, _ = approved
+    waiver = (f"waivers:\n  - {{rule: frozen_version, version: \"1.0.0\", by: Dan Risk, reason: Known re-run., "
+              f"expires: {expires}}}\n")
+    commit(root, waiver + card(0.85, approvals=APPROVAL), "Better roc_auc, waived", ENGINEER,
+           "2024-03-10T10:00:00+00:00")
+    result = validate(root, "--strict")
+    assert result.returncode == (1 if failed else 0), result.stderr
+    assert bool(errors(result)) is failed and all("roc_auc: found 0.85" in line for line in errors(result))

@@ -18,7 +18,9 @@ changed it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,7 @@ from .history import CARD_ADDED, VALID_AGAIN, CardChange, CardHistory, Commit, F
 # policy's maximum evaluation age reads it); `explainability` is the evidence the reviewers saw.
 SUBSTANCE = ("date", "metrics", "params", "data", "code", "run", "explainability")
 _SHOWN_LENGTH = 80
+RULE_NAME = "frozen_version"  # as a card's `waivers` name the rule
 
 FROZEN_RULE = [
     "Once a version is approved in a commit (the first commit whose card gives it the sign-off state `approved`), "
@@ -54,6 +57,10 @@ FROZEN_RULE = [
     "it was approved, and the record of what was approved stays.",
     "- An approval only in the working tree freezes nothing until it is committed.",
     "- A shallow clone holds part of the history: an approval older than it is not seen (`validate` says so).",
+    "- A card may own up to an edit it cannot undo with a waiver: `waivers: [{rule: frozen_version, version: "
+    "\"1.1.0\", by: ..., reason: ..., expires: YYYY-MM-DD}]`. Until it expires (judged by SOURCE_DATE_EPOCH when "
+    "set, else today) that version's edits are not errors; the waiver stays in the card for every reader, and "
+    "once it expires they are errors again.",
 ]
 
 
@@ -87,13 +94,15 @@ def frozen_version_problems(document: YamlDocument, history: CardHistory | None)
     """An error for each substance field of an approved version that differs from what was approved."""
     if history is None or not history.changes:
         return []
-    current = _versions(history.changes[0].card)  # the working tree's card, or HEAD's when it is committed
+    current = _versions(history.current)
     positions = {str(v.get("version")): i for i, v in enumerate(_version_items(document.data))}
+    waived = _waived_versions(document.data, _as_of())
     problems = []
     for label, approved in approved_versions(history).items():
-        later = history.changes[:approved.index]
+        if label in waived:
+            continue
         if label not in current:
-            change = _newest_touching(later, ("versions", label))
+            change = _changed_by(history, approved, ("versions", label))
             problems.append(document.problem(("versions",), (
                 f"found version {label} removed{_by(change)}, but it was approved in {_commit(approved.commit)}, "
                 "and an approved version is frozen; expected it kept as approved: restore it, and add a new "
@@ -101,13 +110,14 @@ def frozen_version_problems(document: YamlDocument, history: CardHistory | None)
             continue
         key = f"versions[{label}]"
         for diff in field_changes(approved.substance, _substance(current[label]), key, ("versions", label)):
-            change = _newest_touching(later, diff.parts)
+            change = _changed_by(history, approved, diff.parts)
             key_path: KeyPath = ("versions", positions.get(label, 0), *diff.parts[2:])
             problems.append(document.problem(key_path, _message(label, diff, change, approved)))
     return problems
 
 
-def _message(label: str, diff: FieldChange, change: CardChange | None, approved: ApprovedVersion) -> str:
+def _message(label: str, diff: FieldChange, change: tuple[CardChange, bool] | None,
+             approved: ApprovedVersion) -> str:
     frozen = f"{_commit(approved.commit)}, and an approved version is frozen"
     if diff.kind == "added":
         return (f"found {_shown(diff.after)}{_by(change)}, but version {label} was approved without it in {frozen}; "
@@ -117,12 +127,50 @@ def _message(label: str, diff: FieldChange, change: CardChange | None, approved:
             f"expected {_shown(diff.before)}: restore it, and add a new version instead")
 
 
-def _by(change: CardChange | None) -> str:
+def _by(change: tuple[CardChange, bool] | None) -> str:
     if change is None:
         return ""
-    if change.commit is None:
+    if change[0].commit is None:
         return " (changed in the working tree, not committed yet)"
-    return f" (changed in {_commit(change.commit)})"
+    merged = "" if change[1] else ", on a branch merged with the approval"
+    return f" (changed in {_commit(change[0].commit)}{merged})"
+
+
+def _changed_by(history: CardHistory, approved: ApprovedVersion,
+                parts: tuple[str | int, ...]) -> tuple[CardChange, bool] | None:
+    """The newest change after the approval that touched the field, and True; else (a branch that changed it
+    alongside the approval, then merged) the newest other change that touched it, and False."""
+    later = _newest_touching(history.changes[:approved.index], parts)
+    if later is not None:
+        return later, True
+    alongside = _newest_touching(history.changes[approved.index + 1:], parts)
+    return (alongside, False) if alongside is not None else None
+
+
+def _waived_versions(card: Any, as_of: dt.date) -> set[str]:
+    """Versions with a `waivers` entry for rule `frozen_version` that has not expired (every version when the
+    entry names none): an edit after approval that the card owns up to, visibly, until the waiver expires."""
+    waivers = card.get("waivers") if isinstance(card, Mapping) else None
+    labels: set[str] = set()
+    for waiver in waivers if isinstance(waivers, list) else []:
+        if not isinstance(waiver, Mapping) or waiver.get("rule") != RULE_NAME:
+            continue
+        expires = waiver.get("expires")
+        try:
+            if dt.date.fromisoformat(str(expires)) < as_of:
+                continue
+        except ValueError:  # the card check reports a malformed date; a waiver without a valid one holds nothing
+            continue
+        labels |= set(_versions(card)) if waiver.get("version") is None else {str(waiver["version"])}
+    return labels
+
+
+def _as_of() -> dt.date:
+    """The one "today" expiry is judged by: SOURCE_DATE_EPOCH when set, so a rebuild gives the same answer."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.date.today()
 
 
 def _commit(commit: Commit) -> str:

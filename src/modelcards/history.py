@@ -89,6 +89,10 @@ class CardHistory:
     path: str
     changes: tuple[CardChange, ...]
     version_added_by: dict[str, Commit] = field(default_factory=dict)  # each version: the commit that added it
+    # The card as it is now (the working tree's, else HEAD's), parsed and masked like the changes; None when it
+    # is gone or not valid YAML. Not always the newest change's card: a merge that combines two branches'
+    # edits of one card is listed by neither of them.
+    current: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,8 @@ def _read_history(project_dir: Path, card_paths: tuple[Path, ...], mask: Callabl
     # Every text needed, in one cat-file pass: each distinct blob before and after each commit (git log's
     # raw diff names them, against the first parent), and the cards at HEAD for the uncommitted ones.
     wanted = list(dict.fromkeys(blob for _, files in commits for _, *blobs in files for blob in blobs if blob))
-    wanted += [f"HEAD:{prefix}{path}" for path in dirty]
+    logged_paths = sorted({path for _, files in commits for path, *_ in files} | set(dirty))
+    wanted += [f"HEAD:{prefix}{path}" for path in logged_paths]
     texts = {name: None if blob is None else blob.decode("utf-8-sig", "replace")
              for name, blob in (git.cat_files(wanted) if wanted else {}).items()}
 
@@ -161,15 +166,17 @@ def _read_history(project_dir: Path, card_paths: tuple[Path, ...], mask: Callabl
             after = texts.get(after_blob) if after_blob else None
             per_card.setdefault(path, []).append(_change(commit, parsed, path, before, after))
             versions_at.setdefault(path, []).append((commit, parsed.versions(path, after)))
+    now = {path: texts.get(f"HEAD:{prefix}{path}") for path in logged_paths}
     for path in dirty:
         try:
-            current: str | None = (project_dir / path).read_text(encoding="utf-8-sig")
+            now[path] = (project_dir / path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError):
-            current = None
-        change = _change(None, parsed, path, texts.get(f"HEAD:{prefix}{path}"), current)
+            now[path] = None
+        change = _change(None, parsed, path, texts.get(f"HEAD:{prefix}{path}"), now[path])
         per_card.setdefault(path, []).insert(0, CardChange(None, change.changes, UNCOMMITTED, change.card))
 
-    cards = {path: CardHistory(path, tuple(changes), _first_authors(versions_at.get(path, [])))
+    cards = {path: CardHistory(path, tuple(changes), _first_authors(versions_at.get(path, [])),
+                               parsed.data(path, now.get(path))[1])
              for path, changes in sorted(per_card.items())}
     # A note, not a warning: a shallow checkout is how CI was set up, not something wrong in the cards, and
     # `--strict` must not fail on it. The Recent changes page says the history is partial.
