@@ -24,7 +24,7 @@ test: $(STAMP) graphviz chromium  ## Run the whole test suite, browser tests inc
 validate: $(STAMP)
 	$(BIN)/modelcards validate
 
-bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs, run reading, SHAP, lineage diagrams
+bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs and the audit trail from git, run reading, SHAP, lineage diagrams
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/run_read_speed.py
 	$(BIN)/python benchmarks/explain_speed.py

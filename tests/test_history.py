@@ -161,7 +161,7 @@ def test_a_copy_without_git_builds_without_history_and_says_so(tmp_path):
     result, docs = generate(root)
     assert result.returncode == 0, result.stderr
     assert [line for line in result.stderr.splitlines() if "git" in line and "warning" in line] == []
-    assert "info: plain is not in a git repository, so the site has no change history" in result.stderr.splitlines()
+    assert "info: plain is not in a git repository, so the cards have no change history" in result.stderr.splitlines()
     page = (docs / "models" / "churn.md").read_text(encoding="utf-8")
     assert "## History" not in page and "As of" not in page
     assert not (docs / "changes.md").exists()
@@ -199,6 +199,7 @@ def test_one_log_pass_whatever_the_number_of_cards(tmp_path):
     assert "<code>" not in str(history.cards["cards/m0.yml"].changes[0].changes)
     lines = calls.read_text().splitlines()
     assert len(lines) == 5, lines  # rev-parse, log HEAD, log of the cards folder, status, cat-file
+    assert history.blobs_parsed == 30 * 5  # each distinct blob once: a commit's blob after is the next one's before
     assert sum(line.split()[2] == "log" for line in lines) == 2
 
 
@@ -246,6 +247,9 @@ def test_an_approval_by_whoever_added_the_version_in_git_is_an_error_at_its_line
     result = run_modelcards("build", cwd=root, check=False)
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    validated = run_modelcards("validate", cwd=root, check=False)  # validate reads the history too
+    assert validated.returncode == 1
+    assert [line for line in validated.stderr.splitlines() if ": error: " in line] == errors
     assert errors == [
         f"cards/churn.yml:12:14: error: versions[0].approvals[1].by: found 'alice@example.com', who added it to "
         f"the card in commit {shas['added'][:7]}; separation of duties: expected someone other than an author of "

@@ -19,6 +19,7 @@ from .cards.loader import find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
+from .frozen import frozen_version_problems
 from .history import History, read_history
 from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
@@ -40,7 +41,7 @@ class CheckedCatalog:
     masked: tuple[MaskedValue, ...] = ()
     graph: LineageGraph | None = None  # built for sites, with the run exports; `validate` has none
     lineage_gaps: list[Problem] = field(default_factory=list)
-    history: History = field(default_factory=History)  # the cards' audit trail from git; empty for `validate`
+    history: History = field(default_factory=History)  # the cards' audit trail from git; empty without git
     policy: PolicyReport | None = None  # with a `policy` file: each model's rules, passed, failed or waived
 
     @property
@@ -82,8 +83,8 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
     and naming an unknown run is an error; ``pins`` reads the ``dvc:<stage>@<rev>`` runs they pin from
     git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
     message quotes one (``masker``: the built-in shapes when None). With ``history``, whoever added a
-    version in git may not sign it off. With ``policy_file``, the cards are held to it as far as they go
-    without runs and lineage (``validate``).
+    version in git may not sign it off, and a version approved in a commit may not change afterwards.
+    With ``policy_file``, the cards are held to it as far as they go without runs and lineage (``validate``).
     """
     masker = masker or SecretMasker()
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
@@ -93,8 +94,11 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
     added_by = {path: card.version_added_by for path, card in history.cards.items()} if history else None
     catalog = build_catalog(linked.cards, runs={**runs.runs, **linked.pinned_runs}, links=linked.links,
                             added_by=added_by)
+    frozen = [problem for entry in catalog.models.values() if history
+              for problem in frozen_version_problems(entry.source.document, history.cards.get(entry.source.path),
+                                                            entry.card.waivers)]
     problems = masker.mask_problems([*problems, *runs.problems, *pins.problems, *linked.problems,
-                                     *catalog.problems])
+                                     *catalog.problems, *frozen])
     checked = CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
                              history=history or History())
     return apply_policy(checked, policy_file, relative_to) if policy_file else checked
@@ -125,12 +129,17 @@ def project_masker(settings: Settings) -> SecretMasker:
     return SecretMasker(settings.secret_keys, settings.secret_values)
 
 
+def card_history(project_dir: Path, paths: list[Path], masker: SecretMasker) -> History:
+    """The audit trail of the cards under ``paths`` (one git pass), every text from git masked like the cards."""
+    return read_history(project_dir, *paths, mask=lambda text: masker.mask_text(text)[0])
+
+
 def check_project(settings: Settings) -> CheckedCatalog:
     """The cards and run exports a site is built from, joined, and checked with their lineage."""
     masker = project_masker(settings)
     runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
     pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
-    history = read_history(settings.project_dir, settings.cards_dir, mask=lambda text: masker.mask_text(text)[0])
+    history = card_history(settings.project_dir, [settings.cards_dir], masker)
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,
                           masker=masker, history=history)
     if checked.catalog is None:

@@ -62,16 +62,24 @@ def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
     """Check cards (default: ./cards) and print every problem as path:line:col.
 
     With a ./mkdocs.yml whose modelcards options set a policy, the cards are held to it too, except for
-    what needs runs and lineage (build checks those).
+    what needs runs and lineage (build checks those). Reads the cards' git history too (one pass), so that an
+    approved version changed since, committed or not, and a sign-off by whoever added the version in git are
+    errors here as in the build.
     """
-    from .build import check_cards  # no mkdocs, no heavy imports on this path
+    from .build import card_history, check_cards  # no mkdocs, no heavy imports on this path
+    from .sources.masking import SecretMasker
 
     targets = list(paths) or [Path("cards")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         raise EnvironmentProblem(f"no such file or folder: {', '.join(missing)}")
-    checked = check_cards(targets, relative_to=Path.cwd(), policy_file=_policy_file(output_format))
+    policy_file = _policy_file(output_format)
+    masker = SecretMasker()
+    history = card_history(Path.cwd(), targets, masker)
+    checked = check_cards(targets, relative_to=Path.cwd(), masker=masker, history=history, policy_file=policy_file)
     _report(checked.problems, output_format)
+    if history.shallow:  # the checks above saw part of the history; a folder outside git is just cards, said once
+        _report_notes(history.notes)  # by the build
     try:
         checked.raise_for(strict=strict)
     except InvalidCards as exc:

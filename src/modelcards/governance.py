@@ -55,7 +55,8 @@ STATE_RULE = [
     "are the person who trained it (the `user` of its linked run) and whoever added the version to the card in "
     "git (the author's name and e-mail address of the first commit holding it). Names are compared "
     "case-insensitively, ignoring surrounding spaces; an e-mail address does not match a name. "
-    "`modelcards build` checks it, as it reads the runs and the git history; `validate` reads cards only.",
+    "`modelcards validate` and `build` both read the cards' git history (one pass) and check who added the "
+    "version; only `build` reads the runs, so only it checks the run's user.",
 ]
 
 

@@ -65,6 +65,9 @@ class FieldChange:
     kind: ChangeKind
     before: Any = None  # None when added
     after: Any = None  # None when removed
+    # The same path as parts: mapping keys, the label of a keyed list item (a version, a deployment) or the
+    # position (int) of another list's item. Checks that follow one field through the history compare these.
+    parts: tuple[str | int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class CardChange:
     commit: Commit | None
     changes: tuple[FieldChange, ...] = ()
     note: str = ""  # CARD_ADDED, CARD_REMOVED, NOT_YAML, VALID_AGAIN, UNCOMMITTED, or "" for field changes only
+    # The card as parsed after the change (masked; shared with other changes of the same text): None when the
+    # card was removed or is not valid YAML. What checks of the whole record (frozen versions) read.
+    card: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,10 @@ class CardHistory:
     path: str
     changes: tuple[CardChange, ...]
     version_added_by: dict[str, Commit] = field(default_factory=dict)  # each version: the commit that added it
+    # The card as it is now (the working tree's, else HEAD's), parsed and masked like the changes; None when it
+    # is gone or not valid YAML. Not always the newest change's card: a merge that combines two branches'
+    # edits of one card is listed by neither of them.
+    current: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ class History:
     shallow: bool = False
     uncommitted: bool = False  # a card file differs from HEAD
     notes: tuple[str, ...] = ()  # why the history is partial or absent: informational, never a failure
+    blobs_parsed: int = 0  # distinct card texts parsed: each once, however many commits share it
 
     def recent(self, limit: int | None = None) -> list[tuple[str, CardChange]]:
         """The newest ``limit`` (or all) committed changes across all cards: (card path, change), newest first."""
@@ -103,43 +114,45 @@ class History:
         return changes[:limit]
 
 
-def read_history(project_dir: Path, cards_dir: Path, *, mask: Callable[[str], str] | None = None) -> History:
-    """The audit trail of the card files under ``cards_dir``, from the git repository ``project_dir`` is in.
+def read_history(project_dir: Path, *card_paths: Path, mask: Callable[[str], str] | None = None) -> History:
+    """The audit trail of the card files in ``card_paths`` (folders or files), from the git repository
+    ``project_dir`` is in; card paths in it are relative to ``project_dir``. All of them in one ``git log``.
 
     ``mask`` rewrites each text shown from git (old card values, commit subjects), so a credential that was
     once committed and later removed is not republished.
     """
     try:
-        return _read_history(project_dir, cards_dir, mask)
+        return _read_history(project_dir, card_paths, mask)
     except GitError as exc:
         return History(notes=(f"the change history could not be read from git: {exc}",))
 
 
-def _read_history(project_dir: Path, cards_dir: Path, mask: Callable[[str], str] | None) -> History:
+def _read_history(project_dir: Path, card_paths: tuple[Path, ...], mask: Callable[[str], str] | None) -> History:
     if not Git.installed():
-        return History(notes=("found no `git` program, so the site has no change history; install git to add it",))
+        return History(notes=("found no `git` program, so the cards have no change history; install git to add it",))
     git = Git(project_dir)
     located = git.run("rev-parse", "--show-toplevel", "--show-prefix", "--is-shallow-repository", check=False)
     if located.returncode != 0:
         return History(notes=(f"{project_dir.name or project_dir} is not in a git repository, "
-                              "so the site has no change history",))
+                              "so the cards have no change history",))
     _top, prefix, shallow_text = (located.stdout.decode("utf-8", "surrogateescape").split("\n") + ["", "", ""])[:3]
     shallow = shallow_text.strip() == "true"
     head_log = git.run("log", "-1", f"--format={_FIELDS}", "HEAD", check=False)
     if head_log.returncode != 0:  # a repository without commits
-        return History(notes=("the git repository has no commits yet, so the site has no change history",))
+        return History(notes=("the git repository has no commits yet, so the cards have no change history",))
     head = _commit(head_log.stdout.decode("utf-8", "replace").strip("\n"))
-    folder = _relative_folder(cards_dir, project_dir)
+    folders = [_relative_folder(path, project_dir) for path in card_paths] or ["."]
     logged = git.run("log", "-z", "--no-renames", "--raw", "--no-abbrev", f"--format={_RECORD}{_FIELDS}", "HEAD",
-                     "--", folder).stdout
+                     "--", *folders).stdout
     commits = _parse_log(logged, prefix)
-    status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", folder).stdout
+    status = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--", *folders).stdout
     dirty = sorted({_strip(prefix, name) for name in _status_paths(status) if name.endswith(CARD_SUFFIXES)})
 
     # Every text needed, in one cat-file pass: each distinct blob before and after each commit (git log's
     # raw diff names them, against the first parent), and the cards at HEAD for the uncommitted ones.
     wanted = list(dict.fromkeys(blob for _, files in commits for _, *blobs in files for blob in blobs if blob))
-    wanted += [f"HEAD:{prefix}{path}" for path in dirty]
+    logged_paths = sorted({path for _, files in commits for path, *_ in files} | set(dirty))
+    wanted += [f"HEAD:{prefix}{path}" for path in logged_paths]
     texts = {name: None if blob is None else blob.decode("utf-8-sig", "replace")
              for name, blob in (git.cat_files(wanted) if wanted else {}).items()}
 
@@ -153,55 +166,61 @@ def _read_history(project_dir: Path, cards_dir: Path, mask: Callable[[str], str]
             after = texts.get(after_blob) if after_blob else None
             per_card.setdefault(path, []).append(_change(commit, parsed, path, before, after))
             versions_at.setdefault(path, []).append((commit, parsed.versions(path, after)))
+    now = {path: texts.get(f"HEAD:{prefix}{path}") for path in logged_paths}
     for path in dirty:
         try:
-            current: str | None = (project_dir / path).read_text(encoding="utf-8-sig")
+            now[path] = (project_dir / path).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError):
-            current = None
-        change = _change(None, parsed, path, texts.get(f"HEAD:{prefix}{path}"), current)
-        per_card.setdefault(path, []).insert(0, CardChange(None, change.changes, UNCOMMITTED))
+            now[path] = None
+        change = _change(None, parsed, path, texts.get(f"HEAD:{prefix}{path}"), now[path])
+        per_card.setdefault(path, []).insert(0, CardChange(None, change.changes, UNCOMMITTED, change.card))
 
-    cards = {path: CardHistory(path, tuple(changes), _first_authors(versions_at.get(path, [])))
+    cards = {path: CardHistory(path, tuple(changes), _first_authors(versions_at.get(path, [])),
+                               parsed.data(path, now.get(path))[1])
              for path, changes in sorted(per_card.items())}
     # A note, not a warning: a shallow checkout is how CI was set up, not something wrong in the cards, and
     # `--strict` must not fail on it. The Recent changes page says the history is partial.
     notes = (f"found a shallow git clone, so the change history of the cards is partial; {SHALLOW_FIX}",) \
         if shallow else ()
-    return History(cards, _masked_commit(head, parsed.mask), shallow, bool(dirty), notes)
+    return History(cards, _masked_commit(head, parsed.mask), shallow, bool(dirty), notes, parsed.parses)
 
 
 # --- comparing two versions of a card ---------------------------------------------------------------
 
-def field_changes(before: Any, after: Any, key: str = "") -> list[FieldChange]:
-    """Every field that differs between two parsed cards (or parts of them), in document order."""
+def field_changes(before: Any, after: Any, key: str = "", parts: tuple[str | int, ...] = ()) -> list[FieldChange]:
+    """Every field that differs between two parsed cards (or parts of them), in document order.
+
+    ``key`` and ``parts`` say where ``before`` and ``after`` are, when they are part of a card.
+    """
     if before == after:
         return []
     if isinstance(before, dict) and isinstance(after, dict):
-        return _matched_changes(before, after, lambda name: f"{key}.{name}" if key else str(name))
+        return _matched_changes(before, after, lambda name: f"{key}.{name}" if key else str(name), parts)
     if isinstance(before, list) and isinstance(after, list):
-        return _list_changes(before, after, key)
-    return [FieldChange(key, "changed", before, after)]
+        return _list_changes(before, after, key, parts)
+    return [FieldChange(key, "changed", before, after, parts)]
 
 
-def _list_changes(before: list, after: list, key: str) -> list[FieldChange]:
+def _list_changes(before: list, after: list, key: str, parts: tuple[str | int, ...]) -> list[FieldChange]:
     name = key.rpartition(".")[2].rpartition("]")[2] if key else ""
     old, new = _keyed(before, name), _keyed(after, name)
     if old is None or new is None:  # by position
-        old, new = {str(i): item for i, item in enumerate(before)}, {str(i): item for i, item in enumerate(after)}
-    return _matched_changes(old, new, lambda label: f"{key}[{label}]")
+        return _matched_changes(dict(enumerate(before)), dict(enumerate(after)), lambda i: f"{key}[{i}]", parts)
+    return _matched_changes(old, new, lambda label: f"{key}[{label}]", parts)
 
 
-def _matched_changes(old: dict, new: dict, child_key: Callable[[str], str]) -> list[FieldChange]:
+def _matched_changes(old: dict, new: dict, child_key: Callable[[Any], str],
+                     parts: tuple[str | int, ...]) -> list[FieldChange]:
     """Changes between two mappings whose entries are matched by key: removed, added, or compared deeper."""
     found: list[FieldChange] = []
     for name in [*old, *(k for k in new if k not in old)]:
-        child = child_key(name)
+        child, child_parts = child_key(name), (*parts, name)
         if name not in new:
-            found.append(FieldChange(child, "removed", before=old[name]))
+            found.append(FieldChange(child, "removed", before=old[name], parts=child_parts))
         elif name not in old:
-            found.append(FieldChange(child, "added", after=new[name]))
+            found.append(FieldChange(child, "added", after=new[name], parts=child_parts))
         else:
-            found.extend(field_changes(old[name], new[name], child))
+            found.extend(field_changes(old[name], new[name], child, child_parts))
     return found
 
 
@@ -272,22 +291,24 @@ def _strip(prefix: str, path: str) -> str:
 
 
 class _Parser:
-    """Parses each distinct card text once: consecutive commits share most of them."""
+    """Parses each distinct blob once, whichever commits and card files hold it: a commit's blob after is the
+    next commit's blob before, and a text is keyed by its content, which is what a blob id names."""
 
     def __init__(self, mask: Callable[[str], str] | None):
         self.mask = mask or (lambda text: text)
-        self._parsed: dict[tuple[str, str], tuple[bool, Any]] = {}
+        self._parsed: dict[str, tuple[bool, Any]] = {}
+        self.parses = 0  # how many texts were parsed, for the benchmark and its test
 
     def data(self, path: str, text: str | None) -> tuple[bool, Any]:
-        """(parsed, data): (True, None) for a file that is not there."""
+        """(parsed, data): (True, None) for a file that is not there. ``path`` only names the text."""
         if text is None:
             return True, None
-        key = (path, text)
-        if key not in self._parsed:
+        if text not in self._parsed:
+            self.parses += 1
             document, problems = parse_yaml(text, path)
             ok = document is not None and not any(p.severity == "error" for p in problems)
-            self._parsed[key] = (ok, _masked_data(document.data, self.mask) if ok and document else None)
-        return self._parsed[key]
+            self._parsed[text] = (ok, _masked_data(document.data, self.mask) if ok and document else None)
+        return self._parsed[text]
 
     def versions(self, path: str, text: str | None) -> set[str]:
         ok, data = self.data(path, text)
@@ -302,11 +323,11 @@ def _change(commit: Commit | None, parsed: _Parser, path: str, before: str | Non
     if not after_ok:
         return CardChange(commit, (), NOT_YAML)
     if before is None:
-        return CardChange(commit, (), CARD_ADDED)
+        return CardChange(commit, (), CARD_ADDED, after_data)
     before_ok, before_data = parsed.data(path, before)
     if not before_ok:  # fixed in this commit: everything it holds is new
-        return CardChange(commit, (), VALID_AGAIN)
-    return CardChange(commit, tuple(field_changes(before_data, after_data)))
+        return CardChange(commit, (), VALID_AGAIN, after_data)
+    return CardChange(commit, tuple(field_changes(before_data, after_data)), card=after_data)
 
 
 def _first_authors(oldest_last: list[tuple[Commit, set[str]]]) -> dict[str, Commit]:

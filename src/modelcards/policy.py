@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,9 +26,11 @@ from .cards.schema import DatasetCard, Flag, ModelCard, Number, PositiveInt, Slu
 from .cards.yaml_source import KeyPath, YamlDocument, parse_yaml
 from .catalog import Catalog, ModelEntry
 from .errors import Problem, Severity, sort_problems
+from .frozen import RULE_NAME as FROZEN_RULE_NAME
 from .governance import latest_decisions, person
 from .lineage.graph import LineageGraph
 from .sources.record import utc_day
+from .waivers import as_of_date, judge, stale_waiver
 from .text import NotUtf8, decode_utf8
 
 TIERS = ("low", "medium", "high", "critical")
@@ -168,14 +169,6 @@ def load_policy(file: Path, shown: str) -> tuple[LoadedPolicy | None, list[Probl
 
 # --- evaluation -----------------------------------------------------------------------------------------
 
-def as_of_date(environ: Mapping[str, str] = os.environ) -> dt.date:
-    """The day expiry and ages are judged on: ``SOURCE_DATE_EPOCH`` (UTC) when set, so builds repeat; else today."""
-    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
-    return dt.date.today()
-
-
 @dataclass(frozen=True)
 class Failure:
     """One way a model fails a rule, at one line of a card."""
@@ -310,44 +303,33 @@ def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGra
 def _judged(model: ModelEntry, tier: str, rule: str, failures: list[Failure], as_of: dt.date,
             used: set[int]) -> tuple[RuleOutcome, list[Problem]]:
     """Failures of one rule, each waived, failing, or failing again because its waiver expired."""
-    document = model.source.document
-    failing, waived, expired = [], [], []
-    problems = []
+    failing, waived, expired, problems = [], [], [], []
     for failure in failures:
-        where = failure.document or document
-        matching = [(i, w) for i, w in enumerate(model.card.waivers)
-                    if w.rule == rule and (w.version is None or w.version == failure.version)]
-        used.update(i for i, _ in matching)
-        current = any(w.expires >= as_of for _, w in matching)
-        prefix = f"policy {tier}/{rule}: "
-        if current:
-            index, waiver = next((i, w) for i, w in matching if w.expires >= as_of)
-            waived.append(WaivedFailure(failure, waiver))
-            problems.append(where.problem(failure.key_path, severity="info", message=(
-                f"{prefix}waived by {waiver.by} until {waiver.expires} (waivers[{index}]): {failure.message}")))
-            continue
-        lapsed = [w for _, w in matching]
-        expired += lapsed
-        note = "".join(f"; the waiver by {w.by} expired on {w.expires}" for w in lapsed)
-        failing.append(failure)
-        problems.append(where.problem(failure.key_path, prefix + failure.message + note, severity=failure.severity))
+        judged = judge(failure.document or model.source.document, failure.key_path, failure.message, rule=rule,
+                       version=failure.version, waivers=model.card.waivers, as_of=as_of, used=used,
+                       prefix=f"policy {tier}/{rule}: ", severity=failure.severity)
+        problems.append(judged.problem)
+        if judged.waiver is not None:
+            waived.append(WaivedFailure(failure, judged.waiver))
+        else:
+            failing.append(failure)
+            expired += judged.expired
     return RuleOutcome(rule, tuple(failing), tuple(waived), tuple(expired)), problems
 
 
 def _stale_waivers(model: ModelEntry, used: set[int], why: str) -> list[Problem]:
-    """A waiver naming no rule is an error; one that matches no failure is a warning: it would hide nothing."""
+    """A waiver naming no rule is an error; one that matches no failure is a warning: it would hide nothing.
+    Waivers of ``frozen_version`` are judged with the frozen versions, whatever the policy says."""
+    known = [*RULES, FROZEN_RULE_NAME]
     problems = []
     for index, waiver in enumerate(model.card.waivers):
-        if waiver.rule not in RULES:
-            close = difflib.get_close_matches(waiver.rule, list(RULES), n=1, cutoff=0.6)
+        if waiver.rule not in known:
+            close = difflib.get_close_matches(waiver.rule, known, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(model.source.document.problem(("waivers", index, "rule"), (
-                f"found rule '{waiver.rule}'{hint}, expected one of: {', '.join(RULES)}")))
-        elif index not in used:
-            version = f" for version {waiver.version}" if waiver.version else ""
-            problems.append(model.source.document.problem(("waivers", index), severity="warning", message=(
-                f"policy: stale waiver of '{waiver.rule}'{version}: {why}; expected a waiver only where a rule "
-                "fails: remove it")))
+                f"found rule '{waiver.rule}'{hint}, expected one of: {', '.join(known)}")))
+        elif index not in used and waiver.rule != FROZEN_RULE_NAME:
+            problems.append(stale_waiver(model.source.document, index, waiver, why, prefix="policy: "))
     return problems
 
 
@@ -521,4 +503,4 @@ def _model_inside(annotation: Any) -> Any:
 
 
 __all__ = ["DEFAULT_TIER", "RULES", "TIERS", "LoadedPolicy", "ModelPolicy", "Policy", "PolicyReport", "RuleOutcome",
-           "TierPolicy", "as_of_date", "evaluate_policy", "load_policy"]
+           "TierPolicy", "evaluate_policy", "load_policy"]
