@@ -79,13 +79,6 @@ class Requirement:
     parts: tuple[Part, ...]
     outside: str | None = None  # what the point asks for that a card does not hold
 
-    @property
-    def anchor(self) -> str:
-        """The requirement's id on a crosswalk page: ``annex-iv-2``, ``nist-measure-2-11``."""
-        if self.framework == ANNEX_IV:
-            return f"annex-iv-{self.id}"
-        return "nist-" + self.id.lower().replace(" ", "-").replace(".", "-")
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -283,9 +276,10 @@ def _datasheets(s: _Subject) -> tuple[list[Note], list[Note]]:
         if dataset is None:
             missing.append(Note(f"dataset {name} has no dataset card", "kind", dataset=name))
             continue
-        given = [what for key, what in DATASHEET_FIELDS if _value(dataset, key)]
+        given = [(key, what) for key, what in DATASHEET_FIELDS if _value(dataset, key)]
         if given:
-            present.append(Note(f"datasheet of {name}: " + ", ".join(given), "datasheet", dataset=name))
+            present.append(Note(f"datasheet of {name}: " + ", ".join(what for _, what in given), given[-1][0],
+                                dataset=name))
         missing += [Note(f"datasheet of {name} does not say {what}", key, dataset=name)
                     for key, what in DATASHEET_FIELDS if not _value(dataset, key)]
     return present, missing
@@ -633,7 +627,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
                 (Part("What changed in each version, and why", ("versions[].changes", "versions[].reason"),
                       _version_record),
                  Part("Deployments and rollbacks", _DEPLOYMENTS, _deployment_log)),
-                outside="who changed which field of the card, and when: the History section, read from git"),
+                outside="who changed which field of the card, and when: the History section of the model page, "
+                        "read from git when the site is built from a repository"),
     Requirement(ANNEX_IV, "7", "Harmonised standards applied",
                 "the harmonised standards applied, or where none was, the solutions adopted and the other "
                 "standards and specifications applied",

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from ..catalog import Catalog, ModelEntry, RunEntry
 from ..cards.schema import ModelCard, Version
 from ..config import Settings
+from ..crosswalk import REQUIREMENTS, Coverage, Requirement, crosswalk
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
@@ -33,8 +34,9 @@ from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from .explanations import explanation_views
 from .lineage import lineage_diagrams
-from .paths import (CATALOG_PAGE, CHANGES_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths,
-                    dataset_page, model_page, run_page, tag_page, version_anchors)
+from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, RUNS_PAGE,
+                    TAGS_PAGE, SitePaths, crosswalk_page, dataset_page, model_page, requirement_anchor, run_page,
+                    tag_page, version_anchors)
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -86,6 +88,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
 
     render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()])
+    crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
     for model in catalog.models.values():
         explanations, files = explanation_views(model, explained or {}, prefix)
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
@@ -93,8 +96,11 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                versions=_version_rows(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
-               card_history=history.cards.get(model.source.path))
+               card_history=history.cards.get(model.source.path), crosswalk=crosswalks[model.name])
+        render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
+               card=model.card, crosswalk=crosswalks[model.name])
         pages.extend(Page(file.path, file.content) for file in files)
+    render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
@@ -199,8 +205,10 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
-                       number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence)
-    env.globals.update(link=_link, url=_url, metric_status=_metric_status)
+                       number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
+                       coverage=_coverage_chip)
+    env.globals.update(link=_link, url=_url, metric_status=_metric_status,
+                       requirement_anchor=_requirement_anchor)
     return env
 
 
@@ -222,6 +230,15 @@ def _link(page_path: str, text: Any, target: str) -> Markup:
 def _state_chip(state: VersionState) -> Markup:
     """A version's derived state as a label; the states are ours, nothing from a card."""
     return Markup(f'<span class="mc-state mc-state-{state.name}">{state.value}</span>')
+
+
+def _requirement_anchor(requirement: Requirement) -> Markup:
+    return Markup(requirement_anchor(requirement))  # made of the table's own ids: letters, digits and dashes
+
+
+def _coverage_chip(status: Coverage) -> Markup:
+    """A crosswalk status as a label; the statuses are ours, nothing from a card."""
+    return Markup(f'<span class="mc-coverage mc-coverage-{status.name}">{status.value}</span>')
 
 
 _LINKABLE = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")
