@@ -507,7 +507,7 @@ def _go_no_go(s: _Subject) -> tuple[list[Note], list[Note]]:
             missing.append(Note(f"{label}{where} has no go/no-go decision", key, version=label))
         elif status.live_in:
             present.append(Note(f"{label}{where}: {status.sign_off.value}", key, version=label))
-            missing.append(Note(f"{label} runs without an approval", key, version=label))
+            missing.append(Note(f"{label}{where} runs without an approval", key, version=label))
         else:
             present.append(Note(f"{label}: {status.sign_off.value}", key, version=label))
     if not s.card.versions:
