@@ -98,7 +98,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), crosswalk=crosswalks[model.name])
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
-               card=model.card, crosswalk=crosswalks[model.name])
+               card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
