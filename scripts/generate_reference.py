@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from modelcards.cards.schema import json_schema
-from modelcards.reference import card_format_markdown, cli_markdown, configuration_markdown
+from modelcards.reference import card_format_markdown, cli_markdown, configuration_markdown, crosswalk_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,6 +20,7 @@ def generated_files() -> dict[Path, str]:
         ROOT / "docs/reference/card-format.md": card_format_markdown(),
         ROOT / "docs/reference/configuration.md": configuration_markdown(),
         ROOT / "docs/reference/cli.md": cli_markdown(),
+        ROOT / "docs/reference/crosswalk.md": crosswalk_markdown(),
         ROOT / "cards/card.schema.json": json.dumps(json_schema(), indent=2) + "\n",
     }
 

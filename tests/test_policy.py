@@ -168,7 +168,7 @@ def test_a_waiver_that_matches_no_failure_is_a_stale_warning(tmp_path):
         "tier (high) fails there; expected a waiver only where a rule fails: remove it",
         "cards/scorer.yml:19:12: error: waivers[1].rule: found rule 'aprovals' (did you mean 'approvals'?), "
         "expected one of: required_fields, approvals, metric_thresholds, evaluation_age, lineage_checks, "
-        "personal_data, frozen_version",
+        "personal_data, regulatory_coverage, frozen_version",
     ]
     assert root.is_dir()
 
@@ -260,6 +260,26 @@ def test_a_dataset_with_personal_data_needs_a_dpia_and_a_legal_basis(tmp_path):
         "cards/patients.yml:4:3: warning: personal_data: policy high/personal_data: dataset patients holds "
         "personal data and model scorer uses it, but it has no personal_data.dpia; expected a DPIA reference "
         "(GDPR Art. 35) and the legal basis (Art. 6) in its dataset card"]
+
+
+def test_full_regulatory_coverage_fails_each_uncovered_item_naming_the_field_to_fill(tmp_path):
+    result = run(project(tmp_path, policy="high:\n  regulatory_coverage: true\n"), "validate", "--strict")
+    assert result.returncode == 1
+    found = problems(result)
+    assert "cards/scorer.yml:1:1: warning: policy high/regulatory_coverage: EU AI Act Annex IV 9 (Post-market " \
+           "monitoring (Art. 72)) is missing: no post-market monitoring plan (monitoring); expected it covered " \
+           "(see the model's regulatory crosswalk)" in found
+    # Of the 9 Annex IV points and 5 NIST items the card covers only MANAGE 1.1 (its live version is approved):
+    # each of the other 13 fails once.
+    assert len(found) == 13 and all("policy high/regulatory_coverage: " in line for line in found)
+    assert not [line for line in found if "MANAGE 1.1" in line]
+    plan = ("monitoring:\n  description: Weekly AUC on labelled cases.\n  monitored: [auc]\n  cadence: weekly\n"
+            "  owner: Risk team\n  escalation: Page the owner.\n")
+    human = ("human_oversight:\n  description: A reviewer can hold any score.\n"
+             "  measures: [A person reviews every score.]\n")
+    covered = run(project(tmp_path / "planned", card=plan + human + CARD,
+                          policy="high:\n  regulatory_coverage: true\n"), "validate")
+    assert not [line for line in problems(covered) if "Annex IV 9 " in line or "MANAGE 4.1" in line]
 
 
 BAD_POLICIES = {

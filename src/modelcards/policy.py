@@ -25,6 +25,7 @@ from .cards.loader import problem_from_error
 from .cards.schema import DatasetCard, Flag, ModelCard, Number, PositiveInt, Slug, Text, Waiver
 from .cards.yaml_source import KeyPath, YamlDocument, parse_yaml
 from .catalog import Catalog, ModelEntry
+from .crosswalk import Coverage, Note, crosswalk
 from .errors import Problem, Severity, sort_problems
 from .frozen import RULE_NAME as FROZEN_RULE_NAME
 from .governance import latest_decisions, person
@@ -113,6 +114,9 @@ class TierPolicy(_PolicySection):
     personal_data: Flag = Field(False, description=(
         "Datasets the models use that hold personal data (`personal_data.contains: true`) need "
         "`personal_data.dpia` and `personal_data.legal_basis`."))
+    regulatory_coverage: Flag = Field(False, description=(
+        "Every EU AI Act Annex IV point and NIST AI RMF item of the regulatory crosswalk is covered "
+        "(docs/reference/crosswalk.md); each one partial or missing fails, naming what to fill."))
 
 
 class Policy(_PolicySection):
@@ -455,6 +459,50 @@ def _personal_data(model: ModelEntry, rules: TierPolicy, context: _Context) -> I
                 document=entry.source.document)
 
 
+def _regulatory_coverage(model: ModelEntry, rules: TierPolicy, context: _Context) -> Iterator[Failure]:
+    """Each crosswalk item not covered, at the card field of its first gap (the card's top when it has none)."""
+    for item in crosswalk(model, context.catalog).items:
+        if item.status is Coverage.covered:
+            continue
+        gaps = item.missing
+        requirement = item.requirement
+        first = next((note for note in gaps if note.dataset is None), None)
+        yield Failure(_note_key_path(model, first.key) if first else (), (
+            f"{requirement.framework} {requirement.id} ({requirement.title}) is {item.status.value}: "
+            f"{'; '.join(map(_gap, gaps))}; expected it covered (see the model's regulatory crosswalk)"),
+            version=first.version if first else None)
+
+
+def _gap(note: Note) -> str:
+    """A crosswalk gap with the field that fills it: ``no post-market monitoring plan (monitoring)``."""
+    return f"{note.text} ({f'dataset card {note.dataset}: ' if note.dataset else ''}{note.key})"
+
+
+def _note_key_path(model: ModelEntry, key: str) -> KeyPath:
+    """A crosswalk note's key (``versions[1.2.0].approvals``, ``metrics[0].description``) as a key path the card
+    has: version labels become list indexes, and the path stops at the first key the card does not hold."""
+    parts: list[str | int] = []
+    for name, index in _LABELLED.findall(key):
+        if name:
+            parts.append(name)
+        elif parts == ["versions"]:
+            labels = [v.version for v in model.card.versions]
+            parts.append(labels.index(index) if index in labels else 0)
+        elif index.isdigit():
+            parts.append(int(index))
+    held: list[str | int] = []
+    node: Any = model.source.document.data
+    for part in parts:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+        held.append(part)
+    return tuple(held)
+
+
 RULES: dict[str, Rule] = {
     "required_fields": Rule(lambda r: bool(r.required_fields), _required_fields),
     "approvals": Rule(lambda r: bool(r.approvals), _approvals),
@@ -462,6 +510,7 @@ RULES: dict[str, Rule] = {
     "evaluation_age": Rule(lambda r: r.evaluation_max_age_days is not None, _evaluation_age),
     "lineage_checks": Rule(lambda r: bool(r.lineage_checks_as_errors), _lineage_checks, needs_lineage=True),
     "personal_data": Rule(lambda r: r.personal_data, _personal_data),
+    "regulatory_coverage": Rule(lambda r: r.regulatory_coverage, _regulatory_coverage),
 }
 
 
@@ -469,6 +518,7 @@ RULES: dict[str, Rule] = {
 
 _INDEXED = re.compile(r"^(?P<list>versions|deployments)\[(?P<index>\d+)\]")
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_LABELLED = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")  # as _PART, but a bracket may hold a version label
 
 
 def _key_path(problem: Problem) -> KeyPath:

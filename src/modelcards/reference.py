@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from .cards.schema import CUSTOM_NAMESPACE, DatasetCard, ModelCard
 from .config import SETTINGS
+from .crosswalk import DATASHEET_FIELDS, MONITORING_FIELDS, REQUIREMENTS
 from .frozen import FROZEN_RULE
 from .governance import STATE_RULE
 
@@ -40,6 +41,73 @@ def card_format_markdown() -> str:
     lines += ["## Version states", "", *STATE_RULE, ""]
     lines += ["## Frozen approved versions", "", *FROZEN_RULE, ""]
     return "\n".join(lines)
+
+
+def crosswalk_markdown() -> str:
+    """The regulatory crosswalk's table: each requirement, its parts and the card fields answering them."""
+    lines = [
+        GENERATED_NOTICE,
+        "# Regulatory crosswalk",
+        "",
+        "`modelcards build` writes a crosswalk page for each model (`models/<name>/crosswalk`, linked from the "
+        "model page's key facts) and a matrix of all models (`crosswalk.md`, in the nav). They map the EU AI "
+        "Act's Annex IV, all nine points of Regulation (EU) 2024/1689 as it words them, and five items of the "
+        "NIST AI RMF 1.0 to the card fields that answer them.",
+        "",
+        "## How the status is decided",
+        "",
+        "Each point is split into parts, and each part names the fields that answer it (below). A part is "
+        "**covered** when the card holds everything it checks, **partial** when it holds some, **missing** "
+        "when it holds none. A point is covered when all its parts are covered, missing when all are "
+        "missing, and partial otherwise. Each finding on the page links to the section showing it; each gap "
+        "names the field to fill.",
+        "",
+        "- The status comes from the model card, the dataset cards it uses and its versions' derived states "
+        "(sign-offs and deployments) alone: no clock, no git, no network. The same cards give the same "
+        "statuses in `validate` and `build`.",
+        "- It checks that an answer is there, not that it is adequate: that is the reviewer's call.",
+        "- Version fields are checked on the versions that matter now: each version live in some environment, "
+        "and the latest.",
+        "- A document (`risk_management`, `declaration_of_conformity`) is covered with both a `description` and "
+        "a `reference`. A point that does not apply is answered the same way: say why in `description` and "
+        "name the assessment in `reference`, e.g.",
+        "",
+        "```yaml",
+        "declaration_of_conformity:",
+        "  description: >-",
+        "    Not required: a research aid, neither placed on the EU market nor put into service as a",
+        "    high-risk AI system.",
+        "  reference: Regulatory assessment RA-7 of 2026-01-08",
+        "```",
+        "",
+        "- A dataset card's datasheet answers point 2(d) with "
+        + ", ".join(f"`{key}` ({what})" for key, what in DATASHEET_FIELDS) + ".",
+        "- A monitoring plan (`monitoring`) is complete with its `description` and "
+        + ", ".join(f"`{key}` ({what})" for key, what in MONITORING_FIELDS) + ".",
+        "- Parts of a point that a card does not hold (hardware, user interface, cybersecurity, ...) are listed "
+        "under *Not held by a card*; they do not count towards the status.",
+        "",
+        "`crosswalk(model, catalog)` in `modelcards.crosswalk` returns the same evaluation, with `.complete` "
+        "true when every point is covered, for a policy that requires full coverage.",
+        "",
+    ]
+    for framework in dict.fromkeys(r.framework for r in REQUIREMENTS):
+        lines += [f"## {framework}", ""]
+        for requirement in (r for r in REQUIREMENTS if r.framework == framework):
+            lines += [f"### {requirement.id}. {requirement.title}" if requirement.id[0].isdigit()
+                      else f"### {requirement.id}: {requirement.title}", "",
+                      f"Asks for {requirement.asks}.", "", "| Part | Answered by |", "|---|---|"]
+            lines += [f"| {part.label} | {', '.join(_crosswalk_field(field) for field in part.fields)} |"
+                      for part in requirement.parts]
+            lines.append("")
+            if requirement.outside:
+                lines += [f"Not held by a card: {requirement.outside}.", ""]
+    return "\n".join(lines)
+
+
+def _crosswalk_field(field: str) -> str:
+    dataset_field = field.removeprefix("dataset card: ")
+    return f"`{field}`" if dataset_field == field else f"`{dataset_field}` of each dataset card"
 
 
 def configuration_markdown() -> str:

@@ -25,6 +25,7 @@ from ..catalog import Catalog, ModelEntry, RunEntry
 from ..cards.schema import ModelCard, Version
 from ..cards.yaml_source import format_key_path
 from ..config import Settings
+from ..crosswalk import REQUIREMENTS, Coverage, Requirement, crosswalk
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
@@ -35,9 +36,9 @@ from ..linking import RunLink
 from ..policy import PolicyReport
 from .explanations import explanation_views
 from .lineage import lineage_diagrams
-from .paths import (CATALOG_PAGE, CHANGES_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE, POLICY_PAGE, RUNS_PAGE,
-                    TAGS_PAGE, SitePaths,
-                    dataset_page, model_page, run_page, tag_page, version_anchors)
+from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
+                    POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page, model_page,
+                    requirement_anchor, run_page, tag_page, version_anchors)
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -91,6 +92,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
 
     render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()], policy=policy)
+    crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
     for model in catalog.models.values():
         explanations, files = explanation_views(model, explained or {}, prefix)
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
@@ -99,8 +101,11 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), policy=policy,
-               model_policy=policy.models.get(model.name) if policy else None)
+               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name])
+        render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
+               card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
+    render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
@@ -208,8 +213,9 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
-                       policy_state=_policy_chip)
-    env.globals.update(link=_link, url=_url, metric_status=_metric_status)
+                       policy_state=_policy_chip, coverage=_coverage_chip)
+    env.globals.update(link=_link, url=_url, metric_status=_metric_status,
+                       requirement_anchor=_requirement_anchor)
     return env
 
 
@@ -236,6 +242,15 @@ def _state_chip(state: VersionState) -> Markup:
 def _policy_chip(state: str) -> Markup:
     """A policy rule's outcome (passed, failed, waived, not checked) as a label; ours, nothing from a card."""
     return Markup(f'<span class="mc-policy mc-policy-{state.replace(" ", "-")}">{state}</span>')
+
+
+def _requirement_anchor(requirement: Requirement) -> Markup:
+    return Markup(requirement_anchor(requirement))  # made of the table's own ids: letters, digits and dashes
+
+
+def _coverage_chip(status: Coverage) -> Markup:
+    """A crosswalk status as a label; the statuses are ours, nothing from a card."""
+    return Markup(f'<span class="mc-coverage mc-coverage-{status.name}">{status.value}</span>')
 
 
 _LINKABLE = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import ModelEntry
+from ..crosswalk import ANNEX_IV, Note, Requirement
 from ..lineage.graph import Node
 
 CATALOG_PAGE = "index.md"  # the models' index, the site's home page without a prefix
@@ -26,12 +27,43 @@ LINEAGE_PAGE = "lineage/index.md"
 HEALTH_PAGE = "lineage/health.md"
 CHANGES_PAGE = "changes.md"  # the newest commits across all cards
 POLICY_PAGE = "policy.md"  # every policy failure and waiver across the catalog
+CROSSWALK_PAGE = "crosswalk.md"  # the regulatory coverage matrix: models x Annex IV points and NIST items
 ASSET_DIR = "assets/modelcards"
 
 # Heading ids the toc extension gives the model page's "## Versions" and "## Deployments".
 VERSIONS_ANCHOR = "versions"
 DEPLOYMENTS_ANCHOR = "deployments"
 POLICY_ANCHOR = "policy"  # the model page's "## Policy"
+
+KEY_FACTS_ANCHOR = "key-facts"  # the key facts box of model and dataset pages
+
+# The model page's section showing each top-level card key: the toc extension's heading ids, or the ids the
+# templates set. The crosswalk links what a card holds to these.
+MODEL_SECTION_ANCHORS = {
+    **dict.fromkeys(("name", "title", "summary", "owners", "status", "risk_tier", "risk_rationale", "license",
+                     "tags"), KEY_FACTS_ANCHOR),
+    "model_details": "model-details",
+    "intended_use": "intended-use",
+    "factors": "factors",
+    "metrics": "metrics",
+    "training_data": "training-data",
+    "evaluation_data": "evaluation-data",
+    "quantitative_analyses": "quantitative-analyses",
+    "ethical_considerations": "ethical-considerations",
+    "caveats": "caveats-and-recommendations",
+    "recommendations": "caveats-and-recommendations",
+    "design_choices": "design-choices",
+    "tradeoffs": "design-choices",
+    "human_oversight": "human-oversight",
+    "risk_management": "risk-management",
+    "standards": "standards",
+    "declaration_of_conformity": "declaration-of-conformity",
+    "monitoring": "monitoring",
+    "versions": VERSIONS_ANCHOR,
+    "deployments": DEPLOYMENTS_ANCHOR,
+}
+# The same on dataset pages.
+DATASET_SECTION_ANCHORS = {"source": KEY_FACTS_ANCHOR, "datasheet": "datasheet", "personal_data": "personal-data"}
 
 
 def file_name(label: str, limit: int = 80) -> str:
@@ -48,6 +80,29 @@ def model_page(name: str) -> str:
 
 def dataset_page(name: str) -> str:
     return f"datasets/{name}.md"
+
+
+def crosswalk_page(model: str) -> str:
+    """A model's regulatory crosswalk, beside its page."""
+    return f"models/{model}/crosswalk.md"
+
+
+def requirement_anchor(requirement: Requirement) -> str:
+    """A requirement's heading id on a crosswalk page: ``annex-iv-2``, ``nist-measure-2-11``."""
+    if requirement.framework == ANNEX_IV:
+        return f"annex-iv-{requirement.id}"
+    return "nist-" + requirement.id.lower().replace(" ", "-").replace(".", "-")
+
+
+def note_target(note: Note, model: ModelEntry) -> str:
+    """The section (``path.md#anchor``) showing what a crosswalk note found in a card: a version's heading,
+    a model page section, or a dataset page section."""
+    if note.dataset is not None:
+        return f"{dataset_page(note.dataset)}#{DATASET_SECTION_ANCHORS.get(note.section, KEY_FACTS_ANCHOR)}"
+    anchors = version_anchors(model)
+    if note.version is not None and note.version in anchors:
+        return f"{model_page(model.name)}#{anchors[note.version]}"
+    return f"{model_page(model.name)}#{MODEL_SECTION_ANCHORS.get(note.section, KEY_FACTS_ANCHOR)}"
 
 
 def tag_page(name: str) -> str:
@@ -130,6 +185,16 @@ class SitePaths:
     def tag(self, name: str) -> str:
         return self.prefix + tag_page(name)
 
+    def model_crosswalk(self, name: str) -> str:
+        return self.prefix + crosswalk_page(name)
+
+    def note(self, note: Note, model: ModelEntry) -> str:
+        return self.prefix + note_target(note, model)
+
+    @property
+    def crosswalk(self) -> str:
+        return self.prefix + CROSSWALK_PAGE
+
     def run(self, ref: str) -> str:
         return self.prefix + run_page(ref)
 
@@ -169,6 +234,7 @@ _NAV: tuple[tuple[str, Any], ...] = (
     ("Runs", RUNS_PAGE),
     ("Lineage", (("Overview", LINEAGE_PAGE), ("Lineage health", HEALTH_PAGE))),
     ("Policy", POLICY_PAGE),
+    ("Regulatory crosswalk", CROSSWALK_PAGE),
     ("Recent changes", CHANGES_PAGE),
 )
 
