@@ -107,7 +107,8 @@ def check_project(settings: Settings) -> CheckedCatalog:
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
-    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)  # names and severities checked at load
+    # names, severities and environments checked at load
+    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments)
     gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     return replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
 

@@ -75,6 +75,17 @@ def _lineage_checks(value: Any) -> Wrong:
     return None
 
 
+def _environments(value: Any) -> Wrong:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        return (f"found {_described(value)}, expected a list of environment names, first to last, "
+                "e.g. [staging, production]")
+    for index, name in enumerate(value):
+        if name in value[:index]:
+            return index, (f"found {name!r} a second time (first at [{value.index(name)}]), expected each "
+                           "environment once")
+    return None
+
+
 def _severity(value: Any) -> Any:
     return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
 
@@ -135,8 +146,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
             "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "
-            "`unknown_dataset`, `cycle`, `floating_run`, `run_after_release` (see the *Lineage health* page). `--strict` turns warnings into errors.",
+            "`unknown_dataset`, `cycle`, `floating_run`, `run_after_release`, `environment_order` (see the *Lineage "
+            "health* page). `--strict` turns warnings into errors.",
             check=_lineage_checks, resolve=_severities),
+    Setting("environments", list, ["staging", "production"],
+            "The order a version goes through the deployment environments, first to last, spelled as in the cards' "
+            "`deployments`, e.g. `[dev, staging, production]`. The first deployment of a version to an environment "
+            "needs a deployment of that version to the environment just before it in the list, on or before the "
+            "same date; otherwise the `environment_order` lineage check warns, unless the deployment carries "
+            "`override: {by, reason}`. A later deployment of a version to an environment it already ran in (a "
+            "rollback to it, say) is not checked again. Environments not in the list are never checked; `[]` "
+            "checks none.",
+            check=_environments, resolve=_as_tuple),
     Setting("lineage_depth", int, 2,
             "How many runs upstream a model page's lineage diagram reaches: 1 shows the run that produced each "
             "version and the data it read, 2 also the runs that made that data.",
