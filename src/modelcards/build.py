@@ -90,6 +90,16 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
                           history=history or History())
 
 
+def validate_cards(paths: list[Path], settings: Settings) -> CheckedCatalog:
+    """What ``validate`` checks: the cards under ``paths`` alone (no runs), and the lineage checks that need
+    nothing else (``CARD_CHECKS``: the environment order), with the project's severities."""
+    checked = check_cards(paths, relative_to=settings.project_dir, masker=project_masker(settings))
+    if checked.catalog is None:
+        return checked
+    gaps = check_lineage(None, checked.catalog, settings.lineage_checks, environments=settings.environments)
+    return replace(checked, problems=sort_problems([*checked.problems, *gaps]), lineage_gaps=gaps)
+
+
 def project_masker(settings: Settings) -> SecretMasker:
     """The masker for a project: the built-in shapes plus its ``secret_keys`` and ``secret_values``
     (checked to be regular expressions when the settings were loaded)."""

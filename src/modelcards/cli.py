@@ -59,14 +59,18 @@ def cli() -> None:
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
               help="'github' prints GitHub Actions annotations.")
 def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
-    """Check cards (default: ./cards) and print every problem as path:line:col."""
-    from .build import check_cards  # no mkdocs, no heavy imports on this path
+    """Check cards (default: ./cards) and print every problem as path:line:col.
+
+    Runs without the run exports, so of the lineage checks only environment_order runs, with the
+    environments and lineage_checks settings of ./mkdocs.yml when it enables the plugin.
+    """
+    from .build import validate_cards  # no mkdocs, no heavy imports on this path
 
     targets = list(paths) or [Path("cards")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         raise EnvironmentProblem(f"no such file or folder: {', '.join(missing)}")
-    checked = check_cards(targets, relative_to=Path.cwd())
+    checked = validate_cards(targets, _card_settings(output_format))
     _report(checked.problems, output_format)
     try:
         checked.raise_for(strict=strict)
@@ -417,6 +421,21 @@ def _mkdocs_config_file(config_file: Path | None) -> Iterator[tuple[Path, Path |
         path = Path(scratch, "mkdocs.yml")
         path.write_text(default_mkdocs_yml(project_dir=Path.cwd(), docs_dir=docs), encoding="utf-8")
         yield path, Path.cwd()
+
+
+def _card_settings(output_format: str):
+    """The settings ``validate`` applies: the plugin's options in ./mkdocs.yml, read without MkDocs, else the
+    defaults."""
+    from .config import InvalidSettings, plugin_options, settings_from
+
+    path = Path("mkdocs.yml")
+    options = plugin_options(path) if path.exists() else None
+    try:
+        return settings_from(options or {}, project_dir=Path.cwd(), config_file=path if options else None)
+    except InvalidSettings as exc:
+        _report(exc.problems, output_format)
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID_INPUT)
 
 
 def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None, output_format: str = "text"):

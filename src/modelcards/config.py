@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import yaml
 
-from .errors import ModelcardsError, Problem, sort_problems
+from .errors import EnvironmentProblem, ModelcardsError, Problem, sort_problems
 
 OPTION_PREFIX = "plugins.modelcards"
 
@@ -262,6 +262,30 @@ def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str |
     resolved = {setting.name: setting.resolve(values[setting.name], project_dir) for setting in SETTINGS}
     return Settings(project_dir=project_dir, **{**resolved, "edit_uri": edit_uri}, repo_url=repo_url,
                     site_name=site_name, directory_urls=directory_urls)
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without MkDocs: its own tags (``!ENV``, ``!!python/name:``) become null."""
+
+
+_AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def plugin_options(config_file: Path) -> dict[str, Any] | None:
+    """The options under ``plugins: [modelcards: {...}]`` of a mkdocs.yml, read without MkDocs (``validate``
+    has no use for the rest); None when the file does not enable the plugin."""
+    try:
+        root = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_AnyTagLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise EnvironmentProblem(f"cannot read {config_file}: {exc}") from None
+    plugins = root.get("plugins") if isinstance(root, dict) else None
+    entries = plugins.items() if isinstance(plugins, dict) else [
+        next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (item, {})
+        for item in (plugins if isinstance(plugins, list) else [])]
+    for name, options in entries:
+        if name == "modelcards":
+            return options if isinstance(options, dict) else {}
+    return None
 
 
 def _problems(wrong: dict[str, Wrong], config_file: Path | None, project_dir: Path) -> list[Problem]:

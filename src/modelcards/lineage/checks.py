@@ -3,8 +3,7 @@
 Each check has a severity of its own (``error``, ``warning`` or ``off``; ``warning`` unless configured).
 A deployment of a version the card does not have is not a lineage check: the catalog reports it as an error
 at ``deployments[i].version`` (the site is not built with it), and the graph leaves such a deployment out.
-The ``environment_order`` check needs the cards alone, so its function is public too, for a caller
-without a graph.
+``CARD_CHECKS`` need the cards alone, so ``validate`` runs them too, without runs or a graph.
 """
 
 from __future__ import annotations
@@ -35,15 +34,17 @@ CHECKS = {
                          "in the `environments` setting (by default: to `production` before `staging`), and "
                          "the deployment carries no `override: {by, reason}`.",
 }
+CARD_CHECKS = ("environment_order",)
 SEVERITIES = ("error", "warning", "off")
 _Check = Callable[[LineageGraph, Catalog], Iterator[Problem]]
 
 
-def check_lineage(graph: LineageGraph, catalog: Catalog, severities: dict[str, str], *,
+def check_lineage(graph: LineageGraph | None, catalog: Catalog, severities: dict[str, str], *,
                   environments: tuple[str, ...] = ()) -> list[Problem]:
     """Every gap in the lineage; ``severities`` maps a check name of ``CHECKS`` to error, warning or off.
 
     ``environments`` is the deployment order, first to last (the ``environments`` setting); empty checks none.
+    Without a ``graph`` (the cards alone, no runs) only the ``CARD_CHECKS`` run.
     """
     for name, severity in severities.items():
         if name not in CHECKS:
@@ -53,10 +54,10 @@ def check_lineage(graph: LineageGraph, catalog: Catalog, severities: dict[str, s
                              f"expected one of {', '.join(SEVERITIES)}")
     problems: list[Problem] = []
     checks: dict[str, _Check] = {
-        **_CHECKS, "environment_order": lambda _, catalog: environment_order(catalog, environments)}
+        **_CHECKS, "environment_order": lambda _, catalog: _environment_order(catalog, environments)}
     for name, check in checks.items():
         severity = severities.get(name, "warning")
-        if severity != "off":
+        if severity != "off" and (graph is not None or name in CARD_CHECKS):
             problems += [replace(problem, severity=severity) for problem in check(graph, catalog)]
     return sorted(problems)
 
@@ -158,7 +159,7 @@ def _run_after_release(graph: LineageGraph, catalog: Catalog) -> Iterator[Proble
                     "produced it, or correct the date"))
 
 
-def environment_order(catalog: Catalog, environments: tuple[str, ...]) -> Iterator[Problem]:
+def _environment_order(catalog: Catalog, environments: tuple[str, ...]) -> Iterator[Problem]:
     """Deployments out of the ``environments`` order, as warnings at ``deployments[i].environment``.
 
     The first deployment of a version to an environment needs one of the same version to the environment just
