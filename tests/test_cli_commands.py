@@ -263,7 +263,8 @@ BAD_OPTION_LINES = [
     "mkdocs.yml:12:24: error: plugins.modelcards.explain_workers: found -2, expected a whole number, 0 or more",
     "mkdocs.yml:13:22: error: plugins.modelcards.lineage_depth: found true, expected a whole number, 0 or more",
     "mkdocs.yml:16:9: error: plugins.modelcards.lineage_checks.nope: found check 'nope', expected one of "
-    "no_data_version, no_code_commit, no_run, unknown_dataset, cycle, floating_run, run_after_release",
+    "no_data_version, no_code_commit, no_run, unknown_dataset, cycle, floating_run, run_after_release, "
+    "environment_order",
     "mkdocs.yml:18:29: error: plugins.modelcards.secret_values[1]: found the pattern '(bad', which is not a "
     "regular expression: missing ), unterminated subpattern at position 0",
     "5 invalid option(s) of the modelcards plugin",

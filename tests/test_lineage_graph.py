@@ -97,11 +97,11 @@ def test_a_dvc_chain_is_one_path_from_the_raw_data_card_to_the_model_version(dvc
 
 def test_the_neighbourhood_counts_depth_in_runs_and_collapses_foreach_items(dvc_catalog: Catalog):
     graph = build_graph(dvc_catalog)
-    versions = {"churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production"}
+    versions = {"churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production\n2026-01-08"}
     one = neighbourhood(graph, "churn-dvc", depth=1)
     assert labels(one) == versions | {"train (3 items)", "data/features.csv"}
     assert sorted(edge_list(one)) == [
-        ("churn-dvc 1.2", "production"),
+        ("churn-dvc 1.2", "production, 2026-01-08"),
         ("data/features.csv", "train (3 items)"),
         ("train (3 items)", "churn-dvc 1.0"),
         ("train (3 items)", "churn-dvc 1.1"),
@@ -121,7 +121,7 @@ def test_the_neighbourhood_counts_depth_in_runs_and_collapses_foreach_items(dvc_
 
 def test_impact_of_a_dataset_reaches_every_model_version_and_deployment(dvc_catalog: Catalog):
     affected = impact(build_graph(dvc_catalog), "raw-data")
-    assert {"churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production", "train (3 items)",
+    assert {"churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production\n2026-01-08", "train (3 items)",
             "data/features.csv", "models/us.json"} <= labels(affected)
     assert affected.focus == {"data:raw-data@2026-01"}
     assert impact(build_graph(dvc_catalog), "no-such-dataset").nodes == ()

@@ -92,7 +92,7 @@ def _assert_raw_data_reaches(page: Path, needed: tuple[str, ...]) -> None:
 def test_a_dvc_chain_raw_to_features_to_model_is_one_connected_path(site) -> None:
     built, _ = site
     _assert_raw_data_reaches(built / "models/churn-dvc/index.html", (
-        "prepare", "featurize", "train (3 items)", "churn-dvc 1.0", "churn-dvc 1.2", "production"))
+        "prepare", "featurize", "train (3 items)", "churn-dvc 1.0", "churn-dvc 1.2", "production, 2026-01-08"))
 
 
 def test_the_diagram_is_inline_svg_with_title_desc_and_a_dot_download(site) -> None:
@@ -113,7 +113,7 @@ def test_the_diagram_is_inline_svg_with_title_desc_and_a_dot_download(site) -> N
 def test_the_dataset_page_shows_every_model_version_and_deployment_downstream(site) -> None:
     built, _ = site
     _assert_raw_data_reaches(built / "datasets/raw-data/index.html",
-                             ("churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production"))
+                             ("churn-dvc 1.0", "churn-dvc 1.1", "churn-dvc 1.2", "production, 2026-01-08"))
 
 
 def test_the_health_page_lists_a_version_with_no_data_at_its_card_line(site) -> None:

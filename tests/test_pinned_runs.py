@@ -21,7 +21,7 @@ from conftest import run_modelcards, write_project
 from dvc_pipeline import GitDvcProject
 from modelcards.sources.record import CodeRef, RunRecord, series, write_export
 
-QUIET = {"no_data_version": "off", "no_code_commit": "off", "unknown_dataset": "off"}
+QUIET = {"no_data_version": "off", "no_code_commit": "off", "unknown_dataset": "off", "environment_order": "off"}
 
 
 def _card(first_run: str, second_run: str = "dvc:train") -> str:

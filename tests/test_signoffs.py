@@ -208,7 +208,9 @@ def test_an_email_does_not_match_a_users_name(tmp_path: Path):
 
 def test_a_decision_dated_before_the_release_is_a_warning_that_fails_strict(tmp_path: Path):
     card = STATES_CARD.replace('date: "2026-01-06"', 'date: "2026-01-04"')
-    write_project(tmp_path, {"states.yml": card})
+    # The card deploys straight to production; the environment order is test_environment_order's.
+    write_project(tmp_path, {"states.yml": card},
+                  plugins=["search", {"modelcards": {"cards_dir": "cards", "environments": []}}])
     result = run_modelcards("validate", "--strict", "cards", cwd=tmp_path, check=False)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [

@@ -76,7 +76,7 @@ class GeneratedSite:
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
                 pins: PinnedRuns | None = None, masker: SecretMasker | None = None,
-                history: History | None = None, policy_file: Path | None = None) -> CheckedCatalog:
+                history: History | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
@@ -84,7 +84,6 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
     git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
     message quotes one (``masker``: the built-in shapes when None). With ``history``, whoever added a
     version in git may not sign it off, and a version approved in a commit may not change afterwards.
-    With ``policy_file``, the cards are held to it as far as they go without runs and lineage (``validate``).
     """
     masker = masker or SecretMasker()
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
@@ -99,9 +98,8 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
                                                             entry.card.waivers)]
     problems = masker.mask_problems([*problems, *runs.problems, *pins.problems, *linked.problems,
                                      *catalog.problems, *frozen])
-    checked = CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
-                             history=history or History())
-    return apply_policy(checked, policy_file, relative_to) if policy_file else checked
+    return CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
+                          history=history or History())
 
 
 def apply_policy(checked: CheckedCatalog, policy_file: Path, project_dir: Path,
@@ -121,6 +119,23 @@ def _shown(path: Path, project_dir: Path) -> str:
         return path.resolve().relative_to(project_dir.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def validate_cards(paths: list[Path], settings: Settings) -> CheckedCatalog:
+    """What ``validate`` checks: the cards under ``paths`` without their runs, with their git history (frozen
+    approved versions, separation of duties), the lineage checks that need nothing else (``CARD_CHECKS``: the
+    environment order) at the project's severities, and the project's policy as far as it goes without lineage."""
+    masker = project_masker(settings)
+    history = card_history(settings.project_dir, paths, masker)
+    checked = check_cards(paths, relative_to=settings.project_dir, masker=masker, history=history)
+    if checked.catalog is None:
+        return checked
+    gaps = check_lineage(None, checked.catalog, settings.lineage_checks, environments=settings.environments)
+    checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), lineage_gaps=gaps)
+    if settings.policy is None:
+        return checked
+    with_policy = apply_policy(checked, settings.policy, settings.project_dir)
+    return replace(with_policy, problems=masker.mask_problems(with_policy.problems))
 
 
 def project_masker(settings: Settings) -> SecretMasker:
@@ -145,7 +160,8 @@ def check_project(settings: Settings) -> CheckedCatalog:
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
-    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks)  # names and severities checked at load
+    # names, severities and environments checked at load
+    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments)
     gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
     if settings.policy is None:

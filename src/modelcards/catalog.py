@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from .cards.loader import LoadedCard
-from .cards.schema import DatasetCard, DataRef, ModelCard, Version
+from .cards.schema import DatasetCard, DataRef, Deployment, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
 from .governance import (VersionStatus, approvals_before_release, authors_from_git, authors_from_runs, merged_authors,
@@ -29,6 +29,14 @@ class DatasetUse:
     dataset_version: str | None
     digest: str | None
     role: str
+
+
+@dataclass(frozen=True)
+class Rollbacks:
+    """The rollbacks in a card's deployment log, as ``version_states`` finds them, by index in ``deployments``."""
+
+    undone_by: dict[int, Deployment]  # deployments[i] ran its version until this deployment rolled it back
+    rolls_back: dict[int, str]  # deployments[i] rolled back this version
 
 
 @dataclass
@@ -55,6 +63,23 @@ class ModelEntry:
     def states(self) -> dict[str, VersionStatus]:
         """Each version's derived state (draft ... retired), by version label."""
         return version_states(self.card)
+
+    @property
+    def rollbacks(self) -> Rollbacks:
+        deployments = self.card.deployments
+        # The states hold the card's own deployment objects; equal ones (a redeploy) are told apart by identity.
+        index_of = {id(deployment): index for index, deployment in enumerate(deployments)}
+        undone_by: dict[int, Deployment] = {}
+        rolls_back: dict[int, str] = {}
+        for label, status in self.states.items():
+            for rollback in status.rolled_back:
+                by = index_of[id(rollback)]
+                # The deployment it ended: the version's last one in that environment before it.
+                _, undone = max((d.date, i) for i, d in enumerate(deployments) if d.version == label
+                                and d.environment == rollback.environment and (d.date, i) < (rollback.date, by))
+                undone_by[undone] = rollback
+                rolls_back[by] = label
+        return Rollbacks(undone_by, rolls_back)
 
     @property
     def last_deployment(self):

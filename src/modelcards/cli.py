@@ -61,25 +61,21 @@ def cli() -> None:
 def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
     """Check cards (default: ./cards) and print every problem as path:line:col.
 
-    With a ./mkdocs.yml whose modelcards options set a policy, the cards are held to it too, except for
-    what needs runs and lineage (build checks those). Reads the cards' git history too (one pass), so that an
-    approved version changed since, committed or not, and a sign-off by whoever added the version in git are
-    errors here as in the build.
+    Holds the cards to the settings of ./mkdocs.yml when it enables the plugin: its policy (except for what
+    needs runs and lineage, which build checks), and of the lineage checks environment_order, the only one that
+    needs no run exports. Reads the cards' git history too (one pass), so that an approved version changed
+    since, committed or not, and a sign-off by whoever added the version in git are errors here as in the build.
     """
-    from .build import card_history, check_cards  # no mkdocs, no heavy imports on this path
-    from .sources.masking import SecretMasker
+    from .build import validate_cards  # no mkdocs, no heavy imports on this path
 
     targets = list(paths) or [Path("cards")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         raise EnvironmentProblem(f"no such file or folder: {', '.join(missing)}")
-    policy_file = _policy_file(output_format)
-    masker = SecretMasker()
-    history = card_history(Path.cwd(), targets, masker)
-    checked = check_cards(targets, relative_to=Path.cwd(), masker=masker, history=history, policy_file=policy_file)
+    checked = validate_cards(targets, _card_settings(output_format))
     _report(checked.problems, output_format)
-    if history.shallow:  # the checks above saw part of the history; a folder outside git is just cards, said once
-        _report_notes(history.notes)  # by the build
+    if checked.history.shallow:  # the checks above saw part of the history; a folder outside git is just cards, said once
+        _report_notes(checked.history.notes)  # by the build
     try:
         checked.raise_for(strict=strict)
     except InvalidCards as exc:
@@ -365,22 +361,6 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _policy_file(output_format: str) -> Path | None:
-    """The policy that ./mkdocs.yml's modelcards options name, for ``validate``; its options are checked first."""
-    from .config import InvalidSettings, plugin_options, settings_from
-
-    config_file = Path("mkdocs.yml")
-    options = plugin_options(config_file) if config_file.is_file() else None
-    if options is None:
-        return None
-    try:
-        return settings_from(options, project_dir=Path.cwd(), config_file=config_file).policy
-    except InvalidSettings as exc:
-        _report(exc.problems, output_format)
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_INVALID_INPUT)
-
-
 def _schema_text() -> str:
     from .cards.schema import json_schema
 
@@ -445,6 +425,21 @@ def _mkdocs_config_file(config_file: Path | None) -> Iterator[tuple[Path, Path |
         path = Path(scratch, "mkdocs.yml")
         path.write_text(default_mkdocs_yml(project_dir=Path.cwd(), docs_dir=docs), encoding="utf-8")
         yield path, Path.cwd()
+
+
+def _card_settings(output_format: str):
+    """The settings ``validate`` applies: the plugin's options in ./mkdocs.yml, read without MkDocs, else the
+    defaults."""
+    from .config import InvalidSettings, plugin_options, settings_from
+
+    path = Path("mkdocs.yml")
+    options = plugin_options(path) if path.exists() else None
+    try:
+        return settings_from(options or {}, project_dir=Path.cwd(), config_file=path if options else None)
+    except InvalidSettings as exc:
+        _report(exc.problems, output_format)
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID_INPUT)
 
 
 def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None, output_format: str = "text"):

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import yaml
 
-from .errors import ModelcardsError, Problem, sort_problems
+from .errors import EnvironmentProblem, ModelcardsError, Problem, sort_problems
 
 OPTION_PREFIX = "plugins.modelcards"
 
@@ -76,6 +76,17 @@ def _lineage_checks(value: Any) -> Wrong:
             return name, f"found check {name!r}, expected one of {', '.join(CHECKS)}"
         if _severity(severity) not in SEVERITIES:
             return name, f"found severity {_described(severity)}, expected one of {', '.join(SEVERITIES)}"
+    return None
+
+
+def _environments(value: Any) -> Wrong:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        return (f"found {_described(value)}, expected a list of environment names, first to last, "
+                "e.g. [staging, production]")
+    for index, name in enumerate(value):
+        if name in value[:index]:
+            return index, (f"found {name!r} a second time (first at [{value.index(name)}]), expected each "
+                           "environment once")
     return None
 
 
@@ -143,8 +154,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
             "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "
-            "`unknown_dataset`, `cycle`, `floating_run`, `run_after_release` (see the *Lineage health* page). `--strict` turns warnings into errors.",
+            "`unknown_dataset`, `cycle`, `floating_run`, `run_after_release`, `environment_order` (see the *Lineage "
+            "health* page). `--strict` turns warnings into errors.",
             check=_lineage_checks, resolve=_severities),
+    Setting("environments", list, ["staging", "production"],
+            "The order a version goes through the deployment environments, first to last, spelled as in the cards' "
+            "`deployments`, e.g. `[dev, staging, production]`. The first deployment of a version to an environment "
+            "needs a deployment of that version to the environment just before it in the list, on or before the "
+            "same date; otherwise the `environment_order` lineage check warns, unless the deployment carries "
+            "`override: {by, reason}`. A later deployment of a version to an environment it already ran in (a "
+            "rollback to it, say) is not checked again. Environments not in the list are never checked; `[]` "
+            "checks none.",
+            check=_environments, resolve=_as_tuple),
     Setting("lineage_depth", int, 2,
             "How many runs upstream a model page's lineage diagram reaches: 1 shows the run that produced each "
             "version and the data it read, 2 also the runs that made that data.",
@@ -257,25 +278,27 @@ def settings_from(options: dict[str, Any], *, project_dir: Path, repo_url: str |
                     site_name=site_name, directory_urls=directory_urls)
 
 
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without MkDocs: its own tags (``!ENV``, ``!!python/name:``) become null."""
+
+
+_AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
 def plugin_options(config_file: Path) -> dict[str, Any] | None:
-    """The modelcards options written in an mkdocs.yml, read without MkDocs (for ``validate``); None when the
-    file does not enable the plugin or cannot be read. A tag inside the options (``!ENV``) is left unread."""
+    """The options under ``plugins: [modelcards: {...}]`` of a mkdocs.yml, read without MkDocs (``validate``
+    has no use for the rest); None when the file does not enable the plugin."""
     try:
-        root = yaml.compose(config_file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    plugins = _mapping_value(root, "plugins")
-    for item in plugins.value if isinstance(plugins, yaml.SequenceNode) else []:
-        if isinstance(item, yaml.ScalarNode) and item.value == "modelcards":
-            return {}
-        options = _mapping_value(item, "modelcards")
-        if isinstance(options, yaml.MappingNode):
-            try:
-                return yaml.SafeLoader("").construct_document(options)
-            except yaml.YAMLError:
-                return None
-        if options is not None:
-            return {}
+        root = yaml.load(config_file.read_text(encoding="utf-8-sig"), Loader=_AnyTagLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise EnvironmentProblem(f"cannot read {config_file}: {exc}") from None
+    plugins = root.get("plugins") if isinstance(root, dict) else None
+    entries = plugins.items() if isinstance(plugins, dict) else [
+        next(iter(item.items())) if isinstance(item, dict) and len(item) == 1 else (item, {})
+        for item in (plugins if isinstance(plugins, list) else [])]
+    for name, options in entries:
+        if name == "modelcards":
+            return options if isinstance(options, dict) else {}
     return None
 
 

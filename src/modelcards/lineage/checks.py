@@ -3,6 +3,7 @@
 Each check has a severity of its own (``error``, ``warning`` or ``off``; ``warning`` unless configured).
 A deployment of a version the card does not have is not a lineage check: the catalog reports it as an error
 at ``deployments[i].version`` (the site is not built with it), and the graph leaves such a deployment out.
+``CARD_CHECKS`` need the cards alone, so ``validate`` runs them too, without runs or a graph.
 """
 
 from __future__ import annotations
@@ -28,13 +29,22 @@ CHECKS = {
                     "or a `modelcards pull dvc` snapshot.",
     "run_after_release": "A version's run started after the version's date, or after its first deployment: "
                          "the run named cannot be the one that produced it.",
+    "environment_order": "A version went to an environment before it reached the environment just before it "
+                         "in the `environments` setting (by default: to `production` before `staging`), and "
+                         "the deployment carries no `override: {by, reason}`.",
 }
+CARD_CHECKS = ("environment_order",)
 SEVERITIES = ("error", "warning", "off")
 _Check = Callable[[LineageGraph, Catalog], Iterator[Problem]]
 
 
-def check_lineage(graph: LineageGraph, catalog: Catalog, severities: dict[str, str]) -> list[Problem]:
-    """Every gap in the lineage; ``severities`` maps a check name of ``CHECKS`` to error, warning or off."""
+def check_lineage(graph: LineageGraph | None, catalog: Catalog, severities: dict[str, str], *,
+                  environments: tuple[str, ...] = ()) -> list[Problem]:
+    """Every gap in the lineage; ``severities`` maps a check name of ``CHECKS`` to error, warning or off.
+
+    ``environments`` is the deployment order, first to last (the ``environments`` setting); empty checks none.
+    Without a ``graph`` (the cards alone, no runs) only the ``CARD_CHECKS`` run.
+    """
     for name, severity in severities.items():
         if name not in CHECKS:
             raise ValueError(f"found check '{name}', expected one of {', '.join(CHECKS)}")
@@ -42,9 +52,11 @@ def check_lineage(graph: LineageGraph, catalog: Catalog, severities: dict[str, s
             raise ValueError(f"found severity '{severity}' for check '{name}', "
                              f"expected one of {', '.join(SEVERITIES)}")
     problems: list[Problem] = []
-    for name, check in _CHECKS.items():
+    checks: dict[str, _Check] = {
+        **_CHECKS, "environment_order": lambda _, catalog: _environment_order(catalog, environments)}
+    for name, check in checks.items():
         severity = severities.get(name, "warning")
-        if severity != "off":
+        if severity != "off" and (graph is not None or name in CARD_CHECKS):
             problems += [replace(problem, severity=severity) for problem in check(graph, catalog)]
     return sorted(problems)
 
@@ -144,6 +156,38 @@ def _run_after_release(graph: LineageGraph, catalog: Catalog) -> Iterator[Proble
                     f"{when}, after version '{version.version}' was first deployed ({first.environment} on "
                     f"{first.date}); a deployed version cannot come from a later run: name the run that "
                     "produced it, or correct the date"))
+
+
+def _environment_order(catalog: Catalog, environments: tuple[str, ...]) -> Iterator[Problem]:
+    """Deployments out of the ``environments`` order, as warnings at ``deployments[i].environment``.
+
+    The first deployment of a version to an environment needs one of the same version to the environment just
+    before it, on or before the same date; each step of the way is checked at its own deployment, so one
+    skipped step is one warning. A later deployment of the version to an environment it already ran in (a
+    rollback to it, a redeploy) was checked the first time. ``override`` on the deployment accepts it; the
+    model page shows who and why.
+    """
+    required = dict(zip(environments[1:], environments))  # environment -> the one a version reaches first
+    for model in catalog.models.values():
+        deployments = model.card.deployments
+        labels = {version.version for version in model.card.versions}
+        for index, deployment in enumerate(deployments):
+            first = required.get(deployment.environment)
+            label, date = deployment.version, deployment.date
+            if first is None or deployment.override is not None or label not in labels:
+                continue  # unordered, accepted, or not a version of the card (the catalog's error)
+            same = [(d.date, i) for i, d in enumerate(deployments)
+                    if d.version == label and d.environment == deployment.environment]
+            if min(same) != (date, index):
+                continue
+            reached = sorted(d.date for d in deployments if d.version == label and d.environment == first)
+            if reached and reached[0] <= date:
+                continue
+            later = f" (it reached {first} on {reached[0]}, after)" if reached else ""
+            yield model.source.document.problem(("deployments", index, "environment"), severity="warning", message=(
+                f"version {label} went to {deployment.environment} on {date} without reaching {first} first"
+                f"{later}; expected a {first} deployment of {label} on or before that date, or "
+                "override: {by, reason} on this deployment"))
 
 
 def _first_deployment(model: ModelEntry, version: Version):

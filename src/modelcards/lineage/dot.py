@@ -26,6 +26,11 @@ NODE_STYLES: dict[str, tuple[str, dict[str, str]]] = {
     "deployment": ("Deployment", {"shape": "component", "style": "filled", "fillcolor": "#ede9fe"}),
     "base_model": ("Base model", {"shape": "octagon", "style": "filled", "fillcolor": "#fce7f3"}),
 }
+# A deployment's state -> (legend label, attributes drawn over its kind's): a rolled-back one looks undone.
+STATE_STYLES: dict[str, tuple[str, dict[str, str]]] = {
+    "rolled back": ("Rolled-back deployment", {"style": "filled,dashed", "fillcolor": "#f1f5f9",
+                                               "color": "#b3261e", "fontcolor": "#b3261e"}),
+}
 EDGE_STYLES: dict[str, dict[str, str]] = {
     "declared": {"style": "dashed"},  # stated on a card, not recorded by a tracker
     "base": {"style": "dotted"},
@@ -56,7 +61,8 @@ def to_dot(subgraph: Subgraph, *, title: str, href: Callable[[Node], str | None]
         lines.append("  }")
     for edge in subgraph.edges:
         lines.append("  " + _edge(edge))
-    lines += _legend(frozenset(node.kind for node in subgraph.nodes))
+    lines += _legend(frozenset(node.kind for node in subgraph.nodes),
+                     frozenset(node.state for node in subgraph.nodes if node.state))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -86,7 +92,7 @@ _ASCII_ID = {code: f"_{code:x}_" for code in range(128) if _UNSAFE_IN_ID.match(c
 
 def tooltip(node: Node) -> str:
     kind = NODE_STYLES[node.kind][0]
-    lines = [f"{kind}: {node.label}"]
+    lines = [f"{kind}: {node.label.replace(chr(10), ', ')}"]
     lines += [line for line in (node.detail,) if line]
     lines += [f"{name}: {value}" for name, value in
               (("digest", node.digest), ("date", node.date), ("commit", node.commit)) if value]
@@ -99,27 +105,29 @@ def _node(node: Node, url: str | None, *, emphasised: bool) -> str:
 
 
 def _node_start(node: Node) -> str:
+    style = _STATE_STYLES[node.state] if node.state else _KIND_STYLES[node.kind]
     return (f"{quote(node.id)} [id={quote(element_id(node.id))}, label={quote(node.label)}, "
-            f"{_KIND_STYLES[node.kind]}, tooltip={quote(tooltip(node))}")
+            f"{style}, tooltip={quote(tooltip(node))}")
 
 
 def _edge(edge: Edge) -> str:
     return f"{quote(edge.source)} -> {quote(edge.target)}{_EDGE_SUFFIXES.get(edge.kind, '')};"
 
 
-@lru_cache(maxsize=None)  # one per combination of kinds: a few dozen at most
-def _legend(kinds: frozenset[str]) -> tuple[str, ...]:
+@lru_cache(maxsize=None)  # one per combination of kinds and states: a few dozen at most
+def _legend(kinds: frozenset[str], states: frozenset[str]) -> tuple[str, ...]:
     present = [kind for kind in NODE_STYLES if kind in kinds]
+    present += [state for state in STATE_STYLES if state in states]
     if not present:
         return ()
     # Not a cluster: dot lays clusters out differently when other graphs came before them in the same process,
     # and the renderer draws graphs with clusters one per process (see lineage.render).
     lines = ['  "legend:" [id="mc-legend", label="Legend:", shape="plaintext", fontsize="9"];']
-    for kind in present:
-        label, style = NODE_STYLES[kind]
-        attributes = {"id": element_id(f"legend:{kind}"), "label": label, **style, "fontsize": "9",
+    for entry in present:
+        label, style = NODE_STYLES[entry] if entry in NODE_STYLES else _STATE_LEGEND[entry]
+        attributes = {"id": element_id(f"legend:{entry}"), "label": label, **style, "fontsize": "9",
                       "tooltip": label}
-        lines.append(f"  {quote('legend:' + kind)} [{_attributes(attributes)}];")
+        lines.append(f"  {quote('legend:' + entry)} [{_attributes(attributes)}];")
     # Invisible edges lay the legend out as one row, in the order above.
     names = ["", *present]
     lines += [f"  {quote('legend:' + a)} -> {quote('legend:' + b)} [style=invis];" for a, b in zip(names, names[1:])]
@@ -132,4 +140,8 @@ def _attributes(attributes: dict[str, str]) -> str:
 
 # Written once: every node and edge of a kind carries the same style.
 _KIND_STYLES = {kind: _attributes(style) for kind, (_, style) in NODE_STYLES.items()}
+# Deployments are the only nodes with a state, and its legend entry is a deployment in that state.
+_STATE_LEGEND = {state: (label, {**NODE_STYLES["deployment"][1], **style})
+                 for state, (label, style) in STATE_STYLES.items()}
+_STATE_STYLES = {state: _attributes(style) for state, (_, style) in _STATE_LEGEND.items()}
 _EDGE_SUFFIXES = {kind: f" [{_attributes(style)}]" for kind, style in EDGE_STYLES.items()}

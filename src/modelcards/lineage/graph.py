@@ -8,7 +8,8 @@ Node ids, stable across builds because they come from names the user wrote or tr
 - ``run:<ref>`` (``run:dvc:train@us``): one run; ``run:<ref without @item>`` for a collapsed foreach/matrix group;
 - ``model:<name>@<version>``: a model version; ``model:<name>`` for a model card without versions (and in the
   overview, where each model is one node);
-- ``deploy:<model>:<environment>:<index>``: ``deployments[index]`` of a model card;
+- ``deploy:<model>:<environment>:<index>``: ``deployments[index]`` of a model card, labelled with its environment
+  and date, and marked when it was rolled back (``state``) or is a rollback;
 - ``base:<name>``: the card's ``model_details.base_model``.
 
 A run's input or dataset output matches a dataset card by digest (a version's ``digest``), else by one of the
@@ -48,6 +49,7 @@ class Node:
     group: str | None = None  # runs of one foreach/matrix stage share it: the id of their collapsed node
     team: str | None = None  # the card's first owner
     tags: tuple[str, ...] = ()
+    state: str | None = None  # a deployment's: "rolled back" when the next one in its environment rolled it back
 
 
 @dataclass(frozen=True, order=True)
@@ -176,7 +178,7 @@ def overview(graph: LineageGraph, cap: int) -> Subgraph | None:
 
 def edge_list(subgraph: Subgraph) -> list[tuple[str, str]]:
     """(from, to) labels of every edge, the text alternative to the drawing."""
-    labels = {node.id: node.label for node in subgraph.nodes}
+    labels = {node.id: node.label.replace("\n", ", ") for node in subgraph.nodes}
     return [(labels[edge.source], labels[edge.target]) for edge in subgraph.edges]
 
 
@@ -394,13 +396,24 @@ class _Builder:
             if not card.versions:
                 targets[""] = f"model:{card.name}"
                 self.nodes[targets[""]] = Node(targets[""], "model", card.name, **common)
+            rollbacks = model.rollbacks
             for index, deployment in enumerate(card.deployments):
                 if deployment.version not in targets:
                     continue  # not a version of the card: an error the catalog reports
                 node_id = f"deploy:{card.name}:{deployment.environment}:{index}"
+                # Two deployments of one version to one environment (a rollback to it) differ by their dates.
+                lines = [deployment.environment, deployment.date.isoformat()]
+                detail = [f"{deployment.version} by {deployment.by}"]
+                if index in rollbacks.rolls_back:
+                    lines.append(f"rollback of {rollbacks.rolls_back[index]}")
+                undone = rollbacks.undone_by.get(index)
+                if undone is not None:
+                    lines.append(f"rolled back {undone.date}")
+                    detail.append(f"rolled back on {undone.date} by {undone.by} (back to {undone.version})")
                 self.nodes[node_id] = Node(
-                    node_id, "deployment", deployment.environment, version=deployment.version,
-                    date=deployment.date.isoformat(), detail=f"{deployment.version} by {deployment.by}", **common)
+                    node_id, "deployment", "\n".join(lines), version=deployment.version,
+                    date=deployment.date.isoformat(), detail="\n".join(detail),
+                    state="rolled back" if undone is not None else None, **common)
                 self.edges.add(Edge(targets[deployment.version], node_id, "deployed"))
             base = card.model_details.base_model
             if base:
