@@ -231,6 +231,10 @@ def test_a_waiver_for_the_rule_holds_until_it_expires(approved, expires: str, fa
             "cards/x.yml:12:16: info: versions[0].metrics.roc_auc: frozen_version: waived by Dan Risk until "
             f"2099-12-31 (waivers[0]): {lines[0].split('(waivers[0]): ', 1)[-1]}"]
         assert "found 0.85" in lines[0]
+        run_modelcards("generate", "--out", root / "out", cwd=root)
+        page = (root / "out" / "docs" / "models" / "x.md").read_text(encoding="utf-8")
+        waivers = page[page.index("## Waivers"):page.index("## History")]
+        assert "| <code>frozen\\_version</code> | 1\\.0\\.0 | Dan Risk | Known re\\-run\\. | 2099\\-12\\-31 |" in waivers
 
 
 def test_a_frozen_version_waiver_where_nothing_changed_is_a_stale_warning(approved):

@@ -43,7 +43,8 @@ versions:
     approvals:
       - {by: Ann Risk, role: model risk reviewer, decision: approved, date: "2026-04-02", note: Fine.}
 deployments:
-  - {environment: production, version: "1.1.0", date: "2026-04-03", by: Bob Ops}
+  - {environment: production, version: "1.1.0", date: "2026-04-03", by: Bob Ops,
+     override: {by: Ann Risk, reason: The scorer has no staging environment.}}
 """
 
 POLICY = """\

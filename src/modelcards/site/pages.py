@@ -34,6 +34,7 @@ from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from ..policy import PolicyReport
+from ..waivers import as_of_date
 from .explanations import explanation_views
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
@@ -215,7 +216,7 @@ def _environment() -> jinja2.Environment:
                        number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
                        policy_state=_policy_chip, coverage=_coverage_chip)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status,
-                       requirement_anchor=_requirement_anchor)
+                       requirement_anchor=_requirement_anchor, waiver_day=as_of_date())
     return env
 
 
