@@ -136,9 +136,10 @@ def test_the_matrix_has_one_row_per_model_with_each_models_statuses_and_is_in_th
     titles = [text(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[0]) for row in rows]
     assert titles == ["Breast cancer FNA classifier", "Diabetes progression regressor", "Wine cultivar classifier"]
     for model, row in zip(example_models(), rows):
-        cells = re.findall(r'class="mc-coverage mc-coverage-(\w+)"', row)
+        cells = re.findall(r'class="mc-coverage-mark mc-coverage mc-coverage-(\w+)" title="\1">', row)
         crosswalk = sections((example_site / "models" / model / "crosswalk" / "index.html").read_text("utf-8"))
         assert cells == [status_of(crosswalk[title]) for title in ANNEX_IV_TITLES + NIST_TITLES], model
+        assert [text(cell) for cell in re.findall(r'class="mc-visually-hidden">(.*?)</span>', row)] == cells
     home = (example_site / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<a href="crosswalk/" class="md-nav__link', home), "the matrix is in the nav"
 

@@ -214,7 +214,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
-                       policy_state=_policy_chip, coverage=_coverage_chip)
+                       policy_state=_policy_chip, coverage=_coverage_chip,
+                       coverage_mark=_coverage_mark, requirement_column=_requirement_column)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status,
                        requirement_anchor=_requirement_anchor, waiver_day=as_of_date())
     return env
@@ -247,6 +248,29 @@ def _policy_chip(state: str) -> Markup:
 
 def _requirement_anchor(requirement: Requirement) -> Markup:
     return Markup(requirement_anchor(requirement))  # made of the table's own ids: letters, digits and dashes
+
+
+# NIST's own short forms of its functions (GV, MS, MG), as in its AI RMF Playbook and profiles.
+_NIST_FUNCTIONS = {"GOVERN": "GV", "MAP": "MP", "MEASURE": "MS", "MANAGE": "MG"}
+
+
+def _requirement_column(requirement: Requirement) -> str:
+    """A matrix column's short heading: `IV.9` for Annex IV point 9, `MS-2.11` for NIST MEASURE 2.11."""
+    function, _, number = requirement.id.partition(" ")
+    if function in _NIST_FUNCTIONS:
+        return f"{_NIST_FUNCTIONS[function]}-{number}"
+    return f"IV.{requirement.id}"
+
+
+_COVERAGE_MARKS = {Coverage.covered: "●", Coverage.partial: "◐", Coverage.missing: "○"}
+
+
+def _coverage_mark(status: Coverage) -> Markup:
+    """A crosswalk status in a matrix cell: a mark in the status colour, its word for screen readers and on hover.
+    Fourteen worded chips side by side would not fit a page."""
+    return Markup(f'<span class="mc-coverage-mark mc-coverage mc-coverage-{status.name}" title="{status.value}">'
+                  f'<span aria-hidden="true">{_COVERAGE_MARKS[status]}</span>'
+                  f'<span class="mc-visually-hidden">{status.value}</span></span>')
 
 
 def _coverage_chip(status: Coverage) -> Markup:
