@@ -43,7 +43,8 @@ def page(context):
 
 
 def version_block(page, label: str):
-    return page.locator(".mc-version", has=page.locator(f"h3:text-matches('^Version {re.escape(label)}\\b')"))
+    heading = page.locator("h3").filter(has_text=re.compile(rf"^Version {re.escape(label)}(?![\w.])"))
+    return page.locator(".mc-version", has=heading)
 
 
 def test_the_header_shows_what_runs_where_linked_to_its_version(page, site: str):

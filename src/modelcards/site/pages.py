@@ -104,7 +104,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                version_anchor=version_anchors(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
-               card_history=history.cards.get(model.source.path), policy=policy,
+               card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
                model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name])
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
@@ -327,10 +327,12 @@ def _commit_linker(settings: Settings):
     """A commit, short, linked to the repository's commit page when the site has a ``repo_url``: a ``Commit``
     read from git, or a commit as a card or a run records it (any text, so escaped)."""
     def commit_link(commit: Commit | str) -> Markup:
-        sha, short = (commit.sha, commit.short) if isinstance(commit, Commit) else (commit, commit[:10])
+        if isinstance(commit, Commit):
+            sha, shown = commit.sha, Markup(f"`{commit.short}`")  # hex digits only
+        else:
+            sha, shown = commit, code(commit[:10])
         url = settings.commit_url(sha)
-        shown = code(short)
-        return Markup(f'<a href="{html.escape(url, quote=True)}">{shown}</a>') if url else shown
+        return Markup(f"[{shown}]({url})") if url else shown  # commit_url quotes the commit
     return commit_link
 
 
