@@ -58,6 +58,11 @@ def _page_text(path: Path) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip()) + "\n"
 
 
+def _version_text(page: str, label: str) -> str:
+    """One version's block of the model page's timeline, from below its heading to the next version's."""
+    return page.split(f"\nVersion {label}¶\n", 1)[1].split("\nVersion ", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def retrained(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitDvcProject, str, str]:
     """A project trained at C = 1.0 (first commit), then retrained at C = 0.1 and committed (second)."""
@@ -86,11 +91,14 @@ def test_a_pinned_version_keeps_its_metrics_and_commit_after_a_retrain(retrained
         f"pipeline/dvc.lock at {second[:7]} recorded it), or a `modelcards pull dvc` snapshot",
     ]
     page = _page_text(tmp_path / "site/models/churn/index.html")
-    # The versions table: version, state, date, roc_auc, code commit, run.
-    assert f"\n1.0\nretired\n2026-01-10\n0.762\n{first[:10]}\ntrain\n" in page
-    assert f"\n2.0\ndeployed\n2026-02-10\n0.624 (-0.138)\n{second[:10]}\ntrain\n" in page
-    assert f"Released 2026-01-10, from run dvc:train@{first}.\n" in page
-    assert f"Released 2026-02-10, from run dvc:train.\n" in page
+    # The versions timeline: state, run and release date, roc_auc, code commit.
+    old_version, new_version = _version_text(page, "1.0"), _version_text(page, "2.0")
+    assert old_version.startswith("State: retired")
+    assert f"Released 2026-01-10, from run dvc:train@{first}.\n" in old_version
+    assert "\nroc_auc 0.762\n" in old_version and f" at {first[:10]}" in old_version
+    assert new_version.startswith("State: deployed")
+    assert "Released 2026-02-10, from run dvc:train.\n" in new_version
+    assert "\nroc_auc 0.624 (-0.138)\n" in new_version and f" at {second[:10]}" in new_version
 
 
 def test_an_unchanged_stage_gives_no_warning_for_its_pin(retrained, tmp_path: Path):
@@ -125,7 +133,9 @@ def test_pull_dvc_writes_a_snapshot_that_the_build_reads_without_git(retrained, 
            "metrics.roc_auc 0.762 -> 0.624" in build.stderr
     assert "versions[1].run: version '2.0' is deployed" not in build.stderr  # pinned to the snapshot
     page = _page_text(tmp_path / "site/models/churn/index.html")
-    assert f"\n2.0\ndeployed\n2026-02-10\n0.762 (+0)\n{first[:10]}\ntrain\n" in page
+    new_version = _version_text(page, "2.0")
+    assert new_version.startswith("State: deployed")
+    assert "\nroc_auc 0.762 (+0)\n" in new_version and f" at {first[:10]}" in new_version
 
 
 def test_a_revision_git_does_not_have_is_an_error_at_the_card_line(retrained, tmp_path: Path):

@@ -5,6 +5,7 @@ Real projects built with the real CLI; pages read in Debian's headless Chromium,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -138,8 +139,9 @@ def version_section(page, label: str) -> str:
 def test_each_version_shows_its_derived_state(page, states_site: str, label: str, state: str):
     page.goto(states_site + "models/states/")
     assert version_section(page, label).startswith(f"State: {state}")
-    row = page.locator(".mc-versions tr", has=page.locator(f"td:first-child a:text-is('{label}')"))
-    assert row.locator("td").nth(1).inner_text() == state, "the versions table compares states too"
+    heading = page.locator("h3").filter(has_text=re.compile(rf"^Version {re.escape(label)}(?![\w.])"))
+    block = page.locator(".mc-version", has=heading)
+    assert block.locator(".mc-state").first.inner_text() == state, "the timeline marks it with a state chip"
 
 
 def test_a_deprecated_models_approved_and_deployed_versions_are_retired(page, states_site: str):
@@ -163,6 +165,7 @@ def test_state_details_name_the_environment_and_dates(page, states_site: str):
 
 def test_sign_offs_are_listed_with_role_date_note_and_evidence_as_text(page, states_site: str):
     page.goto(states_site + "models/states/")
+    page.locator("details.mc-version-details").evaluate_all("details => details.forEach(d => d.open = true)")
     text = version_section(page, "0.4")
     assert "Changes requested by Anna Kowalski (model risk reviewer) on 2026-01-21: Document the threshold." in text
     assert ("Approved by ANNA KOWALSKI (model risk reviewer) on 2026-01-23: <script>alert(1)</script> and "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..catalog import ModelEntry
@@ -52,12 +53,18 @@ class ExplanationFile:
     content: str
 
 
-def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], VersionExplanation],
-                      prefix: str) -> tuple[dict[str, ExplanationView], list[ExplanationFile]]:
-    """The view of each explained version (by label), and the SVG and CSV files the views link to."""
+def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], VersionExplanation], prefix: str,
+                      compared_with: Mapping[str, str] | None = None,
+                      ) -> tuple[dict[str, ExplanationView], list[ExplanationFile]]:
+    """The view of each explained version (by label), and the SVG and CSV files the views link to.
+
+    Rank changes are measured against the version ``compared_with`` names for it (the model page's comparison,
+    e.g. the version it replaced in production) when that one is explained, else the explained version before it.
+    """
     views: dict[str, ExplanationView] = {}
     files: list[ExplanationFile] = []
     older: tuple[str, Explanation] | None = None
+    compared_with = compared_with or {}
     for version in model.versions_newest_first[::-1]:
         found = explained.get((model.name, version.version))
         if found is None:
@@ -76,11 +83,13 @@ def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], Versio
         csv_path = f"{folder}/importance.csv"
         files.append(ExplanationFile(csv_path, importance_csv(explanation)))
         changes = {}
-        if older is not None:
-            changes = {label: rank_changes(older[1].outputs[label], ranked)
-                       for label, ranked in explanation.outputs.items() if label in older[1].outputs}
+        chosen = compared_with.get(version.version)
+        against = (chosen, views[chosen].explanation) if chosen in views else older
+        if against is not None:
+            changes = {label: rank_changes(against[1].outputs[label], ranked)
+                       for label, ranked in explanation.outputs.items() if label in against[1].outputs}
         views[version.version] = ExplanationView(explanation, outputs, csv_path,
-                                                 older[0] if older else None, changes)
+                                                 against[0] if against else None, changes)
         older = (version.version, explanation)
     return views, files
 

@@ -95,13 +95,16 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()], policy=policy)
     crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
     for model in catalog.models.values():
-        explanations, files = explanation_views(model, explained or {}, prefix)
+        versions = _version_rows(model, settings.environments)
+        explanations, files = explanation_views(
+            model, explained or {}, prefix, {row.version.version: row.previous.version for row in versions if row.previous})
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
-               versions=_version_rows(model), metric_names=_metric_names(model.card),
+               versions=versions, states=model.states,
+               version_anchor=version_anchors(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
-               card_history=history.cards.get(model.source.path), policy=policy,
+               card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
                model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name])
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
@@ -153,8 +156,11 @@ def inline(value: Any) -> Markup:
     """Plain text safe inside a Markdown line or table cell: no markup survives."""
     if isinstance(value, Markup):
         return value
-    text = " ".join(_format_value(value).split())
-    return Markup(html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False))
+    return Markup(_escaped(" ".join(_format_value(value).split())))
+
+
+def _escaped(text: str) -> str:
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False)
 
 
 def paragraphs(value: Any) -> Markup:
@@ -213,11 +219,11 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
-                       number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
+                       number=_number, full=_full, percent=_percent, state=_state_chip, linked=_linked,
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status,
-                       requirement_anchor=_requirement_anchor, waiver_day=as_of_date())
+                       requirement_anchor=_requirement_anchor, as_of_day=as_of_date())
     return env
 
 
@@ -278,14 +284,20 @@ def _coverage_chip(status: Coverage) -> Markup:
     return Markup(f'<span class="mc-coverage mc-coverage-{status.name}">{status.value}</span>')
 
 
-_LINKABLE = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")
+# An http(s) URL inside text; it ends before whitespace, brackets, quotes and a closing punctuation mark.
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>()\[\]\"'`\\]+(?<![.,;:!?])")
 
 
-def _evidence(value: str) -> Markup:
-    """An approval's evidence: a link when it is a plain http(s) URL, otherwise text (a ticket id)."""
-    if _LINKABLE.match(value):
-        return Markup(f'<a href="{html.escape(value, quote=True)}">{html.escape(value, quote=False)}</a>')
-    return inline(value)
+def _linked(value: Any) -> Markup:
+    """Text from a card with each http(s) URL in it a link (references, evidence); everything else, and any
+    other scheme (``javascript:``, ``file:``), stays escaped text."""
+    text = " ".join(_format_value(value).split())
+    parts, end = [], 0
+    for match in _URL_IN_TEXT.finditer(text):
+        url = match.group()
+        parts += [_escaped(text[end:match.start()]), f'<a href="{html.escape(url, quote=True)}">{_escaped(url)}</a>']
+        end = match.end()
+    return Markup("".join(parts) + _escaped(text[end:]))
 
 
 def _signed(value: float) -> Markup:
@@ -312,9 +324,15 @@ SHOWN_FIELD_CHANGES = 12  # per card and commit; the rest are counted
 
 
 def _commit_linker(settings: Settings):
-    def commit_link(commit: Commit) -> Markup:
-        url = settings.commit_url(commit.sha)
-        return Markup(f"[`{commit.short}`]({url})") if url else Markup(f"`{commit.short}`")  # hex digits only
+    """A commit, short, linked to the repository's commit page when the site has a ``repo_url``: a ``Commit``
+    read from git, or a commit as a card or a run records it (any text, so escaped)."""
+    def commit_link(commit: Commit | str) -> Markup:
+        if isinstance(commit, Commit):
+            sha, shown = commit.sha, Markup(f"`{commit.short}`")  # hex digits only
+        else:
+            sha, shown = commit, code(commit[:10])
+        url = settings.commit_url(sha)
+        return Markup(f"[{shown}]({url})") if url else shown  # commit_url quotes the commit
     return commit_link
 
 
@@ -462,7 +480,11 @@ def _metric_status(card: ModelCard, name: str, value: float | None) -> str:
 
 @dataclass(frozen=True)
 class VersionRow:
-    """A version with what changed since the version before it (by date)."""
+    """A version with what changed since the version it is compared with (``previous``).
+
+    That is the version it replaced in production (the last of the configured environments it reached), when
+    that differs from the version before it by date, e.g. after a rollback; otherwise the version before it.
+    """
 
     version: Version
     previous: Version | None
@@ -473,24 +495,34 @@ class VersionRow:
     run: RunLink | None = None
     anchor: Markup = Markup()  # the version's heading id on the model page
     status: VersionStatus | None = None  # derived from its approvals and the deployment log
+    replaced_in: str | None = None  # the environment where it replaced ``previous``, when that decided the choice
+    previous_anchor: Markup = Markup()
 
     @property
     def settings_changed(self) -> int:
         return sum(changed for *_, changed in self.settings)
 
 
-def _version_rows(model: ModelEntry) -> list[VersionRow]:
+def _version_rows(model: ModelEntry, environments: tuple[str, ...]) -> list[VersionRow]:
     newest_first = model.versions_newest_first
+    by_label = {version.version: version for version in newest_first}
     anchors = version_anchors(model)
     states = model.states
     rows = []
     for index, version in enumerate(newest_first):
-        previous = newest_first[index + 1] if index + 1 < len(newest_first) else None
+        before = newest_first[index + 1] if index + 1 < len(newest_first) else None
+        replaced = _replaced(model, version.version, environments)
+        replaced_in = None
+        older = {v.version for v in newest_first[index + 1:]}
+        if replaced is not None and replaced[1] in older and replaced[1] != before.version:
+            replaced_in, previous = replaced[0], by_label[replaced[1]]
+        else:
+            previous = before
         anchor = Markup(anchors[version.version])  # made here from a number, nothing to escape
+        common = dict(run=model.run_links.get(version.version), anchor=anchor, status=states[version.version])
         if previous is None:
             settings = [(k, v, None, False) for k, v in sorted(version.params.items())]
-            rows.append(VersionRow(version, None, {}, settings, False, False, model.run_links.get(version.version),
-                                   anchor, states[version.version]))
+            rows.append(VersionRow(version, None, {}, settings, False, False, **common))
             continue
         deltas = {
             name: value - previous.metrics[name]
@@ -503,11 +535,23 @@ def _version_rows(model: ModelEntry) -> list[VersionRow]:
             version, previous, deltas, settings,
             data_changed=[d.model_dump() for d in version.data] != [d.model_dump() for d in previous.data],
             code_changed=version.code != previous.code,
-            run=model.run_links.get(version.version),
-            anchor=anchor,
-            status=states[version.version],
+            replaced_in=replaced_in, previous_anchor=Markup(anchors[previous.version]), **common,
         ))
     return rows
+
+
+def _replaced(model: ModelEntry, label: str, environments: tuple[str, ...]) -> tuple[str, str] | None:
+    """(environment, version) that ``label``'s first deployment replaced, in the last of ``environments`` where
+    it replaced one; None when it replaced nothing there (never deployed, or first in every environment)."""
+    logs: dict[str, list] = {}
+    for _, deployment in sorted(enumerate(model.card.deployments), key=lambda iv: (iv[1].date, iv[0])):
+        logs.setdefault(deployment.environment, []).append(deployment)
+    for environment in reversed(environments):
+        log = logs.get(environment, [])
+        first = next((i for i, d in enumerate(log) if d.version == label), None)
+        if first:  # neither absent nor the environment's very first deployment
+            return environment, log[first - 1].version
+    return None
 
 
 @dataclass(frozen=True)
