@@ -87,3 +87,54 @@ def test_first_visit_follows_a_dark_system_preference(browser, example_site: str
     page.goto(example_site)
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
     context.close()
+
+
+# --- keyboard access and table headers ----------------------------------------------------------
+
+TABLE_FACTS_JS = """() => ({
+    emptyHeaders: [...document.querySelectorAll('article th')].filter(th => !th.textContent.trim())
+        .map(th => th.closest('table').querySelector('td') ? th.closest('table').querySelector('td').textContent
+                   .trim().slice(0, 40) : '(empty table)'),
+    wrappers: [...document.querySelectorAll('.md-typeset__scrollwrap')].map(w => ({
+        tabindex: w.getAttribute('tabindex'), role: w.getAttribute('role'), name: w.getAttribute('aria-label')})),
+    featureCells: [...document.querySelectorAll('.mc-importance td:nth-child(2) code, .mc-rank-changes td:first-child code')]
+        .map(c => getComputedStyle(c).wordBreak + ' ' + getComputedStyle(c).overflowWrap),
+})"""
+
+
+def page_urls(browsing: RecordedContext, site: str) -> dict[str, str]:
+    """The catalog, the first model page and the first run page, as the site links them."""
+    page = browsing.new_page()
+    page.goto(site + "runs/")
+    run = page.evaluate("() => [...document.querySelectorAll('article a')].map(a => a.href)"
+                        ".find(href => /\\/runs\\/.+/.test(new URL(href).pathname.replace(/\\/runs\\/$/, '')))")
+    page.close()
+    assert run, "the runs index links no run page"
+    return {"catalog": site, "model": first_model_url(browsing, site), "run": run}
+
+
+def test_wide_tables_are_named_keyboard_regions_and_every_header_cell_has_text(browsing: RecordedContext,
+                                                                               example_site: str):
+    failures = []
+    for kind, url in page_urls(browsing, example_site).items():
+        page = browsing.new_page()
+        page.goto(url)
+        facts = page.evaluate(TABLE_FACTS_JS)
+        if not facts["wrappers"]:
+            failures.append(f"{kind} {url}: no table wrapper at all")
+        for wrapper in facts["wrappers"]:
+            if wrapper["tabindex"] != "0" or wrapper["role"] != "region" or not (wrapper["name"] or "").strip():
+                failures.append(f"{kind} {url}: table wrapper not a named focusable region: {wrapper}")
+        if facts["emptyHeaders"]:
+            failures.append(f"{kind} {url}: empty <th> in tables starting {facts['emptyHeaders']}")
+        if kind == "model":
+            assert facts["featureCells"], "the model page lists no feature names"
+            broken = [style for style in facts["featureCells"] if style != "keep-all normal"]
+            if broken:
+                failures.append(f"{kind}: feature names may break mid-word: {sorted(set(broken))}")
+            # Tab reaches a wrapper, and the arrow keys then scroll it.
+            page.locator(".md-typeset__scrollwrap").first.focus()
+            assert page.evaluate("() => document.activeElement.classList.contains('md-typeset__scrollwrap')")
+        page.close()
+    assert not failures, "\n".join(failures)
+    assert not browsing.script_errors, "\n".join(browsing.script_errors)
