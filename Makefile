@@ -18,7 +18,7 @@ site: $(STAMP) graphviz  ## Build the example site from cards/ into site/
 serve: $(STAMP)  ## Serve the example site with live reload
 	$(BIN)/modelcards serve
 
-test: $(STAMP) graphviz chromium  ## Run the whole test suite, browser tests included
+test: $(STAMP) graphviz chromium poppler  ## Run the whole test suite, browser tests included
 	$(BIN)/python -m pytest
 
 validate: $(STAMP)
@@ -55,12 +55,16 @@ lock:  ## Re-resolve every dependency and pin the result in constraints.txt
 	mv $(LOCK).new $(LOCK)
 	rm -rf $(LOCK_VENV)
 
-.PHONY: graphviz chromium
+.PHONY: graphviz chromium poppler
 graphviz:
 	@scripts/ensure-debian-packages.sh dot:graphviz
 
 chromium:
 	@scripts/ensure-debian-packages.sh chromium:chromium
+
+# pdftotext, with which tests/test_pdf.py reads back what `modelcards pdf` printed.
+poppler:
+	@scripts/ensure-debian-packages.sh pdftotext:poppler-utils
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) site .modelcards-cache

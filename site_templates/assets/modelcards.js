@@ -85,3 +85,35 @@
     enhanceAll();
   }
 })();
+
+// --- Wide tables (chrome helper): Material wraps each table in a horizontally scrolling .md-typeset__scrollwrap,
+// which a keyboard user cannot reach. Each becomes a focusable, named region (arrow keys then scroll it),
+// named after the table's caption, else its first header cell.
+(function () {
+  "use strict";
+
+  function regionName(wrap) {
+    var table = wrap.querySelector("table");
+    var caption = table && table.caption ? table.caption.textContent.trim() : "";
+    var header = table ? table.querySelector("th") : null;
+    var first = header ? header.textContent.trim() : "";
+    return "Table" + (caption ? ": " + caption : first ? ": " + first : "");
+  }
+
+  function makeFocusable() {
+    Array.prototype.forEach.call(document.querySelectorAll(".md-typeset__scrollwrap"), function (wrap) {
+      if (wrap.hasAttribute("tabindex")) { return; }
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", regionName(wrap));
+    });
+  }
+
+  if (typeof window.document$ !== "undefined" && window.document$.subscribe) {
+    window.document$.subscribe(makeFocusable);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", makeFocusable);
+  } else {
+    makeFocusable();
+  }
+})();

@@ -96,13 +96,56 @@ def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show MkDocs' own progress messages.")
 def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str, verbose: bool) -> None:
     """Build the site. A failed build leaves the previous site untouched."""
+    _setup_logging(verbose)
+    started = time.perf_counter()
+    site, _, final_dir = _build_site(config_file, strict, site_dir, output_format)
+    catalog, explained = site.catalog, site.explained
+    runs = f" and {len(catalog.runs)} run(s)" if catalog.runs else ""
+    if explained and explained.versions:
+        click.echo(f"Explanations: {len(explained.versions)} version(s), {explained.produced} computed or drawn, "
+                   f"{len(explained.versions) - explained.produced} from the cache or embedded as they are.",
+                   err=True)
+    click.echo(f"Built {_shown(final_dir)}/ from {len(catalog.models)} model card(s){runs} "
+               f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
+               f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="PDF file to write. Default: MODEL.pdf in the current folder.")
+@click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None,
+              help="mkdocs.yml to use. Default: ./mkdocs.yml, or built-in settings when there is none.")
+@click.option("--strict", is_flag=True, help="Fail on warnings, from the cards and from MkDocs.")
+def pdf(model: str, out: Path | None, config_file: Path | None, strict: bool) -> None:
+    """Write MODEL's page as a PDF: every version, every column, the diagrams scaled to the page.
+
+    Builds the site into a temporary folder as build does, then prints the model's page with headless
+    Chromium (chromium, chromium-browser or google-chrome on PATH), using the site's print stylesheet.
+    """
+    from .pdf import find_chromium, model_html, print_to_pdf
+
+    _setup_logging(verbose=False)
+    chromium = find_chromium()  # before the build, which takes a while
+    out = out or Path(f"{model}.pdf")
+    with tempfile.TemporaryDirectory(prefix="modelcards-pdf-") as scratch:
+        site, settings, site_dir = _build_site(config_file, strict, Path(scratch, "site"), "text", model=model)
+        print_to_pdf(chromium, model_html(site_dir, settings, model), out)
+    click.echo(f"Wrote {_shown(out)}: the page of {model} ({len(site.catalog.models[model].card.versions)} version(s)).",
+               err=True)
+
+
+def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str,
+                model: str | None = None):
+    """Build the site as ``build`` does: the generated site, its settings and the folder it is in.
+
+    With ``model``, a model the cards do not have is a usage error, said before MkDocs runs.
+    """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, ConfigurationError
 
     from .build import generate_site, replace_directory
 
-    _setup_logging(verbose)
-    started = time.perf_counter()
     with _mkdocs_config_file(config_file) as (path, project_dir):
         config, settings = _load_mkdocs_config(path, strict, project_dir, output_format)
         config.plugins.on_startup(command="build", dirty=False)
@@ -115,6 +158,9 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
         _report([*site.warnings, *site.notices], output_format)
         _report_masked(site.masked)
         _report_notes(site.history.notes)
+        if model is not None and model not in site.catalog.models:
+            raise click.BadParameter(f"the cards have no model {model!r}; they have: "
+                                     f"{', '.join(sorted(site.catalog.models)) or 'none'}", param_hint="'MODEL'")
         config.plugins["modelcards"].preloaded = site
         final_dir = (site_dir or Path(config.site_dir)).resolve()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -131,15 +177,7 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
             shutil.rmtree(staging, ignore_errors=True)
             raise
         replace_directory(staging, final_dir)
-    catalog, explained = site.catalog, site.explained
-    runs = f" and {len(catalog.runs)} run(s)" if catalog.runs else ""
-    if explained and explained.versions:
-        click.echo(f"Explanations: {len(explained.versions)} version(s), {explained.produced} computed or drawn, "
-                   f"{len(explained.versions) - explained.produced} from the cache or embedded as they are.",
-                   err=True)
-    click.echo(f"Built {_shown(final_dir)}/ from {len(catalog.models)} model card(s){runs} "
-               f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
-               f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
+    return site, settings, final_dir
 
 
 @cli.command()

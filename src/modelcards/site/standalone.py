@@ -10,13 +10,27 @@ from ..config import Settings
 from .pages import Page, asset_paths
 from .paths import site_nav
 
-# Material without Google Fonts: the site must make no request outside its own host.
+# Material without Google Fonts: the site must make no request outside its own host. The palette follows the
+# reader's system (light or dark) and the header's toggle switches it, as in the example mkdocs.yml.
 _THEME = """theme:
   name: material
   font: false
   features:
     - content.action.edit
     - search.highlight
+  palette:
+    - media: "(prefers-color-scheme: light)"
+      scheme: default
+      primary: indigo
+      toggle:
+        icon: material/brightness-7
+        name: Switch to dark mode
+    - media: "(prefers-color-scheme: dark)"
+      scheme: slate
+      primary: indigo
+      toggle:
+        icon: material/brightness-4
+        name: Switch to light mode
 """
 
 _EXTENSIONS = """markdown_extensions:
