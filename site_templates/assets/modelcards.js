@@ -23,7 +23,7 @@
     return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
   }
 
-  // The facet lists become checkboxes; each row's values come from its data-facet-<key> attribute (JSON).
+  // The facet lists become checkboxes; each row's values come from its data-facets code.
   function readFacets(container, rows) {
     var facets = Array.prototype.map.call(container.querySelectorAll(".mc-facet[data-facet]"), function (fieldset) {
       var key = fieldset.getAttribute("data-facet");
@@ -41,11 +41,14 @@
       return { key: key, items: items };
     });
     rows.forEach(function (row) {
+      // data-facets: per facet, "|" between them, the positions of the row's values in its list, "," between.
+      var codes = (row.getAttribute("data-facets") || "").split("|");
       row.mcValues = {};
-      facets.forEach(function (facet) {
-        var values;
-        try { values = JSON.parse(row.getAttribute("data-facet-" + facet.key) || "[]"); } catch (e) { values = []; }
-        row.mcValues[facet.key] = values;
+      facets.forEach(function (facet, index) {
+        row.mcValues[facet.key] = (codes[index] || "").split(",").filter(Boolean).map(function (position) {
+          var item = facet.items[Number(position)];
+          return item ? item.value : null;
+        });
       });
       row.mcText = row.textContent.toLowerCase();
     });

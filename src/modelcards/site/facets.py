@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..catalog import Catalog, ModelEntry
 from ..cards.schema import RiskTier, Status, Version
@@ -88,12 +89,23 @@ class Facet:
     title: str
     values: list[FacetValue]
 
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {value.value: index for index, value in enumerate(self.values)}
+
 
 @dataclass(frozen=True)
 class CatalogView:
     rows: list[CatalogRow]
     facets: list[Facet]
     owners: list[Owner]  # by name, case-insensitively
+
+    def facet_code(self, row: CatalogRow) -> str:
+        """A row's values in every facet, for the page's script: per facet (in order, ``|`` between them) the
+        positions of its values in that facet's list, ``,`` between them. ``2|1|0,3|...``: digits only, so
+        the attribute needs no escaping, and a tenth of the size of the values themselves at 1,000 rows."""
+        return "|".join(",".join(str(facet.position[value]) for value in row.values(facet.key))
+                        for facet in self.facets)
 
 
 def catalog_view(catalog: Catalog, policy: PolicyReport | None, environments: Iterable[str] = ()) -> CatalogView:

@@ -206,11 +206,6 @@ def html_text(value: Any) -> Markup:
     return Markup(html.escape(_format_value(value), quote=True))
 
 
-def json_attribute(value: Any) -> Markup:
-    """A value as JSON inside an HTML attribute, for the page's script to read."""
-    return Markup(html.escape(json.dumps(value, ensure_ascii=False, separators=(",", ":")), quote=True))
-
-
 def _finalize(value: Any) -> Any:
     return value if isinstance(value, Markup) else inline(value)
 
@@ -241,7 +236,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=inline, paragraphs=paragraphs, code=code, h=html_text, json_attribute=json_attribute, front_matter=_front_matter_title, signed=_signed,
+    env.filters.update(md=inline, paragraphs=paragraphs, code=code, h=html_text, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)
