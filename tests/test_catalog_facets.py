@@ -18,9 +18,10 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 QUOTED = 'Ops" onmouseover="alert(1)'  # would open an attribute if a data-* or href value were left unescaped
 
 
-def _card(name: str, title: str, *, status: str, risk: str | None, owners: list[str], tags: list[str],
+def _card(name: str, title: str, *, status: str, risk: str | None, owners: list, tags: list[str],
           deployed: list[str] = (), caveats: bool = False, waived: bool = False) -> str:
-    owner_lines = "".join(f"  - name: '{owner}'\n" for owner in owners)
+    owner_lines = "".join(f"  - {{name: '{owner[0]}', role: {owner[1]}}}\n" if isinstance(owner, tuple)
+                          else f"  - name: '{owner}'\n" for owner in owners)
     lines = [f"name: {name}", f"title: {title}", f"summary: The {name} model.", f"status: {status}"]
     if risk:
         lines.append(f"risk_tier: {risk}")
@@ -40,7 +41,7 @@ def _card(name: str, title: str, *, status: str, risk: str | None, owners: list[
 
 
 CARDS = {
-    "alpha.yml": _card("alpha", "Alpha churn", status="production", risk="high", owners=["Growth team", HOSTILE],
+    "alpha.yml": _card("alpha", "Alpha churn", status="production", risk="high", owners=[("Growth team", "owner"), HOSTILE],
                        tags=["churn", "tabular"], deployed=["staging", "production"], caveats=True),
     "beta.yml": _card("beta", "Beta fraud", status="staging", risk="high", owners=["Risk team"], tags=["fraud"],
                       deployed=["staging"]),
@@ -183,7 +184,7 @@ def test_owner_pages_list_their_models_and_every_link_resolves(page: Page, brows
     assert heading_text(page) == "Owner: Growth team"  # "growth team" in gamma's card is the same owner
     rows = page.locator("article table tbody tr").all_inner_texts()
     assert [row.split("\t")[0] for row in rows] == ["Alpha churn", "Epsilon demand", "Gamma credit"]
-    assert rows[0].split("\t")[1:] == ["production", "high", "passes", "1.0.0 in production since 2024-02-02"
+    assert rows[0].split("\t")[1:] == ["owner", "production", "high", "passes", "1.0.0 in production since 2024-02-02"
                                        "\n1.0.0 in staging since 2024-02-01"]
 
     # The model page's key facts link each owner to their page, and the catalog's owner cells too.

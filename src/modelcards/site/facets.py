@@ -30,6 +30,7 @@ class Owner:
     name: str  # as first written in the catalog (cards in name order)
     slug: str  # its page: paths.owner_page(slug)
     models: list[ModelEntry] = field(default_factory=list)
+    roles: dict[str, list[str]] = field(default_factory=dict)  # by model: the roles its card gives them
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ def catalog_view(catalog: Catalog, policy: PolicyReport | None, environments: It
         model_owners = list({person(o.name): owners[person(o.name)] for o in model.card.owners}.values())
         for owner in model_owners:
             owner.models.append(model)
+        for written in model.card.owners:
+            if written.role:
+                owners[person(written.name)].roles.setdefault(model.name, []).append(written.role)
         states = model.states
         live = sorted({d.environment for status in states.values() for d in status.live_in})
         rows.append(CatalogRow(model, model_owners, model.latest_version, states, live,
