@@ -211,3 +211,16 @@ def test_hostile_owner_names_are_text_everywhere(page: Page, site: str, path: st
         tick(page, "owner", "img-src-x-onerror-alert-1")
         assert visible_titles(page) == ["Alpha churn"]
         assert page.evaluate(ACTIVE_CONTENT_JS) == []
+
+
+def test_owner_page_names_are_readable_and_never_collide():
+    from modelcards.site.paths import owner_page, owner_slugs
+
+    slugs = owner_slugs({"risk team": "Risk team", "a.b": "A.B", "a b": "A B", "équipe données": "Équipe données",
+                         "index": "Index", "<>": "<>"})
+    assert owner_page(slugs["risk team"]) == "owners/risk-team.md"
+    assert slugs["équipe données"] == "equipe-donnees"
+    # Two names with one readable form, the index page's name, and a name without letters: a hash each.
+    assert re.fullmatch(r"a-b-[0-9a-f]{8}", slugs["a.b"]) and re.fullmatch(r"a-b-[0-9a-f]{8}", slugs["a b"])
+    assert slugs["a.b"] != slugs["a b"]
+    assert re.fullmatch(r"index-[0-9a-f]{8}", slugs["index"]) and re.fullmatch(r"owner-[0-9a-f]{8}", slugs["<>"])
