@@ -224,3 +224,19 @@ def test_owner_page_names_are_readable_and_never_collide():
     assert re.fullmatch(r"a-b-[0-9a-f]{8}", slugs["a.b"]) and re.fullmatch(r"a-b-[0-9a-f]{8}", slugs["a b"])
     assert slugs["a.b"] != slugs["a b"]
     assert re.fullmatch(r"index-[0-9a-f]{8}", slugs["index"]) and re.fullmatch(r"owner-[0-9a-f]{8}", slugs["<>"])
+
+
+def test_catalog_links_resolve_under_a_prefix_and_without_directory_urls(browser, static_server: StaticServer,
+                                                                          tmp_path_factory: pytest.TempPathFactory):
+    # The catalog table is raw HTML, whose links MkDocs does not rewrite: the build writes each page's URL itself.
+    checks_off = {check: "off" for check in ("no_data_version", "no_code_commit", "no_run")}
+    root = tmp_path_factory.mktemp("facets-prefix")
+    mkdocs_yml = write_project(root, CARDS, use_directory_urls=False, plugins=["search", {"modelcards": {
+        "lineage_checks": checks_off, "prefix": "models"}}])
+    (root / "docs" / "index.md").write_text("# Home\n\n[Models](models/index.md)\n", encoding="utf-8")
+    run_modelcards("build", "-f", mkdocs_yml, "-d", static_server.root / "facets" / "flat", cwd=root)
+    context = browser.new_context()
+    found = crawl(record(context), static_server.url("/facets/flat/"))
+    assert "owners/risk-team.html" in " ".join(found.html_pages()), found.html_pages()
+    assert not found.problems, "\n".join(found.problems)
+    context.close()
