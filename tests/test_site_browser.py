@@ -164,12 +164,19 @@ def test_model_pages_link_to_their_card_for_editing(example_crawl: Crawl, exampl
     assert not failures, "\n".join(failures)
 
 
-def test_example_catalog_gets_filter_box_counting_every_model(example_browsing: RecordedContext, example_site: str):
+def test_example_catalog_gets_filter_box_and_facets_counting_every_model(example_browsing: RecordedContext,
+                                                                         example_site: str):
     page = example_browsing.new_page()
     page.goto(example_site)
     rows = len(catalog_models(page))
     assert page.locator(".mc-catalog input.mc-filter").count() == 1
     assert page.locator(".mc-catalog .mc-count").inner_text() == f"{rows} of {rows} shown"
+    legends = page.locator(".mc-facet legend").all_inner_texts()
+    assert legends == ["Status", "Risk tier", "Owner", "Tag", "Deployed in", "Policy"]  # the example has a policy
+    # Each model has one status, one risk tier and one policy state: those facets' counts add up to the rows.
+    for facet in ("status", "risk", "policy"):
+        counts = page.locator(f".mc-facet[data-facet={facet}] .mc-facet-count").all_inner_texts()
+        assert sum(int(count.strip("()")) for count in counts) == rows, (facet, counts)
     page.close()
 
 

@@ -29,17 +29,18 @@ from ..crosswalk import REQUIREMENTS, Coverage, Requirement, crosswalk
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
-from ..governance import VersionState, VersionStatus
+from ..governance import VersionState, VersionStatus, person
 from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .explanations import explanation_views
+from .facets import catalog_view
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
-                    POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page, model_page,
-                    requirement_anchor, run_page, tag_page, version_anchors)
+                    OWNERS_PAGE, POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page,
+                    model_page, owner_page, relative_url, requirement_anchor, run_page, tag_page, version_anchors)
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -84,15 +85,32 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         target = card_pages.get(card_path)
         return _link(page_path, card_path, target) if target else code(card_path)
 
+    view = catalog_view(catalog, policy, settings.environments)
+    owner_slugs = {person(owner.name): owner.slug for owner in view.owners}
+
+    def owner_link(page_path: str, name: str) -> Markup:
+        """An owner's name, linked to their page (every owner in a model card has one)."""
+        return _link(page_path, name, paths.owner(owner_slugs[person(name)]))
+
+    def href(page_path: str, target: str) -> Markup:
+        """A link target for raw HTML, which MkDocs does not rewrite: the page's URL, relative and escaped."""
+        return Markup(html.escape(relative_url(page_path, target, settings.directory_urls), quote=True))
+
     def render(template: str, path: str, source: str | None = None, **context: Any) -> None:
         page_path = prefix + path
         content = env.get_template(template).render(
             page_path=page_path, paths=paths, catalog=catalog, settings=settings, commit_link=commit_link,
-            card_link=card_link, change_lines=_change_lines, **context
+            card_link=card_link, owner_link=owner_link, href=href, change_lines=_change_lines, **context
         )
         pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
 
-    render("catalog.md.j2", CATALOG_PAGE, rows=[_catalog_row(m) for m in catalog.models.values()], policy=policy)
+    render("catalog.md.j2", CATALOG_PAGE, view=view, policy=policy)
+    if view.owners:
+        render("owners.md.j2", OWNERS_PAGE, view=view)
+    rows_by_model = {row.model.name: row for row in view.rows}
+    for owner in view.owners:
+        render("owner.md.j2", owner_page(owner.slug), owner=owner, policy=policy,
+               rows=[rows_by_model[model.name] for model in owner.models])
     crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
     for model in catalog.models.values():
         versions = _version_rows(model, settings.environments)
@@ -188,6 +206,12 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+def html_text(value: Any) -> Markup:
+    """Text for raw HTML (which Markdown leaves alone, so no Markdown escapes): quotes escaped too, for
+    attributes."""
+    return Markup(html.escape(_format_value(value), quote=True))
+
+
 def _finalize(value: Any) -> Any:
     return value if isinstance(value, Markup) else inline(value)
 
@@ -218,7 +242,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
+    env.filters.update(md=inline, paragraphs=paragraphs, code=code, h=html_text, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, linked=_linked,
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)
@@ -450,17 +474,6 @@ def _where(failure, model: ModelEntry) -> Markup:
     key = code(format_key_path(failure.key_path)) if failure.key_path else Markup("")
     line, _ = document.position(failure.key_path)
     return Markup(f"{code(f'{document.path}:{line}')} {key}")
-
-
-def _catalog_row(model: ModelEntry) -> dict[str, Any]:
-    card = model.card
-    latest = model.latest_version
-    return {
-        "model": model,
-        "owners": ", ".join(owner.name for owner in card.owners),
-        "latest": latest,
-        "states": model.states,
-    }
 
 
 def _metric_names(card: ModelCard) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ HEALTH_PAGE = "lineage/health.md"
 CHANGES_PAGE = "changes.md"  # the newest commits across all cards
 POLICY_PAGE = "policy.md"  # every policy failure and waiver across the catalog
 CROSSWALK_PAGE = "crosswalk.md"  # the regulatory coverage matrix: models x Annex IV points and NIST items
+OWNERS_PAGE = "owners/index.md"  # every owner (person or team) with a page listing their models
 ASSET_DIR = "assets/modelcards"
 
 # Heading ids the toc extension gives the model page's "## Versions" and "## Deployments".
@@ -109,6 +111,27 @@ def tag_page(name: str) -> str:
     return f"tags/{name}.md"
 
 
+def owner_page(slug: str) -> str:
+    return f"owners/{slug}.md"
+
+
+def owner_slugs(names: dict[str, str]) -> dict[str, str]:
+    """Each owner's page name, by owner key: ``Growth team`` -> ``growth-team``. Names that would share one
+    (``A.B`` and ``A B``), or have no letters or digits to make one of, all get a hash of the key as a suffix,
+    so a page name never depends on which other owners exist beyond those."""
+    def slug(name: str) -> str:
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+        return re.sub(r"[^a-z0-9]+", "-", ascii_name)[:60].strip("-")
+
+    base = {key: slug(name) for key, name in names.items()}
+    taken: dict[str, int] = {}
+    for slug in base.values():
+        taken[slug] = taken.get(slug, 0) + 1
+    return {key: slug if slug and slug != "index" and taken[slug] == 1
+            else f"{slug or 'owner'}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+            for key, slug in base.items()}
+
+
 def run_page(ref: str) -> str:
     """``mlflow:<id>`` -> ``runs/mlflow/<id>.md``; ids that are not file-name safe get a hash suffix."""
     source, _, run_id = ref.partition(":")
@@ -185,6 +208,17 @@ class SitePaths:
     def tag(self, name: str) -> str:
         return self.prefix + tag_page(name)
 
+    def owner(self, slug: str) -> str:
+        return self.prefix + owner_page(slug)
+
+    @property
+    def catalog(self) -> str:
+        return self.prefix + CATALOG_PAGE
+
+    @property
+    def owners(self) -> str:
+        return self.prefix + OWNERS_PAGE
+
     def model_crosswalk(self, name: str) -> str:
         return self.prefix + crosswalk_page(name)
 
@@ -225,12 +259,13 @@ class SitePaths:
         return [f"{self.prefix}{ASSET_DIR}/{name}" for name in names]
 
 
-# Model, dataset and tag pages stay out of the nav, so every page's sidebar has the same few entries,
+# Model, dataset, tag and owner pages stay out of the nav, so every page's sidebar has the same few entries,
 # however large the catalog.
 _NAV: tuple[tuple[str, Any], ...] = (
     ("Models", CATALOG_PAGE),
     ("Datasets", DATASETS_PAGE),
     ("Tags", TAGS_PAGE),
+    ("Owners", OWNERS_PAGE),
     ("Runs", RUNS_PAGE),
     ("Lineage", (("Overview", LINEAGE_PAGE), ("Lineage health", HEALTH_PAGE))),
     ("Policy", POLICY_PAGE),
