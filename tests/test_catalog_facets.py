@@ -189,7 +189,7 @@ def test_owner_pages_list_their_models_and_every_link_resolves(page: Page, brows
 
     # The model page's key facts link each owner to their page, and the catalog's owner cells too.
     page.goto(site + "models/delta/")
-    page.locator(".mc-facts").get_by_role("link", name=QUOTED).click()
+    page.locator(".mc-header").get_by_role("link", name=QUOTED).click()
     assert heading_text(page) == f"Owner: {QUOTED}"
     assert page.locator("article table tbody tr td:first-child a").all_inner_texts() == ["Delta pricing"]
 
