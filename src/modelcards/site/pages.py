@@ -35,11 +35,12 @@ from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from ..policy import PolicyReport
 from ..waivers import as_of_date
+from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
                     POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page, model_page,
-                    requirement_anchor, run_page, tag_page, version_anchors)
+                    requirement_anchor, root_url, run_page, tag_page, version_anchors)
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -96,16 +97,25 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
     for model in catalog.models.values():
         explanations, files = explanation_views(model, explained or {}, prefix)
+        comparisons = model_comparisons(model, settings, graph, explained or {})
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=_version_rows(model), metric_names=_metric_names(model.card),
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), policy=policy,
-               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name])
+               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name],
+               comparisons=comparisons)
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
+        for view in [*comparisons.views, None]:
+            path = view.page if view else comparisons.index
+            render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, model=model, card=model.card,
+                   view=view, comparisons=comparisons, versions_url=site_file_url(settings, path, comparisons.data),
+                   root=root_url(path, settings.directory_urls),
+                   node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
+        pages.append(Page(comparisons.data, comparisons.data_json))
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
@@ -155,6 +165,11 @@ def inline(value: Any) -> Markup:
         return value
     text = " ".join(_format_value(value).split())
     return Markup(html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False))
+
+
+def html_text(value: Any) -> Markup:
+    """Plain text safe inside an HTML block, which Markdown leaves as it is: HTML-escaped, no backslashes."""
+    return value if isinstance(value, Markup) else Markup(html.escape(_format_value(value), quote=True))
 
 
 def paragraphs(value: Any) -> Markup:
@@ -212,7 +227,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
+    env.filters.update(text=html_text, md=inline, paragraphs=paragraphs, code=code, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, evidence=_evidence,
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)
