@@ -211,6 +211,13 @@ class _SettingsMethods:
         """Where a commit can be seen, when the site has a ``repo_url``."""
         return f"{self.repo_url.rstrip('/')}/commit/{quote(commit)}" if self.repo_url else None
 
+    def compare_url(self, before: str, after: str) -> str | None:
+        """Where the code changes between two commits can be seen (``<repo_url>/compare/<a>...<b>``, the form
+        GitHub, GitLab, Gitea and Bitbucket share), when the site has a ``repo_url``."""
+        if not self.repo_url:
+            return None
+        return f"{self.repo_url.rstrip('/')}/compare/{quote(before)}...{quote(after)}"
+
     def edit_url(self, card_path: str) -> str | None:
         """Where a card (path relative to the project) can be edited, if anywhere."""
         if not self.repo_url:

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..catalog import ModelEntry
+from ..compare import RankChange, rank_changes
 from ..explain.compute import Explanation, Importance
 from ..explain.stage import VersionExplanation
 from .paths import explanation_folder, file_name
 
 TABLE_ROWS = 20  # features listed on the page; the CSV has them all
-TOP = 10  # features compared between versions
 
 
 @dataclass(frozen=True)
@@ -23,19 +23,6 @@ class OutputView:
     hidden: int  # features left out of the table
     base_value: float | None
     plots: dict[str, str]  # plot kind -> file path in the site
-
-
-@dataclass(frozen=True)
-class RankChange:
-    feature: str
-    rank_before: int | None  # None: not in the top features before
-    rank_now: int | None
-    share_before: float
-    share_now: float
-
-    @property
-    def share_change(self) -> float:
-        return self.share_now - self.share_before
 
 
 @dataclass(frozen=True)
@@ -92,23 +79,6 @@ def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], Versio
                                                  against[0] if against else None, changes)
         older = (version.version, explanation)
     return views, files
-
-
-def rank_changes(before: list[Importance], now: list[Importance]) -> list[RankChange]:
-    """The top features of either version whose rank moved, newest ranking first."""
-    old = {item.feature: item for item in before}
-    new = {item.feature: item for item in now}
-    top = [item.feature for item in now[:TOP]] + [item.feature for item in before[:TOP]]
-    changes = []
-    for feature in dict.fromkeys(top):
-        rank_before = old[feature].rank if feature in old else None
-        rank_now = new[feature].rank if feature in new else None
-        if rank_before == rank_now:
-            continue
-        changes.append(RankChange(feature, rank_before, rank_now,
-                                  old[feature].share if feature in old else 0.0,
-                                  new[feature].share if feature in new else 0.0))
-    return sorted(changes, key=lambda c: (c.rank_now is None, c.rank_now or 0, c.rank_before or 0))
 
 
 def importance_csv(explanation: Explanation) -> str:

@@ -35,12 +35,14 @@ from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from ..policy import PolicyReport
 from ..waivers import as_of_date
+from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
 from .facets import catalog_view
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
                     OWNERS_PAGE, POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page,
-                    model_page, owner_page, relative_url, requirement_anchor, run_page, tag_page, version_anchors)
+                    model_page, owner_page, relative_url, requirement_anchor, root_url, run_page, tag_page,
+                    version_anchors)
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -116,6 +118,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         versions = _version_rows(model, settings.environments)
         explanations, files = explanation_views(
             model, explained or {}, prefix, {row.version.version: row.previous.version for row in versions if row.previous})
+        comparisons = model_comparisons(model, settings, graph, explained or {})
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=versions, states=model.states,
@@ -123,10 +126,18 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
-               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name])
+               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name],
+               comparisons=comparisons)
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
+        for view in [*comparisons.views, None]:
+            path = view.page if view else comparisons.index
+            render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, model=model, card=model.card,
+                   view=view, comparisons=comparisons, versions_url=site_file_url(settings, path, comparisons.data),
+                   root=root_url(path, settings.directory_urls),
+                   node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
+        pages.append(Page(comparisons.data, comparisons.data_json))
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
@@ -181,6 +192,11 @@ def _escaped(text: str) -> str:
     return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False)
 
 
+def html_text(value: Any) -> Markup:
+    """Plain text safe inside an HTML block, which Markdown leaves as it is: HTML-escaped, no backslashes."""
+    return value if isinstance(value, Markup) else Markup(html.escape(_format_value(value), quote=True))
+
+
 def paragraphs(value: Any) -> Markup:
     """Multi-line text as Markdown paragraphs, each escaped like ``inline``."""
     blocks = re.split(r"\n\s*\n", str(value or "").strip())
@@ -204,12 +220,6 @@ def _format_value(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
     return str(value)
-
-
-def html_text(value: Any) -> Markup:
-    """Text for raw HTML (which Markdown leaves alone, so no Markdown escapes): quotes escaped too, for
-    attributes."""
-    return Markup(html.escape(_format_value(value), quote=True))
 
 
 def _finalize(value: Any) -> Any:
@@ -242,7 +252,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=inline, paragraphs=paragraphs, code=code, h=html_text, front_matter=_front_matter_title, signed=_signed,
+    env.filters.update(md=inline, paragraphs=paragraphs, code=code, text=html_text, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, linked=_linked,
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)

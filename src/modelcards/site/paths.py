@@ -89,6 +89,27 @@ def crosswalk_page(model: str) -> str:
     return f"models/{model}/crosswalk.md"
 
 
+def compare_index_page(model: str) -> str:
+    """A model's version comparisons: the pre-built ones listed, any other pair picked in the page."""
+    return f"models/{model}/compare/index.md"
+
+
+def compare_page(model: str, before: str, after: str) -> str:
+    """Version ``before`` against ``after``: ``models/<model>/compare/1.0.0...1.1.0.md``, as git spells a range."""
+    return f"models/{model}/compare/{file_name(before)}...{file_name(after)}.md"
+
+
+def versions_data(model: str) -> str:
+    """The JSON of every version's comparable facts, which the compare pages' picker reads."""
+    return f"models/{model}/versions.json"
+
+
+def root_url(from_page: str, directory_urls: bool) -> str:
+    """From a page up to the site root (``../../``), for URLs written into HTML attributes and JSON, which
+    MkDocs does not rewrite."""
+    return "../" * page_url(from_page, directory_urls).count("/") or "./"
+
+
 def requirement_anchor(requirement: Requirement) -> str:
     """A requirement's heading id on a crosswalk page: ``annex-iv-2``, ``nist-measure-2-11``."""
     if requirement.framework == ANNEX_IV:
@@ -224,6 +245,15 @@ class SitePaths:
 
     def note(self, note: Note, model: ModelEntry) -> str:
         return self.prefix + note_target(note, model)
+
+    def compare_index(self, model: str) -> str:
+        return self.prefix + compare_index_page(model)
+
+    def compare(self, model: str, before: str, after: str) -> str:
+        return self.prefix + compare_page(model, before, after)
+
+    def versions_data(self, model: str) -> str:
+        return self.prefix + versions_data(model)
 
     @property
     def crosswalk(self) -> str:

@@ -1,0 +1,193 @@
+"""Compare pages: the example site's breast-cancer versions, served by a real HTTP server, in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from playwright.sync_api import Page
+
+from browsing import ACTIVE_CONTENT_JS, crawl, record
+from conftest import EXAMPLE_MKDOCS_YML, REPO_ROOT, StaticServer, run_modelcards, write_project
+
+pytestmark = pytest.mark.browser
+
+MODEL = "breast-cancer-classifier"
+CARD = yaml.safe_load((REPO_ROOT / "cards" / f"{MODEL}.yml").read_text(encoding="utf-8"))
+VERSIONS = {v["version"]: v for v in CARD["versions"]}
+
+
+@pytest.fixture(scope="module")
+def site(static_server: StaticServer) -> str:
+    run_modelcards("build", "-f", EXAMPLE_MKDOCS_YML, "-d", static_server.root / "compare-example")
+    return static_server.url("/compare-example/")
+
+
+@pytest.fixture(scope="module")
+def browsing(browser, site: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield record(context)
+    context.close()
+
+
+def visible_rows(page: Page, heading: str) -> list[str]:
+    """The first cell of each visible row of the table under ``heading`` (an h2 or h3)."""
+    return page.evaluate("""heading => {
+        const h = [...document.querySelectorAll('article h2, article h3, .mc-compare-picked h3')]
+            .filter(e => e.textContent.replace('¶', '').trim() === heading).pop();
+        let e = h.nextElementSibling;
+        while (e && !e.querySelector('table') && !/^H[23]$/.test(e.tagName)) e = e.nextElementSibling;
+        if (!e || !e.querySelector('table')) return [];
+        return [...e.querySelectorAll('tbody tr')].filter(r => r.offsetParent !== null)
+            .map(r => r.cells[0].textContent.trim());
+    }""", heading)
+
+
+def changed_params(before: str, after: str) -> set[str]:
+    old, new = VERSIONS[before]["params"], VERSIONS[after]["params"]
+    return {key for key in {*old, *new} if str(old.get(key)) != str(new.get(key))}
+
+
+def test_prebuilt_pages_show_only_the_params_that_differ_and_the_toggle_shows_all(browsing, site: str):
+    page = browsing.new_page()
+    page.goto(site + f"models/{MODEL}/compare/1.0.0...1.1.0/", wait_until="load")
+    shown = visible_rows(page, "Params")
+    assert sorted(shown) == sorted(["estimator", "standardize", "C", "max_iter", "n_estimators", "learning_rate",
+                                    "max_depth", "subsample", "random_state"])
+    assert set(shown) == changed_params("1.0.0", "1.1.0")
+    assert visible_rows(page, "Code") == []  # the same commit, repository and path: the table is hidden
+    text = page.locator("article").inner_text()
+    assert "No code fields differ (3 the same)." in text
+    assert "a deployment on 2026-02-24 in production replaced 1.0.0 with 1.1.0" in text
+    assert "they are consecutive versions" in text
+
+    page.get_by_label("Show everything, the rows that are the same too").check()
+    everything = visible_rows(page, "Params")
+    assert sorted(everything) == sorted({*VERSIONS["1.0.0"]["params"], *VERSIONS["1.1.0"]["params"]})
+    assert visible_rows(page, "Code") == ["repository", "commit", "path"]
+    page.close()
+
+
+def test_metric_deltas_and_threshold_marks(browsing, site: str):
+    page = browsing.new_page()
+    page.goto(site + f"models/{MODEL}/compare/1.1.0...1.2.0/", wait_until="load")
+    deltas = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('article tr')]
+        .filter(r => r.querySelector('[data-delta]'))
+        .map(r => [r.cells[0].textContent.trim(), parseFloat(r.querySelector('[data-delta]').dataset.delta)]))""")
+    expected = {name: VERSIONS["1.2.0"]["metrics"][name] - VERSIONS["1.1.0"]["metrics"][name]
+                for name in VERSIONS["1.2.0"]["metrics"]}
+    assert deltas.keys() == expected.keys()
+    for name, delta in expected.items():
+        assert deltas[name] == pytest.approx(delta, abs=1e-9), name
+    recall = page.locator("article tr", has_text="recall").first.inner_text()
+    assert "fails" in recall and "better" in recall  # 1.1.0's 0.9057 is under the 0.95 gate; 1.2.0's is not
+    page.close()
+
+
+def test_rollback_page_says_why(browsing, site: str):
+    page = browsing.new_page()
+    page.goto(site + f"models/{MODEL}/compare/1.1.0...1.0.0/", wait_until="load")
+    assert "a rollback on 2026-03-03 in production replaced 1.1.0 with 1.0.0" in page.locator("article").inner_text()
+    page.close()
+
+
+def test_picker_compares_a_pair_without_a_page(browsing, site: str):
+    page = browsing.new_page()
+    page.goto(site + f"models/{MODEL}/compare/", wait_until="load")
+    page.get_by_label("Version A").select_option("1.2.0")
+    page.get_by_label("Version B").select_option("1.1.0")
+    page.get_by_role("button", name="Compare").click()
+    page.locator(".mc-compare-picked").wait_for()
+    assert "#compare=1.2.0...1.1.0" in page.url
+    data = json.loads(browsing.context.request.get(site + f"models/{MODEL}/versions.json").text())
+    assert "1.2.0...1.1.0" not in data["pages"]  # no pre-built page for this pair
+    assert set(visible_rows(page, "Params")) == changed_params("1.2.0", "1.1.0")
+    deltas = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.mc-compare-picked tr')]
+        .filter(r => r.querySelector('[data-delta]'))
+        .map(r => [r.cells[0].textContent.trim(), parseFloat(r.querySelector('[data-delta]').dataset.delta)]))""")
+    for name, value in VERSIONS["1.1.0"]["metrics"].items():
+        assert deltas[name] == pytest.approx(value - VERSIONS["1.2.0"]["metrics"][name], abs=1e-9), name
+    page.get_by_label("Show everything, the rows that are the same too").last.check()
+    assert sorted(visible_rows(page, "Params")) == sorted({*VERSIONS["1.1.0"]["params"], *VERSIONS["1.2.0"]["params"]})
+
+    # Every link the script drew resolves, anchors included.
+    links = page.evaluate("() => [...document.querySelectorAll('.mc-compare-picked a')].map(a => a.href)")
+    assert links
+    for link in links:
+        target, _, anchor = link.partition("#")
+        response = browsing.context.request.get(target)
+        assert response.status == 200, link
+        if anchor:
+            assert f'id="{anchor}"' in response.text(), link
+
+    # Opening the link of a pick shows the same pair.
+    page.goto(site + f"models/{MODEL}/compare/#compare=1.2.0...1.1.0", wait_until="load")
+    page.locator(".mc-compare-picked").wait_for()
+    assert "Version 1.2.0 → 1.1.0" in page.locator(".mc-compare-picked h2").inner_text()
+    assert not browsing.script_errors, browsing.script_errors
+    page.close()
+
+
+def test_every_link_on_compare_pages_resolves(browsing, site: str):
+    found = crawl(browsing, site)
+    compare_pages = [url for url in found.html_pages(under="models/") if "/compare/" in url]
+    assert len(compare_pages) >= 5 + 3 + 2  # breast-cancer has 4 pairs and an index, diabetes 2, wine 1
+    assert site + f"models/{MODEL}/compare/1.0.0...1.2.0/" in compare_pages
+    problems = [problem for problem in found.problems if "/compare/" in problem.split(": ")[0]]
+    assert not problems, "\n".join(problems)
+
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+def test_hostile_values_stay_text_on_the_page_and_in_the_picker(browser, static_server: StaticServer,
+                                                                tmp_path_factory):
+    card = f"""
+        name: hostile
+        title: Hostile
+        metrics: [{{name: acc, threshold: 0.9}}]
+        versions:
+          - version: "1.0"
+            date: "2024-01-01"
+            metrics: {{acc: 0.95}}
+            params: {{payload: {json.dumps(SCRIPT)}, same: {json.dumps(IMG)}}}
+            data: [{{dataset: {json.dumps("d")}, version: {json.dumps(IMG)}, digest: {json.dumps(SCRIPT)}}}]
+          - version: "{IMG}"
+            date: "2024-02-01"
+            metrics: {{acc: 0.5}}
+            params: {{payload: {json.dumps(IMG)}, same: {json.dumps(IMG)}}}
+        deployments:
+          - {{environment: {json.dumps(SCRIPT)}, version: "1.0", date: "2024-01-02", by: x}}
+          - {{environment: {json.dumps(SCRIPT)}, version: {json.dumps(IMG)}, date: "2024-02-02", by: x}}
+    """
+    mkdocs_yml = write_project(tmp_path_factory.mktemp("hostile"), {"hostile.yml": card},
+                               repo_url="https://git.example.com/ml/hostile")
+    run_modelcards("build", "-f", mkdocs_yml, "-d", static_server.root / "hostile", cwd=mkdocs_yml.parent)
+    site = static_server.url("/hostile/")
+    context = browser.new_context()
+    recorded = record(context)
+    found = crawl(recorded, site)
+    assert not found.problems, "\n".join(found.problems)
+    compare_pages = [url for url in found.html_pages(under="models/hostile/compare/") if "..." in url]
+    assert len(compare_pages) == 1, found.html_pages()
+
+    page = recorded.new_page()
+    page.goto(compare_pages[0], wait_until="load")
+    assert page.evaluate(ACTIVE_CONTENT_JS) == []
+    assert visible_rows(page, "Params") == ["payload"]  # `same` is the same in both
+    text = page.locator("article").inner_text()
+    assert f"payload\t{SCRIPT}\t{IMG}" in text
+
+    page.goto(site + "models/hostile/compare/#compare=" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E...1.0",
+              wait_until="load")
+    page.locator(".mc-compare-picked").wait_for()
+    page.get_by_label("Show everything, the rows that are the same too").last.check()
+    page.wait_for_timeout(300)  # give an injected image time to fail and fire its handler
+    assert page.evaluate(ACTIVE_CONTENT_JS) == []
+    picked = page.locator(".mc-compare-picked").inner_text()
+    assert f"payload\t{IMG}\t{SCRIPT}" in picked and f"same\t{IMG}\t{IMG}" in picked
+    assert f"Version {IMG} → 1.0" in picked
+    assert not recorded.dialogs and not recorded.script_errors, (recorded.dialogs, recorded.script_errors)
+    context.close()
