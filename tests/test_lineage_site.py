@@ -98,7 +98,7 @@ def test_a_dvc_chain_raw_to_features_to_model_is_one_connected_path(site) -> Non
 def test_the_diagram_is_inline_svg_with_title_desc_and_a_dot_download(site) -> None:
     built, _ = site
     page = (built / "models/churn-dvc/index.html").read_text()
-    start = page.index('<div class="mc-lineage">')
+    start = page.index('<div class="mc-lineage" ')
     svg = page[start:page.index("</svg>", start)]
     assert ('<title id="mc-lineage-title">Lineage of churn-dvc</title><desc id="mc-lineage-desc">9 link(s): '
             in svg)
