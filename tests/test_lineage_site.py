@@ -98,10 +98,12 @@ def test_a_dvc_chain_raw_to_features_to_model_is_one_connected_path(site) -> Non
 def test_the_diagram_is_inline_svg_with_title_desc_and_a_dot_download(site) -> None:
     built, _ = site
     page = (built / "models/churn-dvc/index.html").read_text()
-    start = page.index('<div class="mc-lineage">')
+    start = page.index('<div class="mc-lineage" ')
     svg = page[start:page.index("</svg>", start)]
-    assert '<title>Lineage of churn-dvc</title><desc>9 link(s): ' in svg
-    assert 'role="img"' in svg
+    assert ('<title id="mc-lineage-title">Lineage of churn-dvc</title><desc id="mc-lineage-desc">9 link(s): '
+            in svg)
+    assert 'aria-labelledby="mc-lineage-title"' in svg
+    assert 'role="img"' not in svg, "an image role would hide the diagram's links from screen readers"
     ids = re.findall(r'\sid="([^"]*)"', page)
     assert sorted({i for i in ids if ids.count(i) > 1}) == [], "one diagram per page: its ids clash with nothing"
     match = re.search(r'href="([^"]+\.dot)"', page)

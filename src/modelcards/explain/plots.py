@@ -13,6 +13,11 @@ matplotlib versions:
 Labels stay ``<text>`` elements (``svg.fonttype: none``; matplotlib escapes them), and the beeswarm's dots are
 rasterized, so its size depends on the plot area rather than on the number of rows.
 
+The plots are shown as ``<img>`` files, separate documents that the page's styles and palette toggle cannot reach,
+so they carry their own white ground, and every text on it is dark enough to read there (WCAG contrast at least
+4.5:1: SHAP's pink value labels and grey annotations are darkened, hue kept) and no smaller than
+``MIN_FONT_POINTS``. The pages show them one per row, at about their natural size: a 6.5-inch figure.
+
 A :class:`PlotCache` keeps rendered plots on disk; :func:`plots_for` serves them without importing shap or
 matplotlib.
 """
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
     from modelcards.explain.compute import Explanation
 
 # Bump when anything below changes what is drawn, so cached plots are redrawn.
-PLOT_FORMAT = 2
+PLOT_FORMAT = 3
 PLOT_KINDS = ("bar", "beeswarm")
 # Features shown one per row; the rest are summed into one "Sum of N other features" row.
 MAX_DISPLAY = 20
@@ -43,6 +48,11 @@ MAX_DISPLAY = 20
 DOT_DPI = 150
 LAYOUT_SEED = 0
 SVG_RC = {"svg.hashsalt": "modelcards", "svg.fonttype": "none"}
+FIGURE_WIDTH = 6.5  # inches; with the labels, about 530 px wide: most columns show it unscaled
+# 12pt is 16 px at the natural size: above Material's small text (12.8 px) even when the column shrinks the plot
+# a fifth.
+MIN_FONT_POINTS = 12
+MIN_CONTRAST = 4.5  # against the plot's white ground
 
 
 def plot_key(explanation: Explanation, output: str) -> str:
@@ -189,11 +199,43 @@ def _seeded_global_rng(seed: int) -> Iterator[None]:
 
 
 def _svg(draw: Callable[[Any], None], height: float) -> str:
-    """Draw onto a standalone 8-inch-wide figure, which pyplot never registers, and save it as SVG."""
+    """Draw onto a standalone figure, which pyplot never registers, make its text readable and save it as SVG."""
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
-    figure = Figure(figsize=(8, height))
+    figure = Figure(figsize=(FIGURE_WIDTH, height), facecolor="white")
     draw(figure.add_subplot())
+    for axes in figure.axes:  # tick labels are made afresh at each draw, from these settings
+        for axis in (axes.xaxis, axes.yaxis):
+            shown = [label.get_fontsize() for label in axis.get_ticklabels()]
+            axis.set_tick_params(labelsize=max([MIN_FONT_POINTS, *shown[:1]]))
+    for text in figure.findobj(Text):
+        if text.get_text():
+            text.set_fontsize(max(text.get_fontsize(), MIN_FONT_POINTS))
+            text.set_color(readable_on_white(text.get_color()))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", dpi=DOT_DPI, bbox_inches="tight", metadata={"Date": None, "Creator": None})
     return buffer.getvalue().decode("utf-8")
+
+
+def readable_on_white(color: Any) -> tuple[float, float, float, float]:
+    """``color`` darkened, hue kept, until its contrast against white is at least ``MIN_CONTRAST``."""
+    from matplotlib.colors import to_rgba
+
+    red, green, blue, alpha = to_rgba(color)
+    while contrast_on_white((red, green, blue)) < MIN_CONTRAST:
+        red, green, blue = red * 0.9, green * 0.9, blue * 0.9
+    return red, green, blue, 1.0 if alpha else alpha
+
+
+def relative_luminance(rgb: tuple[float, float, float]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour with channels in 0..1."""
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_on_white(rgb: tuple[float, float, float]) -> float:
+    return 1.05 / (relative_luminance(rgb) + 0.05)

@@ -36,15 +36,19 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
     "base": {"style": "dotted"},
 }
 _FONT = "Helvetica,Arial,sans-serif"
+# Points; pages show diagrams at their natural size (1pt = 4/3 px), where 10pt is 13.3 px: no smaller than
+# Material's small text (0.64rem = 12.8 px), which is what the legend is.
+NODE_FONT_SIZE = "11"
+LEGEND_FONT_SIZE = "10"
 
 
 def to_dot(subgraph: Subgraph, *, title: str, href: Callable[[Node], str | None]) -> str:
     """DOT source of ``subgraph``; ``href(node)`` gives each node's link, relative to the page it is drawn on."""
     lines = [
         "digraph lineage {",
-        f"  graph [rankdir=LR, label={quote(title)}, labelloc=t, fontname={quote(_FONT)}, "
+        f"  graph [rankdir=LR, label={quote(title)}, labelloc=t, labeljust=l, fontname={quote(_FONT)}, "
         'bgcolor="transparent", tooltip=' + quote(title) + "];",
-        f"  node [fontname={quote(_FONT)}, fontsize=11];",
+        f"  node [fontname={quote(_FONT)}, fontsize={NODE_FONT_SIZE}];",
         f"  edge [fontname={quote(_FONT)}, color=\"#64748b\"];",
     ]
     clustered = {node for _, members in subgraph.clusters for node in members}
@@ -122,10 +126,10 @@ def _legend(kinds: frozenset[str], states: frozenset[str]) -> tuple[str, ...]:
         return ()
     # Not a cluster: dot lays clusters out differently when other graphs came before them in the same process,
     # and the renderer draws graphs with clusters one per process (see lineage.render).
-    lines = ['  "legend:" [id="mc-legend", label="Legend:", shape="plaintext", fontsize="9"];']
+    lines = [f'  "legend:" [id="mc-legend", label="Legend:", shape="plaintext", fontsize="{LEGEND_FONT_SIZE}"];']
     for entry in present:
         label, style = NODE_STYLES[entry] if entry in NODE_STYLES else _STATE_LEGEND[entry]
-        attributes = {"id": element_id(f"legend:{entry}"), "label": label, **style, "fontsize": "9",
+        attributes = {"id": element_id(f"legend:{entry}"), "label": label, **style, "fontsize": LEGEND_FONT_SIZE,
                       "tooltip": label}
         lines.append(f"  {quote('legend:' + entry)} [{_attributes(attributes)}];")
     # Invisible edges lay the legend out as one row, in the order above.

@@ -46,6 +46,9 @@ from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, H
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
+# Published beside them but loaded by modelcards.js only when needed (the full-size diagram view); see
+# site_templates/assets/vendor/README.md for their versions and sources.
+VENDOR_ASSETS = ("vendor/svg-pan-zoom.min.js", "vendor/svg-pan-zoom.LICENSE")
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("policy.md.j2", POLICY_PAGE, policy=policy, where=_where)
     if history.cards:
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
-    for asset, path in zip(ASSETS, paths.assets(ASSETS)):
+    for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
 

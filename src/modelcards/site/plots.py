@@ -3,6 +3,11 @@
 No plotting library: the charts are a few dozen elements, so writing them out
 keeps builds fast, pages light and output byte-identical. Every text in them is
 XML-escaped here.
+
+Text, frame and grid are drawn in ``currentColor``, the page's text colour, so that they read in light and
+dark palettes alike; each series' line and markers carry the class ``mc-series-N``, which modelcards.css
+recolours for the dark palette. Series are named in the page's text colour beside a swatch of their colour,
+never in their colour alone: a coloured word would need its own contrast in each palette.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Sequence
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
+# In the chart's own units; a chart shrinks with the column, and 13 units stay at least 12.8 px (Material's small
+# text) down to a column of 630 px.
+FONT_SIZE = 13
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 40
 MAX_POINTS = 400  # longer histories are thinned, keeping each bucket's lowest and highest value
 POINT_MARKERS = 60  # up to this many points get a marker with its own tooltip
@@ -47,32 +55,36 @@ def line_chart(title: str, series: Sequence[tuple[str, Sequence[Point]]], *, x_l
     )
     parts = [
         f'<svg class="mc-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" font-family="sans-serif" font-size="11">',
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" font-family="sans-serif" font-size="{FONT_SIZE}" '
+        'fill="currentColor">',
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
-        f'<text x="{LEFT}" y="16" font-size="12" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{LEFT}" y="16" font-weight="bold">{escape(title)}</text>',
     ]
     for tick in y_ticks:
         y = sy(tick)
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="currentColor" stroke-opacity="0.15"/>'
                      f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_num(tick))}</text>')
     for x, label in x_ticks if x_ticks is not None else [(t, _num(t)) for t in _nice_ticks(x_lo, x_hi, whole=True)
                                                           if x_lo <= t <= x_hi]:
         parts.append(f'<text x="{sx(x):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(label)}</text>')
     parts.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">{escape(x_label)}</text>')
-    parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>')
+    parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="currentColor" stroke-opacity="0.5"/>')
     for index, (label, points) in enumerate(drawn):
         color = PALETTE[index % len(PALETTE)]
         path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in points)
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{path}">'
+        series = f"mc-series-{index % len(PALETTE)}"
+        parts.append(f'<polyline class="{series}" fill="none" stroke="{color}" stroke-width="1.5" points="{path}">'
                      f"<title>{escape(label)}</title></polyline>")
         if len(points) <= POINT_MARKERS:
             for x, y in points:
                 name = dict(x_ticks).get(x, _num(x)) if x_ticks is not None else _num(x)
-                parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}">'
+                parts.append(f'<circle class="{series}" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}">'
                              f"<title>{escape(f'{label} at {x_label} {name}: {_num(y)}')}</title></circle>")
         if len(drawn) > 1:
-            parts.append(f'<text x="{WIDTH - RIGHT - 6}" y="{TOP + 14 * (index + 1)}" text-anchor="end" '
-                         f'fill="{color}">{escape(label)}</text>')
+            y = TOP + 16 * (index + 1)
+            parts.append(f'<line class="{series}" x1="{WIDTH - RIGHT - 22}" x2="{WIDTH - RIGHT - 6}" y1="{y - 4}" '
+                         f'y2="{y - 4}" stroke="{color}" stroke-width="3"/>'
+                         f'<text x="{WIDTH - RIGHT - 28}" y="{y}" text-anchor="end">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
