@@ -328,8 +328,10 @@ def test_a_missing_policy_file_and_a_wrong_setting_are_errors(tmp_path):
     (root / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     result = run(root, "validate")
     assert result.returncode == 1
+    written = (root / "mkdocs.yml").read_text().splitlines()
+    line = next(number for number, text in enumerate(written, 1) if text.strip() == "- policy.yml")
     assert problems(result) == [
-        "mkdocs.yml:16:5: error: plugins.modelcards.policy: found [\"policy.yml\"], expected a path or null"]
+        f"mkdocs.yml:{line}:5: error: plugins.modelcards.policy: found [\"policy.yml\"], expected a path or null"]
 
 
 def test_the_policy_reference_documents_every_key_and_rule():

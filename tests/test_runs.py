@@ -84,7 +84,8 @@ def test_a_version_is_filled_in_from_its_run(tmp_path: Path):
     assert re.search(r"accuracy\s+higher\s+0\.89", model), "the declared metric's last value comes from the run"
     assert "log_loss" not in model, "undeclared metrics stay on the run page"
     assert re.search(r"wine-cultivars\s+2026-02\s+9a8b7c6d\s+training", model), "the input matched by digest"
-    assert COMMIT in model
+    model_html = (tmp_path / "site/models/wine/index.html").read_text(encoding="utf-8")
+    assert COMMIT[:7] in model and f'/commit/{COMMIT}"' in model_html, "the run's commit, linked to the repository"
     assert f"from run mlflow:{RUN_ID}" in " ".join(model.split())
 
     run_page = tmp_path / f"site/runs/mlflow/{RUN_ID}/index.html"
