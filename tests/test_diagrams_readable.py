@@ -104,6 +104,8 @@ def test_lineage_text_is_no_smaller_than_the_pages_small_text(desktop, model_pag
     page = desktop.new_page()
     for url in model_pages:
         page.goto(url)
+        # Older versions' plots sit in closed folds, lazy-loaded: open them as a reader would, or they never load.
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         small = page.evaluate(SMALL_TEXT_JS)
         assert small and small > 10, url
         sizes = page.locator(".mc-lineage").evaluate(TEXT_SIZES_JS)
@@ -119,6 +121,8 @@ def test_shap_plot_text_is_no_smaller_than_the_pages_small_text_and_dark_on_whit
     checked = 0
     for url in model_pages:
         page.goto(url)
+        # Older versions' plots sit in closed folds, lazy-loaded: open them as a reader would, or they never load.
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         small = page.evaluate(SMALL_TEXT_JS)
         for plot in page.locator("img.mc-shap-plot").all():
             plot.scroll_into_view_if_needed()
