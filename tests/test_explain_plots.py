@@ -1,9 +1,10 @@
-"""shap's bar and beeswarm plots as SVG: deterministic across processes, escaped, cached without imports."""
+"""shap's beeswarm plot as SVG: deterministic across processes, escaped, small, cached without imports."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -49,13 +50,27 @@ def _texts(svg: str) -> list[str]:
 def test_the_plots_are_svg_naming_the_top_features_with_hostile_names_as_text(project: Path) -> None:
     explanation = _explained(project, "cancer")
     plots = render_plots(explanation, "1")
-    assert sorted(plots) == ["bar", "beeswarm"]
+    assert sorted(plots) == ["beeswarm"]
     top = explanation.outputs["1"][0].feature
     for svg in plots.values():
         texts = _texts(svg)  # parses: valid XML
         assert any(top in text for text in texts)
         assert "<script" not in svg and "&lt;script&gt;" in svg
         assert "dc:date" not in svg and "<dc:creator" not in svg
+
+
+def test_the_embedded_dots_are_a_palette_png_that_keeps_the_plot_small(project: Path) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    svg = render_plots(_explained(project, "cancer"), "1")["beeswarm"]
+    rasters = re.findall(r'data:image/png;base64,([^"]+)"', svg)
+    assert rasters, "the dots are rasterized"
+    assert {Image.open(io.BytesIO(base64.b64decode(r))).mode for r in rasters} == {"P"}
+    # 200 rows x 20 feature rows: under 40 KB, where full RGBA at 150 dpi took about 120 KB.
+    assert len(svg.encode()) < 40_000
 
 
 def test_two_processes_draw_the_same_bytes(project: Path, tmp_path: Path) -> None:
@@ -84,7 +99,7 @@ def test_a_summary_has_nothing_to_draw(project: Path) -> None:
 
 def test_embedded_values_without_feature_values_or_base_value_are_drawn(project: Path) -> None:
     explanation = dataclasses.replace(_explained(project, "cancer"), data=None, base_values={})
-    assert sorted(render_plots(explanation, "1")) == ["bar", "beeswarm"]
+    assert sorted(render_plots(explanation, "1")) == ["beeswarm"]
 
 
 def test_cached_plots_import_neither_shap_nor_matplotlib(project: Path, tmp_path: Path) -> None:
@@ -92,7 +107,7 @@ def test_cached_plots_import_neither_shap_nor_matplotlib(project: Path, tmp_path
     cache = PlotCache(tmp_path / "plots")
     drawn = plots_for(explanation, "1", cache)
     key = plot_key(explanation, "1")
-    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [f"{key}.bar.svg", f"{key}.beeswarm.svg"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [f"{key}.beeswarm.svg"]
     import numpy as np
 
     np.save(tmp_path / "values.npy", explanation.values)

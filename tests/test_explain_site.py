@@ -186,11 +186,17 @@ def test_the_page_has_plots_csv_provenance_and_rank_changes(project: Path, built
                    hashlib.sha256((project / "data/cancer.csv").read_bytes()).hexdigest(),
                    "200 of 569 (sampled)", "Since 1.0."]:
         assert needed in text, needed
-    # The plots are shap's own SVGs, files beside the page.
-    for kind in ("bar", "beeswarm"):
-        svg = site / f"explain/cancer/2.0/1-{kind}.svg"
-        assert svg.read_text().lstrip().startswith(("<?xml", "<svg")), kind
-        assert f'src="../../explain/cancer/2.0/1-{kind}.svg"' in section
+    # The importance bars are the page's own inline SVG, one bar per listed feature, largest first.
+    bars = re.search(r'<svg class="mc-chart mc-importance-bars".*?</svg>', section, re.S).group(0)
+    bar_titles = [html.unescape(t) for t in re.findall(r"<rect [^>]*><title>([^<]+)</title>", bars)]
+    listed = list(_importance(section)[""])
+    assert [t.rsplit(": ", 1)[0] for t in bar_titles] == listed and len(listed) == 20
+    # shap's beeswarm is drawn for the newest explained version only (shap_plots: latest, the default).
+    assert not (site / "explain/cancer/2.0/1-beeswarm.svg").exists()
+    assert "1-beeswarm.svg" not in section
+    newest = _version_section(page, "3.0")
+    assert (site / "explain/cancer/3.0/1-beeswarm.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert 'src="../../explain/cancer/3.0/1-beeswarm.svg"' in newest
     csv = (site / "explain/cancer/2.0/importance.csv").read_text().splitlines()
     assert csv[0] == "output,rank,feature,mean_abs_shap,share"
     assert len(csv) == 31
@@ -370,3 +376,38 @@ def test_explain_workers_sets_how_many_processes_the_build_uses_and_says(tmp_pat
     result = run_modelcards("build", cwd=root, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines()[0] == "Explaining 2 model version(s) with SHAP in 1 process"
+
+
+def test_shap_plots_chooses_which_versions_get_the_beeswarm_and_a_wrong_choice_is_named(tmp_path: Path) -> None:
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 40,
+                       trusted_types: [{TREE}]}}
+        - version: "2.0"
+          date: 2024-02-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
+                       trusted_types: [{TREE}]}}
+        """)
+    options = QUIET[1]["modelcards"]
+    drawn = {}
+    for choice in ("all", "none", "latest"):
+        write_project(root, {}, plugins=["search", {"modelcards": {**options, "shap_plots": choice}}])
+        result = run_modelcards("build", cwd=root, timeout=300)
+        assert result.returncode == 0, result.stderr
+        drawn[choice] = sorted(p.relative_to(root / "site/explain").as_posix()
+                               for p in (root / "site/explain").rglob("*.svg"))
+        page = (root / "site/models/cancer/index.html").read_text()
+        assert page.count('class="mc-chart mc-importance-bars"') == 2, "every version keeps its bars"
+    assert drawn == {"all": ["cancer/1.0/1-beeswarm.svg", "cancer/2.0/1-beeswarm.svg"], "none": [],
+                     "latest": ["cancer/2.0/1-beeswarm.svg"]}
+
+    write_project(root, {}, plugins=["search", {"modelcards": {**options, "shap_plots": "newest"}}])
+    result = run_modelcards("build", cwd=root, check=False, timeout=300)
+    assert result.returncode == 1
+    assert drawn["latest"] == sorted(p.relative_to(root / "site/explain").as_posix()
+                                     for p in (root / "site/explain").rglob("*.svg")), "the last site stays"
+    assert re.search(r"^mkdocs\.yml:\d+:\d+: error: plugins\.modelcards\.shap_plots: found 'newest', expected one "
+                     r"of latest, all, none$", result.stderr, re.M), result.stderr

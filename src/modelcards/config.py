@@ -90,6 +90,12 @@ def _environments(value: Any) -> Wrong:
     return None
 
 
+def _plot_choice(value: Any) -> Wrong:
+    from .explain.plots import PLOT_CHOICES  # the choices are the explain stage's own
+
+    return None if value in PLOT_CHOICES else f"found {_described(value)}, expected one of {', '.join(PLOT_CHOICES)}"
+
+
 def _severity(value: Any) -> Any:
     return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
 
@@ -151,6 +157,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("explain_workers", int, 0,
             "Processes computing SHAP explanations at once when several versions need it; 0 uses every core.",
             check=_count),
+    Setting("shap_plots", str, "latest",
+            "Which explained versions also get SHAP's beeswarm plot (each row's feature value and the direction "
+            "it pushes the output): `latest`, each model's newest explained version; `all`; or `none`. Every "
+            "explained version gets its importance bars, table and rank changes. A beeswarm is about 50 KB and "
+            "most of a cold build's explain time.",
+            check=_plot_choice),
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
             "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "

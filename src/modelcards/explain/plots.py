@@ -1,6 +1,8 @@
-"""SHAP bar and beeswarm plots of one output of an :class:`~modelcards.explain.compute.Explanation`, as SVG.
+"""SHAP's beeswarm plot of one output of an :class:`~modelcards.explain.compute.Explanation`, as SVG.
 
-The plots are drawn by SHAP's own ``shap.plots.bar`` and ``shap.plots.beeswarm`` onto a standalone matplotlib
+The importance bars are the pages' own compact SVG (``site/plots.py``), since shap's bar plot shows nothing the
+importance table does not, at 30-40 KB a file. The beeswarm adds what the table cannot: each row's value and
+the direction it pushes the output. It is drawn by SHAP's own ``shap.plots.beeswarm`` onto a standalone matplotlib
 ``Figure``: pyplot's backend and figure list are never touched, so this is safe inside a long-lived
 ``mkdocs serve``. The same explanation gives byte-identical SVG text in any process with the same shap and
 matplotlib versions:
@@ -24,12 +26,14 @@ matplotlib.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import hashlib
 import importlib.metadata
 import io
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -40,12 +44,15 @@ if TYPE_CHECKING:
     from modelcards.explain.compute import Explanation
 
 # Bump when anything below changes what is drawn, so cached plots are redrawn.
-PLOT_FORMAT = 3
-PLOT_KINDS = ("bar", "beeswarm")
+PLOT_FORMAT = 4
+PLOT_KINDS = ("beeswarm",)
+# Which explained versions get the plots: each model's newest (older ones on request), every one, or none.
+PLOT_CHOICES = ("latest", "all", "none")
 # Features shown one per row; the rest are summed into one "Sum of N other features" row.
 MAX_DISPLAY = 20
-# Resolution of the beeswarm's rasterized dots; everything else stays vector.
-DOT_DPI = 150
+# Resolution of the beeswarm's rasterized dots; everything else stays vector. The page shows the figure at about
+# 82 px per inch, so 100 keeps the dots sharp at the zoom most readers use, at under half the bytes of 150.
+DOT_DPI = 100
 LAYOUT_SEED = 0
 SVG_RC = {"svg.hashsalt": "modelcards", "svg.fonttype": "none"}
 FIGURE_WIDTH = 6.5  # inches; with the labels, about 530 px wide: most columns show it unscaled
@@ -80,7 +87,7 @@ def plot_key(explanation: Explanation, output: str) -> str:
 
 
 def render_plots(explanation: Explanation, output: str) -> dict[str, str]:
-    """``{"bar": svg, "beeswarm": svg}`` for ``output``, or ``{}`` when the explanation holds no SHAP values.
+    """``{"beeswarm": svg}`` for ``output``, or ``{}`` when the explanation holds no SHAP values.
 
     Without feature values (``data`` is None) SHAP draws the beeswarm in one colour and without its colour bar.
     """
@@ -101,16 +108,13 @@ def render_plots(explanation: Explanation, output: str) -> dict[str, str]:
     )
     rows = min(MAX_DISPLAY, len(explanation.features))
 
-    def bar(axes: Any) -> None:
-        shap.plots.bar(shown, max_display=MAX_DISPLAY, ax=axes, show=False)
-
     def beeswarm(axes: Any) -> None:
         shap.plots.beeswarm(shown, max_display=MAX_DISPLAY, ax=axes, show=False, plot_size=None)
         for dots in axes.collections:
             dots.set_rasterized(True)
 
     # Row heights as SHAP uses when it sizes the figure itself.
-    drawings = {"bar": (bar, rows * 0.5 + 1.5), "beeswarm": (beeswarm, rows * 0.4 + 1.5)}
+    drawings = {"beeswarm": (beeswarm, rows * 0.4 + 1.5)}
     plots = {}
     with matplotlib.style.context(["default", SVG_RC]), _seeded_global_rng(LAYOUT_SEED):
         for kind, (draw, height) in drawings.items():
@@ -137,7 +141,7 @@ def plots_for(explanation: Explanation, output: str, cache: PlotCache | None = N
 
 
 class PlotCache:
-    """A directory of ``<key>.bar.svg`` and ``<key>.beeswarm.svg``; an entry missing either file is a miss."""
+    """A directory of ``<key>.<kind>.svg`` files, one per kind in ``PLOT_KINDS``; an entry missing one is a miss."""
 
     def __init__(self, directory: Path):
         self.directory = directory
@@ -215,7 +219,29 @@ def _svg(draw: Callable[[Any], None], height: float) -> str:
             text.set_color(readable_on_white(text.get_color()))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", dpi=DOT_DPI, bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    return buffer.getvalue().decode("utf-8")
+    return _with_smaller_rasters(buffer.getvalue().decode("utf-8"))
+
+
+_EMBEDDED_PNG = re.compile(r'data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
+
+
+def _with_smaller_rasters(svg: str) -> str:
+    """The SVG with each embedded PNG (the dots, the colour bar) reduced to a 256-colour palette.
+
+    matplotlib embeds full RGBA; the dots use one colour map and a few alpha levels, so a palette keeps how they
+    look at about a third of the bytes. Pillow comes with matplotlib, and its octree quantizer is deterministic.
+    """
+    from PIL import Image
+
+    def smaller(match: re.Match[str]) -> str:
+        original = base64.b64decode(match.group(1))
+        image = Image.open(io.BytesIO(original))
+        reduced = io.BytesIO()
+        image.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(reduced, "PNG", optimize=True)
+        chosen = min(original, reduced.getvalue(), key=len)
+        return f'data:image/png;base64,{base64.b64encode(chosen).decode("ascii")}"'
+
+    return _EMBEDDED_PNG.sub(smaller, svg)
 
 
 def readable_on_white(color: Any) -> tuple[float, float, float, float]:

@@ -27,7 +27,7 @@ from modelcards.explain.plots import PlotCache, plot_key, plots_for
 # done, total, what was just finished: lets the CLI draw a progress bar and the plugin log. Called first with
 # done 0, when the work starts; the label then says how many processes share it ("2 processes").
 Progress = Callable[[int, int, str], None]
-Plots = dict[str, dict[str, str]]  # output label -> plot kind ("bar", "beeswarm") -> SVG
+Plots = dict[str, dict[str, str]]  # output label -> plot kind ("beeswarm") -> SVG
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class _Job:
     model: str
     version: str
     settings: ExplainSettings | EmbedSettings
+    plotted: bool = True  # whether shap's plots are drawn for it (see plots.PLOT_CHOICES)
     # To compute: the files, read and hashed once for the cache lookup, then explained as they were read.
     inputs: ExplainInputs | None = None
 
@@ -57,8 +58,13 @@ class _Job:
 
 
 def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, workers: int = 0,
-                     progress: Progress | None = None) -> Explained:
-    """Explanations for every version with an ``explainability`` block, produced only where not cached."""
+                     plots: str = "latest", progress: Progress | None = None) -> Explained:
+    """Explanations for every version with an ``explainability`` block, produced only where not cached.
+
+    ``plots`` (one of plots.PLOT_CHOICES) says which versions also get shap's plots: drawing them is most of a cold
+    build's explain time and most of an explained site's bytes, and a reader compares older versions through
+    their importance tables and rank changes.
+    """
     explained = Explained()
     jobs: dict[tuple[str, str], _Job] = {}
     places: dict[tuple[str, str], tuple[object, KeyPath]] = {}
@@ -69,14 +75,16 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
         explained.problems.append(document.problem(key_path + _field_named_in(settings, message), message))
 
     for model in catalog.models.values():
+        newest = next((v.version for v in model.versions_newest_first if v.explainability is not None), None)
         for index, version in enumerate(model.card.versions):
             block = version.explainability
             if block is None:
                 continue
             key = (model.name, version.version)
             places[key] = (model.source.document, ("versions", index, "explainability", _mode(block)))
+            plotted = plots == "all" or (plots == "latest" and version.version == newest)
             try:
-                jobs[key] = _Job(model.name, version.version, _settings(block.compute or block.embed))
+                jobs[key] = _Job(model.name, version.version, _settings(block.compute or block.embed), plotted)
             except ExplainError as exc:  # settings that contradict each other
                 failed(key, str(exc))
 
@@ -153,7 +161,7 @@ def _cached(job: _Job, inputs: ExplainInputs | None, project_dir: Path, cache_di
             return None
     else:
         explanation = embed(job.settings, project_root=project_dir)
-    if explanation.values is None:
+    if explanation.values is None or not job.plotted:
         return VersionExplanation(explanation, {})
     plot_cache = PlotCache(cache_dir / "plots")
     plots = {output: plot_cache.get(plot_key(explanation, output)) for output in explanation.outputs}
@@ -170,8 +178,10 @@ def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanatio
                                                                                project_root=project_dir)
         else:
             explanation = embed(job.settings, project_root=project_dir)
-        plot_cache = PlotCache(cache_dir / "plots")
-        plots = {output: plots_for(explanation, output, plot_cache) for output in explanation.outputs}
+        plots = {}
+        if job.plotted:
+            plot_cache = PlotCache(cache_dir / "plots")
+            plots = {output: plots_for(explanation, output, plot_cache) for output in explanation.outputs}
     except ExplainError as exc:
         return str(exc)
     # Workers send results back pickled; the arrays are already in the cache and the pages do not need them.

@@ -7,11 +7,14 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
 from ..catalog import ModelEntry
 from ..compare import RankChange, rank_changes
 from ..explain.compute import Explanation, Importance
 from ..explain.stage import VersionExplanation
 from .paths import explanation_folder, file_name
+from .plots import importance_bars
 
 TABLE_ROWS = 20  # features listed on the page; the CSV has them all
 
@@ -22,7 +25,8 @@ class OutputView:
     importances: list[Importance]  # the first TABLE_ROWS
     hidden: int  # features left out of the table
     base_value: float | None
-    plots: dict[str, str]  # plot kind -> file path in the site
+    bars: Markup  # the listed features' mean |SHAP| as the page's own SVG
+    plots: dict[str, str]  # shap's plots: kind -> file path in the site
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,12 @@ def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], Versio
                 path = f"{folder}/{file_name(label)}-{kind}.svg"
                 files.append(ExplanationFile(path, svg))
                 plots[kind] = path
-            outputs.append(OutputView(label, ranked[:TABLE_ROWS], max(0, len(ranked) - TABLE_ROWS),
-                                      explanation.base_values.get(label), plots))
+            listed = ranked[:TABLE_ROWS]
+            title = "Mean abs. SHAP" + (f", class {label}" if len(explanation.outputs) > 1 else "")
+            bars = importance_bars(f"{title}, version {version.version}",
+                                   [(item.feature, item.mean_abs) for item in listed])
+            outputs.append(OutputView(label, listed, max(0, len(ranked) - TABLE_ROWS),
+                                      explanation.base_values.get(label), bars, plots))
         csv_path = f"{folder}/importance.csv"
         files.append(ExplanationFile(csv_path, importance_csv(explanation)))
         changes = {}

@@ -145,3 +145,40 @@ def _num(value: float) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}"
+
+
+BAR_ROW = 22  # the bar chart's row height, in its own units
+BAR_LABEL_WIDTH = 200  # room for the feature names left of the bars
+
+
+def importance_bars(title: str, bars: Sequence[tuple[str, float]]) -> Markup:
+    """Horizontal bars of mean |SHAP| per feature, largest first: the compact stand-in for shap's bar plot.
+
+    A few hundred bytes per feature instead of shap's 30-40 KB file, drawn in the page's own colours. Long
+    feature names are cut with an ellipsis; the full name is in the bar's tooltip and the table below.
+    """
+    shown = [(name, value) for name, value in bars if math.isfinite(value) and value >= 0]
+    if not shown:
+        return Markup("")
+    top = max(value for _, value in shown) or 1.0
+    height = TOP + BAR_ROW * len(shown) + 8
+    plot_w = WIDTH - BAR_LABEL_WIDTH - RIGHT - 70  # 70: the value printed after the bar
+    description = "; ".join(f"{name}: {_num(value)}" for name, value in shown)
+    parts = [
+        f'<svg class="mc-chart mc-importance-bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" font-family="sans-serif" font-size="{FONT_SIZE}" '
+        'fill="currentColor">',
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        f'<text x="0" y="16" font-weight="bold">{escape(title)}</text>',
+    ]
+    for row, (name, value) in enumerate(shown):
+        y = TOP + row * BAR_ROW
+        width = max(value / top * plot_w, 1.0)
+        label = name if len(name) <= 28 else name[:27] + "…"
+        parts.append(
+            f'<text x="{BAR_LABEL_WIDTH - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+            f'<rect class="mc-series-0" x="{BAR_LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" height="{BAR_ROW - 6}" '
+            f'fill="{PALETTE[0]}"><title>{escape(f"{name}: {_num(value)}")}</title></rect>'
+            f'<text x="{BAR_LABEL_WIDTH + width + 6:.1f}" y="{y + 15}">{escape(_num(value))}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
