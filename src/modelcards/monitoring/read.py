@@ -219,20 +219,20 @@ def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *,
                 (key not in required and found is not None and not isinstance(found, str)):
             line, col = where(key)
             shown_value = "nothing" if found is None or found == "" else json.dumps(found)
-            results.problem(name, line, col, f"{key}: found {shown_value}, expected {_EXPECTED[key]}", key)
+            results.problem(name, line, col, f"found {shown_value}, expected {_EXPECTED[key]}", key)
             return None
         texts[key] = (found or "").strip()
     day = _day(texts["timestamp"])
     if day is None:
         line, col = where("timestamp")
-        results.problem(name, line, col, f"timestamp: found {texts['timestamp']!r}, expected {_EXPECTED['timestamp']}",
+        results.problem(name, line, col, f"found {texts['timestamp']!r}, expected {_EXPECTED['timestamp']}",
                         "timestamp")
         return None
     if value is None:
         value = _number(row.get("value"))
         if value is None:
             line, col = where("value")
-            results.problem(name, line, col, f"value: found {json.dumps(row.get('value'))}, expected a finite number",
+            results.problem(name, line, col, f"found {json.dumps(row.get('value'))}, expected a finite number",
                             "value")
             return None
     line, _ = where("timestamp")
@@ -288,7 +288,7 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
             line, col = where(key)
             why = ("outside the project folder" if resolved is not None and not resolved.is_relative_to(root)
                    else "not a file")
-            results.problem(name, line, col, f"{key}: found {json.dumps(target)}, which is {why}; expected the path "
+            results.problem(name, line, col, f"found {json.dumps(target)}, which is {why}; expected the path "
                                              f"of an Evidently {'save_json' if key == 'evidently' else 'save_html'} "
                                              "file, relative to this file, inside the project", key)
             return
