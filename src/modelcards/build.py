@@ -24,10 +24,12 @@ from .history import History, read_history
 from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
+from .monitoring import Monitoring, mlflow_points, monitor, read_monitoring
 from .policy import PolicyReport, evaluate_policy, load_policy
 from .sources.load import LoadedRuns, load_runs
 from .sources.masking import MaskedValue, SecretMasker
 from .sources.pinning import PinnedRuns, dvc_projects
+from .waivers import as_of_date
 
 if TYPE_CHECKING:
     from .explain.stage import Explained, Progress
@@ -43,6 +45,7 @@ class CheckedCatalog:
     lineage_gaps: list[Problem] = field(default_factory=list)
     history: History = field(default_factory=History)  # the cards' audit trail from git; empty without git
     policy: PolicyReport | None = None  # with a `policy` file: each model's rules, passed, failed or waived
+    monitoring: Monitoring | None = None  # built for sites: results tied to deployments, alerts, staleness
 
     @property
     def notices(self) -> list[Problem]:
@@ -103,13 +106,13 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
 
 
 def apply_policy(checked: CheckedCatalog, policy_file: Path, project_dir: Path,
-                 graph: LineageGraph | None = None) -> CheckedCatalog:
+                 graph: LineageGraph | None = None, monitoring: Monitoring | None = None) -> CheckedCatalog:
     """The policy's failures, waivers and stale waivers added to the problems; lineage findings the policy
     makes errors replace the lineage check's own report of them. A bad policy file is an error."""
     loaded, problems = load_policy(policy_file, _shown(policy_file, project_dir))
     if loaded is None or checked.catalog is None:
         return replace(checked, problems=sort_problems([*checked.problems, *problems]))
-    report = evaluate_policy(checked.catalog, loaded, graph=graph)
+    report = evaluate_policy(checked.catalog, loaded, graph=graph, monitoring=monitoring)
     kept = [p for p in checked.problems if not report.takes_over(p)]
     return replace(checked, problems=sort_problems([*kept, *report.problems]), policy=report)
 
@@ -164,10 +167,22 @@ def check_project(settings: Settings) -> CheckedCatalog:
     gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments)
     gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
+    monitoring = check_monitoring(settings, checked.catalog, masker)
+    checked = replace(checked, problems=sort_problems([*checked.problems, *monitoring.problems]),
+                      monitoring=monitoring)
     if settings.policy is None:
         return checked
-    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph)
+    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring)
     return replace(with_policy, problems=masker.mask_problems(with_policy.problems))
+
+
+def check_monitoring(settings: Settings, catalog: Catalog, masker: SecretMasker) -> Monitoring:
+    """The ``monitoring`` setting's results and the runs' evaluation runs, tied to the catalog's deployments."""
+    results = read_monitoring(settings.monitoring, project_dir=settings.project_dir)
+    evaluations = mlflow_points({ref: entry.record for ref, entry in catalog.runs.items()})
+    found = monitor(catalog, results, evaluations, as_of=as_of_date())
+    found.problems = masker.mask_problems(found.problems)
+    return found
 
 
 def generate_site(settings: Settings, *, strict: bool = False, progress: Progress | None = None) -> GeneratedSite:
@@ -189,7 +204,8 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
-                         gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy)
+                         gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy,
+                         monitoring=checked.monitoring)
     return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history,
                          checked.notices)
 

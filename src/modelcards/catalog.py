@@ -254,6 +254,19 @@ def _check_model(entry: ModelEntry, datasets: dict[str, DatasetEntry]) -> list[P
             if label is not None and label not in seen:
                 problems.append(doc.problem(("deployments", index, key), _unknown_version(label, versions)))
 
+    dates = {v.version: v.date for v in card.versions}
+    for index, item in enumerate(card.feedback):
+        if item.version not in seen:
+            problems.append(doc.problem(("feedback", index, "version"), _unknown_version(item.version, versions)))
+        if item.resolved_by is not None:
+            if item.resolved_by not in seen:
+                problems.append(doc.problem(("feedback", index, "resolved_by"),
+                                            _unknown_version(item.resolved_by, versions)))
+            elif item.version in dates and dates[item.resolved_by] < dates[item.version]:
+                problems.append(doc.problem(("feedback", index, "resolved_by"), (
+                    f"found version '{item.resolved_by}' of {dates[item.resolved_by]}, which is older than the "
+                    f"affected version '{item.version}' of {dates[item.version]}; expected a later version")))
+
     declared_metrics = [m.name for m in card.metrics]
     if declared_metrics:
         for v_index, version in enumerate(card.versions):

@@ -149,6 +149,14 @@ SETTINGS: tuple[Setting, ...] = (
             "(`mlruns/`, `run.json`, search CSV), DVC (a folder with `dvc.yaml`, `dvc exp show --json`) or "
             "OpenLineage (`.jsonl`). Card versions name their run with `run: mlflow:<run id>`.",
             check=_texts, resolve=_as_tuple),
+    Setting("monitoring", list, [],
+            "Monitoring results to read, relative to `mkdocs.yml`: files or folders of JSON Lines (`.jsonl`) or CSV "
+            "(`.csv`) with `timestamp, model, version, environment, metric, value[, segment]`, and JSON Lines lines "
+            "naming an Evidently snapshot (`\"evidently\": \"2026-06.json\"`, optionally `\"report\"`: its HTML). "
+            "MLflow runs among `runs` tagged `modelcards.model`, `modelcards.version` and `modelcards.environment` "
+            "are read too. Each result is tied to the card's deployment of that version in that environment on "
+            "its day; see the monitoring reference.",
+            check=_texts, resolve=_as_tuple),
     Setting("cache_dir", str, ".modelcards-cache",
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
             "model and data files, the settings and the SHAP version. Builds running at once can share it; "

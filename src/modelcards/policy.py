@@ -30,6 +30,7 @@ from .errors import Problem, Severity, sort_problems
 from .frozen import RULE_NAME as FROZEN_RULE_NAME
 from .governance import latest_decisions, person
 from .lineage.graph import LineageGraph
+from .monitoring import Monitoring, cadence_days
 from .sources.record import utc_day
 from .waivers import as_of_date, judge, stale_waiver
 from .text import NotUtf8, decode_utf8
@@ -114,6 +115,10 @@ class TierPolicy(_PolicySection):
     personal_data: Flag = Field(False, description=(
         "Datasets the models use that hold personal data (`personal_data.contains: true`) need "
         "`personal_data.dpia` and `personal_data.legal_basis`."))
+    monitoring: Flag = Field(False, description=(
+        "A deployed model has a monitoring plan (`monitoring`) and, when the site is built, a result within its "
+        "cadence (`monitoring.cadence_days`, or the word `cadence` starts with) on the \"as of\" day; see "
+        "docs/reference/monitoring.md."))
     regulatory_coverage: Flag = Field(False, description=(
         "Every EU AI Act Annex IV point and NIST AI RMF item of the regulatory crosswalk is covered "
         "(docs/reference/crosswalk.md); each one partial or missing fails, naming what to fill."))
@@ -251,6 +256,7 @@ class _Context:
     catalog: Catalog
     as_of: dt.date
     lineage: Callable[[str], list[Problem]] | None  # a check's findings, when the lineage is known
+    monitoring: Monitoring | None = None  # the results read, when the site is built
 
 
 @dataclass(frozen=True)
@@ -261,7 +267,7 @@ class Rule:
 
 
 def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGraph | None = None,
-                    as_of: dt.date | None = None) -> PolicyReport:
+                    as_of: dt.date | None = None, monitoring: Monitoring | None = None) -> PolicyReport:
     """Every model's rules, passed, failed or waived, and the problems to print.
 
     ``graph`` is the lineage graph (``build``); without one, rules that need it are "not checked".
@@ -277,7 +283,7 @@ def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGra
             findings[check] = check_lineage(graph, catalog, only)
         return findings[check]
 
-    context = _Context(catalog, as_of, lineage if graph is not None else None)
+    context = _Context(catalog, as_of, lineage if graph is not None else None, monitoring)
     models: dict[str, ModelPolicy] = {}
     problems: list[Problem] = []
     for model in catalog.models.values():
@@ -503,6 +509,34 @@ def _note_key_path(model: ModelEntry, key: str) -> KeyPath:
     return tuple(held)
 
 
+def _monitored(model: ModelEntry, rules: TierPolicy, context: _Context) -> Iterator[Failure]:
+    live = list(_live_versions(model))
+    if not live:
+        return
+    _, label, d_index, environments = live[-1]
+    plan = model.card.monitoring
+    if plan is None:
+        yield Failure(("deployments", d_index, "version"), (
+            f"version {label} runs in {environments}, but the card has no monitoring plan; expected `monitoring:` "
+            "with what is watched, its thresholds and cadence (EU AI Act Art. 72)"), label)
+        return
+    days = cadence_days(plan)
+    if days is None:
+        yield Failure(("monitoring", "cadence"), (
+            f"found the cadence {plan.cadence!r}, which gives no number of days; expected `cadence_days`, or a "
+            "cadence starting with daily, weekly, monthly, quarterly or yearly"))
+        return
+    found = context.monitoring.models.get(model.name) if context.monitoring else None
+    if context.monitoring is None or found is None:
+        return  # `validate` reads no results
+    last = found.last_evaluated
+    if last is None or (context.as_of - last).days > days:
+        seen = f"the last on {last}, {(context.as_of - last).days} days before" if last else "none"
+        yield Failure(("monitoring", "cadence_days" if plan.cadence_days else "cadence"), (
+            f"version {label} runs in {environments} with no monitoring result within {days} days of "
+            f"{context.as_of} ({seen}); expected one per cadence"), label)
+
+
 RULES: dict[str, Rule] = {
     "required_fields": Rule(lambda r: bool(r.required_fields), _required_fields),
     "approvals": Rule(lambda r: bool(r.approvals), _approvals),
@@ -511,6 +545,7 @@ RULES: dict[str, Rule] = {
     "lineage_checks": Rule(lambda r: bool(r.lineage_checks_as_errors), _lineage_checks, needs_lineage=True),
     "personal_data": Rule(lambda r: r.personal_data, _personal_data),
     "regulatory_coverage": Rule(lambda r: r.regulatory_coverage, _regulatory_coverage),
+    "monitoring": Rule(lambda r: r.monitoring, _monitored),
 }
 
 

@@ -242,14 +242,65 @@ class HumanOversight(_Section):
         "Concrete measures, e.g. `a cytopathologist reads every flagged case`."))
 
 
+class MonitoringThreshold(_Section):
+    metric: Slug = Field(description=(
+        "A monitored metric as the results name it, e.g. `roc_auc`, or `drift_share` (Evidently's share of "
+        "drifted columns)."))
+    min: Number | None = Field(None, description="The lowest value in the band; a result below it is an alert.")
+    max: Number | None = Field(None, description="The highest value in the band; a result above it is an alert.")
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> MonitoringThreshold:
+        if self.min is None and self.max is None:
+            raise ValueError("found neither min nor max, expected at least one, e.g. {metric: roc_auc, min: 0.8}")
+        return self
+
+
 class MonitoringPlan(_Section):
     description: Text = Field(description=(
         "The post-market monitoring plan: what is watched in production and how (EU AI Act Art. 72)."))
     monitored: list[Text] = Field(default_factory=list, description=(
         "What is monitored, e.g. `roc_auc on labelled cases`, `input drift`."))
+    thresholds: list[MonitoringThreshold] = Field(default_factory=list, description=(
+        "The band each monitored metric must stay in, e.g. `{metric: roc_auc, min: 0.8}` or "
+        "`{metric: drift_share, max: 0.3}`. A result outside it is an alert on its deployment's page."))
     cadence: str | None = Field(None, description="How often results are reviewed, e.g. `weekly`.")
+    cadence_days: PositiveInt | None = Field(None, description=(
+        "Days between results before monitoring counts as stale. When omitted, read from `cadence` if it "
+        "starts with daily (1), weekly (7), monthly (31), quarterly (92) or yearly (366)."))
+    respond_within_days: PositiveInt = Field(7, description=(
+        "Days an alert may go without a `feedback` entry of kind `incident` for its version (dated on or after "
+        "the alert) before it is a warning."))
     owner: str | None = Field(None, description="Who reviews the results.")
     escalation: str | None = Field(None, description="What happens when a result is out of bounds, and who is told.")
+
+
+class FeedbackKind(str, Enum):
+    incident = "incident"
+    user_report = "user_report"
+    label_correction = "label_correction"
+    fairness_complaint = "fairness_complaint"
+
+
+class FeedbackStatus(str, Enum):
+    open = "open"
+    investigating = "investigating"
+    resolved = "resolved"
+    wont_fix = "wont_fix"
+
+
+class Feedback(_Section):
+    date: Date = Field(description="When it was reported, `YYYY-MM-DD`.")
+    kind: FeedbackKind = Field(description=(
+        "`incident`, `user_report`, `label_correction` or `fairness_complaint`."))
+    summary: Text = Field(description="What was reported.")
+    version: Text = Field(description="The model version it is about; must be one of `versions`.")
+    source: str | None = Field(None, description="Who or what reported it, e.g. `on-call`, `clinic B`, `Jira`.")
+    link: str | None = Field(None, description="The ticket or report: a link or an id.")
+    environment: str | None = Field(None, description="Where it was seen, e.g. `production`.")
+    status: FeedbackStatus = Field(FeedbackStatus.open, description=(
+        "`open`, `investigating`, `resolved` or `wont_fix`."))
+    resolved_by: str | None = Field(None, description="The later version that fixed it; one of `versions`.")
 
 
 class DocumentReference(_Section):
@@ -360,6 +411,9 @@ class ModelCard(_Section):
         "The EU declaration of conformity, where one is required. Annex IV 8."))
     monitoring: MonitoringPlan | None = Field(None, description=(
         "The post-market monitoring plan. EU AI Act Art. 72, Annex IV 9."))
+    feedback: list[Feedback] = Field(default_factory=list, description=(
+        "Feedback from production, oldest first: incidents, user reports, label corrections and fairness "
+        "complaints, each against the version it is about and, once fixed, the version that resolved it."))
     waivers: list[Waiver] = Field(default_factory=list, description=(
         "Documented exceptions to policy rules: each turns a failure into a visible waiver until it expires."))
     versions: list[Version] = Field(default_factory=list, description="Released versions, oldest first.")

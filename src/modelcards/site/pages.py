@@ -33,6 +33,7 @@ from ..governance import VersionState, VersionStatus, person
 from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
+from ..monitoring import Monitoring, band_text
 from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
@@ -43,6 +44,7 @@ from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, H
                     OWNERS_PAGE, POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page,
                     model_page, owner_page, relative_url, requirement_anchor, root_url, run_page, tag_page,
                     version_anchors)
+from .monitoring import deployment_pages
 from .plots import line_chart
 
 ASSETS = ("modelcards.js", "modelcards.css")
@@ -63,7 +65,8 @@ class Page:
 def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
                  graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
-                 history: History | None = None, policy: PolicyReport | None = None) -> list[Page]:
+                 history: History | None = None, policy: PolicyReport | None = None,
+                 monitoring: Monitoring | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
     Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
@@ -71,7 +74,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     With a ``history`` (the audit trail read from git), card pages get a History section, a Recent changes
     page lists the newest commits, and every page says which commit it is as of. With a ``policy`` report,
     model pages get a Policy section, the catalog a policy column, and a Policy page lists every failure and
-    waiver.
+    waiver. With ``monitoring``, each deployment with results gets a monitoring page, and the catalog the open
+    alerts and last evaluation of each model.
     """
     env = _environment()
     prefix = settings.page_prefix
@@ -109,7 +113,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         )
         pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
 
-    render("catalog.md.j2", CATALOG_PAGE, view=view, policy=policy)
+    render("catalog.md.j2", CATALOG_PAGE, view=view, policy=policy, monitoring=monitoring)
     if view.owners:
         render("owners.md.j2", OWNERS_PAGE, view=view)
     rows_by_model = {row.model.name: row for row in view.rows}
@@ -122,6 +126,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         explanations, files = explanation_views(
             model, explained or {}, prefix, {row.version.version: row.previous.version for row in versions if row.previous})
         comparisons = model_comparisons(model, settings, graph, explained or {})
+        model_monitoring = monitoring.models.get(model.name) if monitoring else None
+        deployment_views = deployment_pages(model, model_monitoring)
         render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=versions, states=model.states,
@@ -130,7 +136,15 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
                model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name],
-               comparisons=comparisons)
+               comparisons=comparisons, model_monitoring=model_monitoring,
+               monitoring_paths={v.deployment.index: paths.prefix + v.page for v in deployment_views})
+        for view in deployment_views:
+            render("monitoring.md.j2", view.page, source=model.source.path, card=model.card, d=view.deployment,
+                   mm=model_monitoring, charts=view.charts, drifted=view.drifted,
+                   reports=[(_report_day(view, source), href(prefix + view.page, prefix + target))
+                            for target, source in view.reports])
+            pages.extend(Page(prefix + target, (settings.project_dir / source).read_text(encoding="utf-8"))
+                         for target, source in view.reports)
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
@@ -172,6 +186,10 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
+
+
+def _report_day(view, source: str) -> str:
+    return next(str(p.day) for p in view.deployment.reports if p.report == source)
 
 
 def asset_paths(settings: Settings) -> list[str]:
@@ -260,7 +278,7 @@ def _environment() -> jinja2.Environment:
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status,
-                       requirement_anchor=_requirement_anchor, as_of_day=as_of_date())
+                       requirement_anchor=_requirement_anchor, as_of_day=as_of_date(), band_text=band_text)
     return env
 
 

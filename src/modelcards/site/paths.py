@@ -128,6 +128,16 @@ def note_target(note: Note, model: ModelEntry) -> str:
     return f"{model_page(model.name)}#{MODEL_SECTION_ANCHORS.get(note.section, KEY_FACTS_ANCHOR)}"
 
 
+def monitoring_page(model: str, environment: str, version: str, since: object) -> str:
+    """One deployment's monitoring: ``models/<model>/monitoring/production-1.2.0-2026-04-06.md``."""
+    return f"models/{model}/monitoring/{file_name(f'{environment}-{version}-{since}')}.md"
+
+
+def monitoring_report(model: str, report: str) -> str:
+    """An Evidently HTML report, copied beside the monitoring pages to be downloaded, never embedded."""
+    return f"models/{model}/monitoring/reports/{file_name(report)}"
+
+
 def tag_page(name: str) -> str:
     return f"tags/{name}.md"
 

@@ -1,0 +1,9 @@
+"""Post-market monitoring: results read from exports, tied to deployments, judged against the plan's bands."""
+
+from .evaluate import (DRIFT_SHARE, Alert, DeploymentMonitoring, Monitoring, ModelMonitoring, band_text, cadence_days,
+                       monitor)
+from .read import (ColumnDrift, MonitoringPoint, MonitoringResults, Snapshot, mlflow_points, read_monitoring)
+
+__all__ = ["DRIFT_SHARE", "Alert", "ColumnDrift", "DeploymentMonitoring", "Monitoring", "ModelMonitoring", "MonitoringPoint",
+           "MonitoringResults", "Snapshot", "band_text", "cadence_days", "mlflow_points", "monitor",
+           "read_monitoring"]

@@ -1,0 +1,226 @@
+"""Monitoring points -> each model's deployments with their series, thresholds, alerts and staleness.
+
+A point belongs to a deployment: the card's ``deployments`` entry of its version in its environment whose
+window (from its date to the next deployment in that environment) holds the point's day. A point no deployment
+holds is a warning at its line. Thresholds come from the card's ``monitoring.thresholds``; a point of the whole
+population outside its band is an alert. An alert is open while the latest result of its metric on a deployment
+still running is outside the band. Staleness and the time allowed to answer an alert are judged on the one
+"as of" day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..cards.schema import Deployment, FeedbackKind, ModelCard, MonitoringPlan, MonitoringThreshold
+from ..catalog import Catalog, ModelEntry
+from ..errors import Problem
+from .read import ColumnDrift, MonitoringPoint, MonitoringResults, Snapshot
+
+CADENCE_WORDS = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 31, "quarterly": 92, "yearly": 366,
+                 "annually": 366}
+DRIFT_SHARE = "drift_share"
+
+
+@dataclass(frozen=True)
+class Alert:
+    point: MonitoringPoint
+    threshold: MonitoringThreshold
+    open: bool = False
+
+    @property
+    def band(self) -> str:
+        return band_text(self.threshold)
+
+
+@dataclass
+class DeploymentMonitoring:
+    """One deployment (a version in an environment over a window) and the results read for it."""
+
+    index: int  # in the card's `deployments`
+    deployment: Deployment
+    until: dt.date | None  # the next deployment in the environment; None while it runs
+    points: list[MonitoringPoint] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def environment(self) -> str:
+        return self.deployment.environment
+
+    @property
+    def version(self) -> str:
+        return self.deployment.version
+
+    @property
+    def live(self) -> bool:
+        return self.until is None
+
+    def series(self) -> dict[tuple[str, str], list[MonitoringPoint]]:
+        """Points by (metric, segment), each oldest first."""
+        found: dict[tuple[str, str], list[MonitoringPoint]] = {}
+        for point in self.points:
+            found.setdefault((point.metric, point.segment), []).append(point)
+        return dict(sorted(found.items()))
+
+    def most_drifted(self, limit: int = 10) -> list[ColumnDrift]:
+        """The latest snapshot's drifted columns first, the most drifted first."""
+        if not self.snapshots:
+            return []
+        latest = self.snapshots[-1]
+        ranked = sorted(latest.columns, key=lambda c: (not c.drifted, c.score if "p_value" in c.method else -c.score,
+                                                       c.column))
+        return ranked[:limit]
+
+    @property
+    def reports(self) -> list[MonitoringPoint]:
+        """One point per Evidently HTML report, oldest first."""
+        return [snapshot.point for snapshot in self.snapshots if snapshot.point.report]
+
+
+@dataclass
+class ModelMonitoring:
+    model: str
+    plan: MonitoringPlan | None
+    deployments: list[DeploymentMonitoring]
+    cadence_days: int | None
+    stale: bool = False  # a deployment runs, and its last result is older than the cadence allows
+
+    @property
+    def last_evaluated(self) -> dt.date | None:
+        days = [p.day for d in self.deployments for p in d.points]
+        return max(days) if days else None
+
+    @property
+    def open_alerts(self) -> list[Alert]:
+        return [alert for d in self.deployments for alert in d.alerts if alert.open]
+
+    @property
+    def monitored(self) -> list[DeploymentMonitoring]:
+        return [d for d in self.deployments if d.points]
+
+
+@dataclass
+class Monitoring:
+    models: dict[str, ModelMonitoring]
+    problems: list[Problem]
+    as_of: dt.date
+
+
+def band_text(threshold: MonitoringThreshold) -> str:
+    parts = []
+    if threshold.min is not None:
+        parts.append(f"{threshold.metric} >= {threshold.min:g}")
+    if threshold.max is not None:
+        parts.append(f"{threshold.metric} <= {threshold.max:g}")
+    return " and ".join(parts)
+
+
+def cadence_days(plan: MonitoringPlan | None) -> int | None:
+    """Days allowed between results: ``cadence_days``, or the word ``cadence`` starts with."""
+    if plan is None:
+        return None
+    if plan.cadence_days is not None:
+        return plan.cadence_days
+    word = re.match(r"\s*([A-Za-z]+)", plan.cadence or "")
+    return CADENCE_WORDS.get(word.group(1).lower()) if word else None
+
+
+def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable[MonitoringPoint] = (), *,
+            as_of: dt.date) -> Monitoring:
+    """Tie every point to its deployment; find alerts, open alerts, stale monitoring and unanswered alerts."""
+    problems = list(results.problems)
+    models = {name: _windows(entry) for name, entry in catalog.models.items()}
+    by_origin: dict[str, list[Snapshot]] = {}
+    for snapshot in results.snapshots:
+        by_origin.setdefault(snapshot.point.origin, []).append(snapshot)
+    points = sorted([*results.points, *extra_points], key=lambda p: (p.day, p.timestamp, p.origin))
+    placed_snapshots: set[str] = set()
+    for point in points:
+        model = models.get(point.model)
+        if model is None:
+            problems.append(_problem(point, f"model: found '{point.model}', which no card names; expected one of "
+                                            f"{', '.join(models) or 'no models'}"))
+            continue
+        target = next((d for d in model.deployments if d.environment == point.environment
+                       and d.version == point.version and d.deployment.date <= point.day
+                       and (d.until is None or point.day < d.until)), None)
+        if target is None:
+            ran = [f"{d.version} from {d.deployment.date}" + (f" to {d.until}" if d.until else "")
+                   for d in model.deployments if d.environment == point.environment]
+            problems.append(_problem(point, (
+                f"found a result of {point.model} {point.version} in {point.environment} on {point.day}, but no "
+                f"deployment of that version there holds that day; the card's deployments to {point.environment}: "
+                f"{'; '.join(ran) or 'none'}")))
+            continue
+        target.points.append(point)
+        if point.source == "evidently" and point.origin not in placed_snapshots:
+            placed_snapshots.add(point.origin)
+            target.snapshots += by_origin.get(point.origin, [])
+    for name, model in models.items():
+        entry = catalog.models[name]
+        _alerts(model)
+        latest = model.last_evaluated
+        live = any(d.live for d in model.deployments)
+        model.stale = bool(live and model.cadence_days and model.plan is not None
+                           and (latest is None or (as_of - latest).days > model.cadence_days))
+        problems += _unanswered(entry, model, as_of)
+    return Monitoring(models, problems, as_of)
+
+
+def _problem(point: MonitoringPoint, message: str) -> Problem:
+    path, _, line = point.origin.rpartition(":")
+    if point.source == "mlflow" or not line.isdigit():
+        return Problem(point.origin, 1, 1, "", message, "warning")
+    return Problem(path, int(line), 1, "", message, "warning")
+
+
+def _windows(entry: ModelEntry) -> ModelMonitoring:
+    card = entry.card
+    ordered = sorted(enumerate(card.deployments), key=lambda item: (item[1].date, item[0]))
+    windows = []
+    for position, (index, deployment) in enumerate(ordered):
+        following = next((d.date for _, d in ordered[position + 1:] if d.environment == deployment.environment),
+                         None)
+        windows.append(DeploymentMonitoring(index, deployment, following))
+    return ModelMonitoring(card.name, card.monitoring, windows, cadence_days(card.monitoring))
+
+
+def _alerts(model: ModelMonitoring) -> None:
+    thresholds = model.plan.thresholds if model.plan else []
+    for deployment in model.deployments:
+        for threshold in thresholds:
+            series = [p for p in deployment.points if p.metric == threshold.metric and not p.segment]
+            outside = [p for p in series if _outside(p.value, threshold)]
+            for point in outside:
+                deployment.alerts.append(Alert(point, threshold, open=deployment.live and point is series[-1]))
+        deployment.alerts.sort(key=lambda a: (a.point.day, a.point.metric))
+
+
+def _outside(value: float, threshold: MonitoringThreshold) -> bool:
+    return (threshold.min is not None and value < threshold.min) or (threshold.max is not None and value > threshold.max)
+
+
+def _unanswered(entry: ModelEntry, model: ModelMonitoring, as_of: dt.date) -> list[Problem]:
+    """An alert older than ``respond_within_days`` without an incident for its version, dated on or after it."""
+    if model.plan is None:
+        return []
+    card: ModelCard = entry.card
+    problems = []
+    for deployment in model.deployments:
+        for alert in deployment.alerts:
+            waited = (as_of - alert.point.day).days
+            answered = any(item.kind == FeedbackKind.incident and item.version == deployment.version
+                           and item.date >= alert.point.day for item in card.feedback)
+            if answered or waited <= model.plan.respond_within_days:
+                continue
+            problems.append(entry.source.document.problem(("monitoring",), (
+                f"alert on {deployment.version} in {deployment.environment}: {alert.point.metric} "
+                f"{alert.point.value:g} on {alert.point.day} is outside {alert.band}, and {waited} days later (as "
+                f"of {as_of}) no feedback entry of kind incident for {deployment.version} is dated on or after it; "
+                f"expected one within {model.plan.respond_within_days} days (monitoring.respond_within_days)"),
+                severity="warning"))
+    return problems

@@ -1,0 +1,368 @@
+"""Monitoring results -> one point type, whatever wrote them.
+
+Three sources, one ``MonitoringPoint`` (timestamp, model, version, environment, metric, value, segment, source):
+
+- the plain format any scheduled job can write: JSON Lines (``.jsonl``) or CSV (``.csv``) with the columns
+  ``timestamp, model, version, environment, metric, value[, segment]``;
+- Evidently snapshots saved with ``Snapshot.save_json``: a JSON Lines line names one with
+  ``{"timestamp", "model", "version", "environment", "evidently": "2026-06.json"[, "report": "2026-06.html"]}``
+  (the saved JSON holds the metrics only, no metadata or time), and its drift and quality metrics become points;
+- MLflow runs that evaluate a deployment, read with the other runs (see ``mlflow_points``).
+
+A reader never raises on bad input: each bad line is a warning at ``path:line:col`` and the rest is kept.
+Evidently itself is never imported; its JSON is read as data (docs/reference/monitoring.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem
+from ..sources.reading import json_position, shown
+from ..sources.record import RunRecord
+from ..text import NotUtf8, decode_utf8
+
+COLUMNS = ("timestamp", "model", "version", "environment", "metric", "value")
+OPTIONAL_COLUMNS = ("segment",)
+SUFFIXES = (".jsonl", ".csv")
+# Tags an MLflow run carries when it evaluates a deployment, e.g. from `mlflow.evaluate` on production traffic.
+MODEL_TAG, VERSION_TAG, ENVIRONMENT_TAG = "modelcards.model", "modelcards.version", "modelcards.environment"
+EVIDENTLY_TYPE = "evidently:metric_v2:"
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringPoint:
+    timestamp: str  # ISO 8601 as written, "2026-06-30T23:00:00Z" or "2026-06-30"
+    day: dt.date  # its UTC day
+    model: str
+    version: str
+    environment: str
+    metric: str
+    value: float
+    segment: str = ""  # "" is the whole population
+    source: str = "file"  # "file", "evidently" or "mlflow"
+    origin: str = ""  # path:line it was read from, or the run's ref
+    report: str | None = None  # an Evidently HTML report of the same window, relative to the project
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDrift:
+    """One column's drift in one Evidently snapshot."""
+
+    column: str
+    score: float
+    method: str
+    threshold: float | None
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An Evidently snapshot tied to its deployment: the points it gave and its per-column drift."""
+
+    point: MonitoringPoint  # the first point: when, which model, version and environment
+    columns: tuple[ColumnDrift, ...]
+
+
+@dataclass
+class MonitoringResults:
+    points: list[MonitoringPoint] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, path: str, line: int, col: int, message: str, key_path: str = "") -> None:
+        self.problems.append(Problem(path, line, col, key_path, message, "warning"))
+
+
+def read_monitoring(entries: list[str] | tuple[str, ...], *, project_dir: Path) -> MonitoringResults:
+    """Every result under the ``monitoring`` setting's files and folders (relative to ``project_dir``)."""
+    results = MonitoringResults()
+    root = project_dir.resolve()
+    for entry in entries:
+        path = (project_dir / entry).resolve()
+        if not path.is_relative_to(root) or not path.exists():
+            why = "outside the project folder" if not path.is_relative_to(root) else "missing"
+            results.problems.append(Problem("mkdocs.yml", 1, 1, "plugins.modelcards.monitoring", (
+                f"found '{entry}', which is {why}; expected a file or folder of monitoring results inside "
+                f"{root}"), "error"))
+            continue
+        for file in _files(path, root):
+            _read_file(file, root, results)
+    return results
+
+
+def mlflow_points(runs: dict[str, RunRecord]) -> list[MonitoringPoint]:
+    """Points from MLflow runs tagged with the model, version and environment they evaluated: each metric's
+    last value, at the run's end (or start)."""
+    points = []
+    for ref, record in sorted(runs.items()):
+        tags = record.tags
+        if record.source != "mlflow" or not all(tags.get(tag) for tag in (MODEL_TAG, VERSION_TAG, ENVIRONMENT_TAG)):
+            continue
+        when = record.end_time or record.start_time
+        day = _day(when) if when else None
+        if day is None:
+            continue
+        for name, metric in sorted(record.metrics.items()):
+            if isinstance(metric.last, (int, float)) and math.isfinite(metric.last):
+                points.append(MonitoringPoint(when, day, tags[MODEL_TAG], tags[VERSION_TAG], tags[ENVIRONMENT_TAG],
+                                              name, float(metric.last), "", "mlflow", ref))
+    return points
+
+
+# --- files -------------------------------------------------------------------------------------------------
+
+def _files(path: Path, root: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    found = []
+    for directory, _, names in os.walk(path):
+        for name in names:
+            file = Path(directory, name)
+            if file.suffix in SUFFIXES and (not file.is_symlink() or file.resolve().is_relative_to(root)):
+                found.append(file)
+    return sorted(found)
+
+
+def _read_file(file: Path, root: Path, results: MonitoringResults) -> None:
+    name = shown(file, root)
+    try:
+        text = decode_utf8(file.read_bytes())
+    except NotUtf8 as exc:
+        results.problem(name, exc.line, exc.col, exc.message)
+        return
+    if file.suffix == ".csv":
+        _read_csv(text, name, results)
+    elif file.suffix == ".jsonl":
+        _read_jsonl(text, name, file.parent, root, results)
+    else:
+        results.problem(name, 1, 1, f"found a '{file.suffix}' file, expected monitoring results in .jsonl or .csv")
+
+
+def _read_jsonl(text: str, name: str, folder: Path, root: Path, results: MonitoringResults) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            results.problem(name, number, exc.colno, f"not valid JSON: {exc.msg}; expected one JSON object a line")
+            continue
+        except (ValueError, RecursionError):
+            results.problem(name, number, 1, "found JSON that cannot be read, expected one JSON object a line")
+            continue
+        if not isinstance(row, dict):
+            results.problem(name, number, 1, f"found {type(row).__name__}, expected a JSON object with "
+                                             f"{', '.join(COLUMNS)}")
+            continue
+
+        def where(key: str, line: str = line, number: int = number) -> tuple[int, int]:
+            found = line.find(json.dumps(key))
+            return number, (found + 1 if found >= 0 else 1)
+
+        if "evidently" in row:
+            _read_snapshot_line(row, name, where, folder, root, results)
+        else:
+            point = _point(row, name, where, results, required=COLUMNS)
+            if point is not None:
+                results.points.append(point)
+
+
+def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
+    lines = text.splitlines()
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        results.problem(name, 1, 1, f"found the columns {', '.join(header) or 'none'}, expected "
+                                    f"{', '.join(COLUMNS)} (and optionally segment); missing {', '.join(missing)}")
+        return
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        row = dict(zip(header, cells))
+        raw = lines[number - 1] if number - 1 < len(lines) else ""
+
+        def where(key: str, cells: list[str] = cells, number: int = number, raw: str = raw) -> tuple[int, int]:
+            if key not in header or header.index(key) >= len(cells):
+                return number, 1
+            index = header.index(key)
+            return number, sum(len(cell) + 1 for cell in cells[:index]) + 1 if '"' not in raw else 1
+
+        point = _point(row, name, where, results, required=COLUMNS)
+        if point is not None:
+            results.points.append(point)
+
+
+def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *, required: tuple[str, ...],
+           metric: str | None = None, value: float | None = None, source: str = "file",
+           report: str | None = None) -> MonitoringPoint | None:
+    """A point from one row, or None with a problem at the first wrong field."""
+    texts: dict[str, str] = {}
+    for key in ("timestamp", "model", "version", "environment", "metric", "segment"):
+        if key not in required and key not in row:
+            continue
+        found = row.get(key)
+        if (key in required and (not isinstance(found, str) or not found.strip())) or \
+                (key not in required and found is not None and not isinstance(found, str)):
+            line, col = where(key)
+            shown_value = "nothing" if found is None or found == "" else json.dumps(found)
+            results.problem(name, line, col, f"found {shown_value}, expected {_EXPECTED[key]}", key)
+            return None
+        texts[key] = (found or "").strip()
+    day = _day(texts["timestamp"])
+    if day is None:
+        line, col = where("timestamp")
+        results.problem(name, line, col, f"found {texts['timestamp']!r}, expected {_EXPECTED['timestamp']}",
+                        "timestamp")
+        return None
+    if value is None:
+        value = _number(row.get("value"))
+        if value is None:
+            line, col = where("value")
+            results.problem(name, line, col, f"found {json.dumps(row.get('value'))}, expected a finite number",
+                            "value")
+            return None
+    line, _ = where("timestamp")
+    return MonitoringPoint(texts["timestamp"], day, texts["model"], texts["version"], texts["environment"],
+                           metric or texts["metric"], value, texts.get("segment", ""), source, f"{name}:{line}",
+                           report)
+
+
+_EXPECTED = {
+    "timestamp": "an ISO 8601 date or time, e.g. 2026-06-30 or 2026-06-30T23:00:00Z",
+    "model": "a model card's name",
+    "version": "one of the card's versions, e.g. \"1.2.0\"",
+    "environment": "a deployment environment, e.g. production",
+    "metric": "a metric name, e.g. roc_auc",
+    "segment": "text naming a subgroup, or nothing for the whole population",
+}
+
+
+def _number(found: Any) -> float | None:
+    if isinstance(found, bool):
+        return None
+    if isinstance(found, str):
+        try:
+            found = float(found)
+        except ValueError:
+            return None
+    if isinstance(found, (int, float)) and math.isfinite(found):
+        return float(found)
+    return None
+
+
+def _day(timestamp: str) -> dt.date | None:
+    if not _TIMESTAMP.match(timestamp):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment).date()
+
+
+# --- Evidently ---------------------------------------------------------------------------------------------
+
+def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, root: Path,
+                        results: MonitoringResults) -> None:
+    files = {}
+    for key in ("evidently", "report"):
+        if key not in row:
+            continue
+        target = row[key]
+        resolved = (folder / target).resolve() if isinstance(target, str) and target.strip() else None
+        if resolved is None or not resolved.is_relative_to(root) or not resolved.is_file():
+            line, col = where(key)
+            why = ("outside the project folder" if resolved is not None and not resolved.is_relative_to(root)
+                   else "not a file")
+            results.problem(name, line, col, f"found {json.dumps(target)}, which is {why}; expected the path "
+                                             f"of an Evidently {'save_json' if key == 'evidently' else 'save_html'} "
+                                             "file, relative to this file, inside the project", key)
+            return
+        files[key] = resolved
+    snapshot_name = shown(files["evidently"], root)
+    try:
+        text = decode_utf8(files["evidently"].read_bytes())
+        document = json.loads(text)
+    except NotUtf8 as exc:
+        results.problem(snapshot_name, exc.line, exc.col, exc.message)
+        return
+    except json.JSONDecodeError as exc:
+        results.problem(snapshot_name, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")
+        return
+    metrics = document.get("metrics") if isinstance(document, dict) else None
+    if not isinstance(metrics, list):
+        results.problem(snapshot_name, 1, 1, "found no 'metrics' list, expected the JSON of an Evidently snapshot's "
+                                             "save_json() (Evidently 0.7)", "metrics")
+        return
+    report = shown(files["report"], root) if "report" in files else None
+    base = _point({**row, "metric": "-", "value": 0}, name, where, results, required=COLUMNS[:4], report=report)
+    if base is None:
+        return
+    points: list[MonitoringPoint] = []
+    columns: list[ColumnDrift] = []
+    for index, metric in enumerate(metrics):
+        found = _evidently_metric(metric)
+        if isinstance(found, str):
+            line, col = json_position(text, ("metrics", index))
+            results.problem(snapshot_name, line, col, f"{found}, expected {{metric_name, config: {{type}}, value}} "
+                                                      "as Evidently 0.7 writes it", f"metrics[{index}]")
+            continue
+        for metric_name, value in found[0]:
+            points.append(_evidently_point(base, metric_name, value))
+        columns += found[1]
+    results.points += points
+    results.snapshots.append(Snapshot(base, tuple(columns)))
+
+
+def _evidently_point(base: MonitoringPoint, metric: str, value: float) -> MonitoringPoint:
+    return MonitoringPoint(base.timestamp, base.day, base.model, base.version, base.environment, metric, value,
+                           "", "evidently", base.origin, base.report)
+
+
+def _evidently_metric(metric: Any) -> tuple[list[tuple[str, float]], list[ColumnDrift]] | str:
+    """The points and column drifts of one ``{metric_name, config, value}`` entry, or what is wrong with it."""
+    if not isinstance(metric, dict) or not isinstance(metric.get("config"), dict):
+        return f"found {json.dumps(metric)[:60]}"
+    kind = metric["config"].get("type")
+    if not isinstance(kind, str) or not kind.startswith(EVIDENTLY_TYPE):
+        return f"found the metric type {json.dumps(kind)}"
+    kind = kind.removeprefix(EVIDENTLY_TYPE)
+    config, value = metric["config"], metric.get("value")
+    if kind == "DriftedColumnsCount":
+        if not isinstance(value, dict) or _number(value.get("share")) is None or _number(value.get("count")) is None:
+            return f"found the drift value {json.dumps(value)[:60]}, not {{count, share}}"
+        return [("drift_share", _number(value["share"])), ("drifted_columns", _number(value["count"]))], []
+    if kind == "ValueDrift":
+        score, column = _number(value), config.get("column")
+        if score is None or not isinstance(column, str):
+            return f"found a ValueDrift of {json.dumps(column)} with the value {json.dumps(value)[:40]}"
+        method = str(config.get("method", ""))
+        threshold = _number(config.get("threshold"))
+        # Evidently's p-value tests drift below the threshold; its distances drift at or above it.
+        drifted = threshold is not None and (score < threshold if "p_value" in method else score >= threshold)
+        return [], [ColumnDrift(column, score, method, threshold, drifted)]
+    number = _number(value)
+    if number is None and isinstance(value, dict) and set(value) >= {"mean"}:
+        number = _number(value["mean"])  # MeanError, AbsMaxError ...: {mean, std}
+    if number is None:
+        return [], []  # per-label tables and the like: not a series over time
+    return [(_snake(kind), number)], []
+
+
+def _snake(name: str) -> str:
+    """``RocAuc`` -> ``roc_auc``, ``F1Score`` -> ``f1_score``, ``TPR`` -> ``tpr``, ``R2Score`` -> ``r2_score``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()

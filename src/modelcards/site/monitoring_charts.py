@@ -1,0 +1,79 @@
+"""A monitored metric over time as inline SVG: its points by day, the threshold band and the release-time value.
+
+Drawn like the step-history charts of ``plots.py`` (same size, ticks and number format), with a shaded band and a
+dashed reference line. Each point carries ``data-date`` and ``data-value`` (the value as read, in full), so the
+chart can be checked against its source. Every text is XML-escaped here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from typing import Sequence
+
+from markupsafe import Markup
+
+from .plots import BOTTOM, HEIGHT, LEFT, PALETTE, RIGHT, TOP, WIDTH, _nice_ticks, _num
+
+ALERT_COLOR = "#d62728"
+BAND_COLOR = "#2ca02c"
+
+
+def monitoring_chart(title: str, points: Sequence[tuple[dt.date, float, bool]], *, low: float | None = None,
+                     high: float | None = None, reference: float | None = None) -> Markup:
+    """``points`` are (day, value, outside the band), oldest first; ``low``/``high`` bound the band."""
+    if not points:
+        return Markup("")
+    days = [day.toordinal() for day, _, _ in points]
+    values = [value for _, value, _ in points]
+    shown = [*values, *(v for v in (low, high, reference) if v is not None)]
+    y_ticks = _nice_ticks(min(shown), max(shown))
+    y_lo, y_hi = y_ticks[0], y_ticks[-1]
+    x_lo, x_hi = min(days), max(days)
+    if x_hi == x_lo:
+        x_lo, x_hi = x_lo - 1, x_hi + 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def sx(x: float) -> float:
+        return LEFT + (x - x_lo) / (x_hi - x_lo) * plot_w
+
+    def sy(y: float) -> float:
+        return TOP + plot_h - (y - y_lo) / (y_hi - y_lo) * plot_h
+
+    band = " and ".join(part for part in (f"at least {_num(low)}" if low is not None else "",
+                                          f"at most {_num(high)}" if high is not None else "") if part)
+    description = f"{len(points)} results from {points[0][0]} to {points[-1][0]}" + \
+        (f"; band {band}" if band else "") + (f"; release-time value {_num(reference)}" if reference is not None else "")
+    parts = [
+        f'<svg class="mc-chart mc-monitoring-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
+        f'<text x="{LEFT}" y="16" font-size="12" font-weight="bold">{escape(title)}</text>',
+    ]
+    for tick in y_ticks:
+        y = sy(tick)
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_num(tick))}</text>')
+    if low is not None or high is not None:
+        top, bottom = sy(min(high, y_hi) if high is not None else y_hi), sy(max(low, y_lo) if low is not None else y_lo)
+        parts.append(f'<rect class="mc-band" x="{LEFT}" y="{top:.1f}" width="{plot_w}" height="{bottom - top:.1f}" '
+                     f'fill="{BAND_COLOR}" fill-opacity="0.12"><title>{escape(f"band: {band}")}</title></rect>')
+    if reference is not None:
+        y = sy(reference)
+        parts.append(f'<line class="mc-reference" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#555" stroke-dasharray="4 3" data-value="{reference!r}">'
+                     f"<title>{escape(f'release-time value: {_num(reference)}')}</title></line>")
+    ticks = sorted({days[0], days[-1], *days[:: max(1, len(days) // 5)]})
+    for day in ticks:
+        parts.append(f'<text x="{sx(day):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+                     f"{dt.date.fromordinal(day).isoformat()}</text>")
+    parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>')
+    path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(days, values))
+    parts.append(f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="1.5" points="{path}"/>')
+    for (day, value, outside), x in zip(points, days):
+        color = ALERT_COLOR if outside else PALETTE[0]
+        label = f"{day}: {_num(value)}" + (" (alert: outside the band)" if outside else "")
+        parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(value):.1f}" r="{4 if outside else 3}" fill="{color}" '
+                     f'data-date="{day.isoformat()}" data-value="{value!r}"><title>{escape(label)}</title></circle>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
