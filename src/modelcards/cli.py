@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 invalid cards or a failed build; 2 wrong usage;
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import shutil
 import sys
@@ -214,6 +213,35 @@ def new(name: str, cards_dir: Path) -> None:
 
 
 @cli.command()
+@click.option("--model", default=None, help="Name of the first card (a slug). Default: the folder's name as a slug.")
+@click.option("--title", default=None, help="Its title. Default: made from the name.")
+@click.option("--owner", default="Your team", show_default=True, help="Person or team accountable for the model.")
+@click.option("--contact", default="team@example.com", show_default=True, help="Their e-mail address or channel.")
+@click.option("--risk-tier", type=click.Choice(["low", "medium", "high", "critical"]), default="medium",
+              show_default=True, help="The model's risk tier.")
+@click.option("--site-name", default="Model cards", show_default=True, help="Title of the site.")
+@click.option("--hook-repo", default=None, help="Repository of the pre-commit hook. Default: this project's.")
+def init(model: str | None, title: str | None, owner: str, contact: str, risk_tier: str, site_name: str,
+         hook_repo: str | None) -> None:
+    """Start model cards in the current repository: mkdocs.yml, a first card, a CI workflow, a pre-commit config.
+
+    Writes mkdocs.yml, modelcards-docs/about.md, cards/MODEL.yml, cards/card.schema.json,
+    .github/workflows/modelcards.yml and .pre-commit-config.yaml. When any of them exists already it lists
+    them all and writes nothing.
+    """
+    from . import __version__
+    from .starter import HOOK_REPOSITORY, StarterOptions, folder_slug, starter_files, write_starter
+
+    options = StarterOptions(model=model or folder_slug(Path.cwd()), title=title, owner=owner, contact=contact,
+                             risk_tier=risk_tier, site_name=site_name, hook_repo=hook_repo or HOOK_REPOSITORY,
+                             package_version=__version__)
+    for path in write_starter(Path.cwd(), starter_files(options)):
+        click.echo(f"Wrote {_shown(path)}", err=True)
+    click.echo("Add site/ and .modelcards-cache/ to .gitignore: both are made by the build.", err=True)
+    click.echo(f"Fill in cards/{options.model}.yml, commit, then build the site: modelcards build", err=True)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of a card, for editors and CI."""
     click.echo(_schema_text(), nl=False)
@@ -400,9 +428,9 @@ class ProgressBar:
 
 
 def _schema_text() -> str:
-    from .cards.schema import json_schema
+    from .cards.scaffold import schema_file_text
 
-    return json.dumps(json_schema(), indent=2) + "\n"
+    return schema_file_text()
 
 
 def _report(problems, output_format: str) -> None:
