@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 invalid cards or a failed build; 2 wrong usage;
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import shutil
 import sys
@@ -214,6 +213,87 @@ def new(name: str, cards_dir: Path) -> None:
 
 
 @cli.command()
+@click.option("--model", default=None, help="Name of the first card (a slug). Default: the folder's name as a slug.")
+@click.option("--title", default=None, help="Its title. Default: made from the name.")
+@click.option("--owner", default="Your team", show_default=True, help="Person or team accountable for the model.")
+@click.option("--contact", default="team@example.com", show_default=True, help="Their e-mail address or channel.")
+@click.option("--risk-tier", type=click.Choice(["low", "medium", "high", "critical"]), default="medium",
+              show_default=True, help="The model's risk tier.")
+@click.option("--site-name", default="Model cards", show_default=True, help="Title of the site.")
+@click.option("--hook-repo", default=None, help="Repository of the pre-commit hook. Default: this project's.")
+def init(model: str | None, title: str | None, owner: str, contact: str, risk_tier: str, site_name: str,
+         hook_repo: str | None) -> None:
+    """Start model cards in the current repository: mkdocs.yml, a first card, a CI workflow, a pre-commit config.
+
+    Writes mkdocs.yml, modelcards-docs/about.md, cards/MODEL.yml, cards/card.schema.json,
+    .github/workflows/modelcards.yml and .pre-commit-config.yaml. When any of them exists already it lists
+    them all and writes nothing.
+    """
+    from . import __version__
+    from .starter import HOOK_REPOSITORY, StarterOptions, folder_slug, starter_files, write_starter
+
+    options = StarterOptions(model=model or folder_slug(Path.cwd()), title=title, owner=owner, contact=contact,
+                             risk_tier=risk_tier, site_name=site_name, hook_repo=hook_repo or HOOK_REPOSITORY,
+                             package_version=__version__)
+    for path in write_starter(Path.cwd(), starter_files(options)):
+        click.echo(f"Wrote {_shown(path)}", err=True)
+    click.echo("Add site/ and .modelcards-cache/ to .gitignore: both are made by the build.", err=True)
+    click.echo(f"Fill in cards/{options.model}.yml, commit, then build the site: modelcards build", err=True)
+
+
+@cli.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["hf", "mct"]))
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Card file to write. Default: cards/NAME.yml, NAME made from the model's name.")
+@click.option("--name", default=None, help="The card's name (a slug). Default: made from the model's name.")
+@click.option("--force", is_flag=True, help="Replace the card file when it exists.")
+def import_card(fmt: str, source: Path, out: Path | None, name: str | None, force: bool) -> None:
+    """Write a card from a Hugging Face README.md (hf) or a Model Card Toolkit JSON file (mct).
+
+    Every field the card has no place for is reported as a warning at its path:line:col in SOURCE, and kept
+    under custom.hf or custom.mct. The card is checked before it is written; nothing is written when it
+    would not load.
+    """
+    from .importers import IMPORTERS, card_yaml, check_written_card
+    from .text import NotUtf8, decode_utf8
+
+    if not source.is_file():
+        raise EnvironmentProblem(f"no such file: {source}")
+    try:
+        text = decode_utf8(source.read_bytes())
+    except NotUtf8 as exc:
+        click.echo(f"{_shown(source)}:{exc.line}:{exc.col}: error: {exc.message}", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    imported = IMPORTERS[fmt](text, _shown(source))
+    errors = [problem for problem in imported.problems if problem.severity == "error"]
+    if errors:
+        _report(imported.problems, "text")
+        click.echo(f"{len(errors)} error(s) in {_shown(source)}; no card was written", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    card = dict(imported.card)
+    if name is not None:
+        card["name"] = name
+    target = out or Path("cards") / f"{card['name']}.yml"
+    yaml_text = card_yaml(card, source.name, fmt)
+    problems = check_written_card(yaml_text, _shown(target))
+    if problems:  # e.g. a --name that is not a slug
+        _report(problems, "text")
+        click.echo(f"the card imported from {_shown(source)} would not load; nothing was written", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    if target.exists() and not force:
+        click.echo(f"error: {_shown(target)} already exists; pass --force to replace it", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    _report(imported.problems, "text")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml_text, encoding="utf-8")
+    unmapped = sum(problem.severity == "warning" for problem in imported.problems)
+    click.echo(f"Wrote {_shown(target)}" + (f"; {unmapped} field(s) not mapped, kept under custom.{fmt} "
+                                               "or left out (see above)" if unmapped else "")
+               + f". Review it, then run: modelcards validate {_shown(target)}", err=True)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of a card, for editors and CI."""
     click.echo(_schema_text(), nl=False)
@@ -400,9 +480,9 @@ class ProgressBar:
 
 
 def _schema_text() -> str:
-    from .cards.schema import json_schema
+    from .cards.scaffold import schema_file_text
 
-    return json.dumps(json_schema(), indent=2) + "\n"
+    return schema_file_text()
 
 
 def _report(problems, output_format: str) -> None:

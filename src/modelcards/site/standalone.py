@@ -12,7 +12,7 @@ from .paths import site_nav
 
 # Material without Google Fonts: the site must make no request outside its own host. The palette follows the
 # reader's system (light or dark) and the header's toggle switches it, as in the example mkdocs.yml.
-_THEME = """theme:
+THEME = """theme:
   name: material
   font: false
   features:
@@ -33,7 +33,7 @@ _THEME = """theme:
         name: Switch to light mode
 """
 
-_EXTENSIONS = """markdown_extensions:
+MARKDOWN_EXTENSIONS = """markdown_extensions:
   - tables
   - attr_list
   - md_in_html
@@ -49,7 +49,7 @@ def default_mkdocs_yml(*, project_dir: Path, docs_dir: Path) -> str:
         f"site_name: Model cards\n"
         f"docs_dir: {json.dumps(str(docs_dir))}\n"
         f"site_dir: {json.dumps(str(project_dir / 'site'))}\n"
-        f"{_THEME}{_EXTENSIONS}"
+        f"{THEME}{MARKDOWN_EXTENSIONS}"
         f"plugins:\n  - search\n  - modelcards:\n      cards_dir: {json.dumps(str(project_dir / 'cards'))}\n"
         # Beside the cards, not beside this file, which lives in a temporary folder.
         f"      cache_dir: {json.dumps(str(project_dir / '.modelcards-cache'))}\n"
@@ -69,7 +69,7 @@ def standalone_mkdocs_yml(settings: Settings, pages: list[Page]) -> str:
     return (
         f"site_name: {json.dumps(settings.site_name)}\n"
         f"docs_dir: docs\n"
-        f"{_THEME}{_EXTENSIONS}"
+        f"{THEME}{MARKDOWN_EXTENSIONS}"
         f"plugins:\n  - search\n"
         f"nav:\n{nav}"
         f"extra_css:\n{css}"
