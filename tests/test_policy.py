@@ -170,7 +170,7 @@ def test_a_waiver_that_matches_no_failure_is_a_stale_warning(tmp_path):
         "tier (high) fails there; expected a waiver only where a rule fails: remove it",
         "cards/scorer.yml:19:12: error: waivers[1].rule: found rule 'aprovals' (did you mean 'approvals'?), "
         "expected one of: required_fields, approvals, metric_thresholds, evaluation_age, lineage_checks, "
-        "personal_data, regulatory_coverage, frozen_version",
+        "personal_data, regulatory_coverage, monitoring, frozen_version",
     ]
     assert root.is_dir()
 

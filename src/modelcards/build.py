@@ -200,7 +200,7 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     with _cache_dir(settings) as cache_dir:
         explained = explain_versions(checked.catalog, project_dir=settings.project_dir, cache_dir=cache_dir,
                                      workers=settings.explain_workers, plots=settings.shap_plots,
-                                     progress=progress)
+                                     executor=settings.explain_executor, progress=progress)
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,

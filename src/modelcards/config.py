@@ -90,6 +90,12 @@ def _environments(value: Any) -> Wrong:
     return None
 
 
+def _scheduler_address(value: Any) -> Wrong:
+    if value is None or (isinstance(value, str) and re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+", value)):
+        return None
+    return f"found {_described(value)}, expected a Dask scheduler's address, e.g. tcp://scheduler:8786, or null"
+
+
 def _plot_choice(value: Any) -> Wrong:
     from .explain.plots import PLOT_CHOICES  # the choices are the explain stage's own
 
@@ -165,6 +171,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("explain_workers", int, 0,
             "Processes computing SHAP explanations at once when several versions need it; 0 uses every core.",
             check=_count),
+    Setting("explain_executor", str, None,
+            "A Dask scheduler's address, e.g. `tcp://scheduler:8786`: SHAP explanations and plots that are not "
+            "cached are produced on that cluster instead of local processes (needs `pip install "
+            "'mkdocs-modelcards[dask]'` here and modelcards on the workers; the workers get the files' bytes, "
+            "so they need no copy of the project). Null: local processes, `explain_workers` of them.",
+            check=_scheduler_address),
     Setting("shap_plots", str, "latest",
             "Which explained versions also get SHAP's beeswarm plot (each row's feature value and the direction "
             "it pushes the output): `latest`, each model's newest explained version; `all`; or `none`. Every "

@@ -73,6 +73,10 @@ class ExplanationCache:
             self.put(key, explanation)
         return explanation
 
+    def store(self, settings: ExplainSettings, inputs: ExplainInputs, explanation: Explanation) -> None:
+        """Keep ``explanation``, computed elsewhere (another process or machine) from these inputs."""
+        self.put(self.key(settings, inputs), explanation)
+
     def get(self, key: str) -> Explanation | None:
         try:
             stored = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))

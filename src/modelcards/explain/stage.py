@@ -3,26 +3,31 @@
 Cached results (explanations keyed by file contents, settings and SHAP version; plots keyed by the values they
 show) are looked up here in the build's own process, which never imports SHAP or matplotlib for them. Only what
 is missing is produced: in this process when it is one version, otherwise in worker processes, as many as the
-machine has cores (or ``workers``). A failure becomes a problem at the card line of the block, naming the file.
+machine has cores (or ``workers``), or on a Dask cluster (``explain_executor``). Workers get the files' bytes
+and send results back; only the build's process writes the cache. A failure becomes a problem at the card line
+of the block, naming the file.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from modelcards.cards.schema import ComputeExplanation, EmbedExplanation
 from modelcards.cards.yaml_source import KeyPath
 from modelcards.catalog import Catalog
-from modelcards.errors import ExplainError, Problem
+from modelcards.errors import EnvironmentProblem, ExplainError, Problem
 from modelcards.explain.cache import ExplanationCache
-from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, read_inputs
+from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, explain, read_inputs
 from modelcards.explain.embed import EmbedSettings, embed
-from modelcards.explain.plots import PlotCache, plot_key, plots_for
+from modelcards.explain.plots import PlotCache, plot_key, render_plots
+
+DASK_CONNECT_SECONDS = 30
 
 # done, total, what was just finished: lets the CLI draw a progress bar and the plugin log. Called first with
 # done 0, when the work starts; the label then says how many processes share it ("2 processes").
@@ -51,6 +56,7 @@ class _Job:
     plotted: bool = True  # whether shap's plots are drawn for it (see plots.PLOT_CHOICES)
     # To compute: the files, read and hashed once for the cache lookup, then explained as they were read.
     inputs: ExplainInputs | None = None
+    known: Explanation | None = None  # embedded, or cached with its plots missing: only to draw
 
     @property
     def label(self) -> str:
@@ -58,12 +64,14 @@ class _Job:
 
 
 def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, workers: int = 0,
-                     plots: str = "latest", progress: Progress | None = None) -> Explained:
+                     plots: str = "latest", executor: Executor | str | None = None,
+                     progress: Progress | None = None) -> Explained:
     """Explanations for every version with an ``explainability`` block, produced only where not cached.
 
     ``plots`` (one of plots.PLOT_CHOICES) says which versions also get shap's plots: drawing them is most of a cold
     build's explain time and most of an explained site's bytes, and a reader compares older versions through
-    their importance tables and rank changes.
+    their importance tables and rank changes. ``executor`` is where the missing ones are produced: any
+    ``concurrent.futures`` executor, a Dask scheduler's address, or None for local processes (see _executor).
     """
     explained = Explained()
     jobs: dict[tuple[str, str], _Job] = {}
@@ -92,28 +100,35 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
     for key, job in jobs.items():
         try:
             inputs = read_inputs(job.settings, project_dir) if isinstance(job.settings, ExplainSettings) else None
-            found = _cached(job, inputs, project_dir, cache_dir)
+            known = _known_explanation(job, inputs, project_dir, cache_dir)
+            found = _cached_plots(job, known, cache_dir) if known is not None else None
         except ExplainError as exc:
             failed(key, str(exc))
             continue
         if found is None:
-            jobs[key] = replace(job, inputs=inputs)  # kept only until computed: the bytes are the model and data
+            # Kept only until produced: the inputs are the model and data bytes, the explanation its arrays.
+            jobs[key] = replace(job, inputs=None if known is not None else inputs, known=known)
             missing.append(key)
         else:
             explained.versions[key] = found
 
     explained.produced = len(missing)
-    processes = _processes(len(missing), workers)
-    if missing and progress is not None:
-        progress(0, len(missing), f"{processes} process{'es' if processes > 1 else ''}")
-    produced = _produce_all({key: jobs[key] for key in missing}, project_dir, cache_dir, processes)
-    for done, (key, result) in enumerate(produced, start=1):
-        if isinstance(result, str):
-            failed(key, result)
-        else:
-            explained.versions[key] = result
+    if not missing:
+        explained.versions = dict(sorted(explained.versions.items()))
+        return explained
+    with _executor(executor, len(missing), workers) as (pool, where):
         if progress is not None:
-            progress(done, len(missing), jobs[key].label)
+            progress(0, len(missing), where)
+        futures = {pool.submit(produce, jobs[key], project_dir): key for key in missing}
+        for done, future in enumerate(as_completed(futures), start=1):
+            key = futures[future]
+            result = future.result()
+            if isinstance(result, str):
+                failed(key, result)
+            else:
+                explained.versions[key] = _stored(jobs[key], *result, cache_dir)
+            if progress is not None:
+                progress(done, len(missing), jobs[key].label)
     explained.versions = dict(sorted(explained.versions.items()))
     return explained
 
@@ -153,55 +168,97 @@ def _field_named_in(settings: ExplainSettings | EmbedSettings | None, message: s
     return ()
 
 
-def _cached(job: _Job, inputs: ExplainInputs | None, project_dir: Path, cache_dir: Path) -> VersionExplanation | None:
-    """The version's explanation and plots if nothing needs SHAP or matplotlib; else None."""
+def _known_explanation(job: _Job, inputs: ExplainInputs | None, project_dir: Path,
+                       cache_dir: Path) -> Explanation | None:
+    """The version's explanation without SHAP: embedded, or computed before and cached; else None."""
     if inputs is not None:
-        explanation = ExplanationCache(cache_dir / "explanations").lookup(job.settings, inputs)
-        if explanation is None:
-            return None
-    else:
-        explanation = embed(job.settings, project_root=project_dir)
+        return ExplanationCache(cache_dir / "explanations").lookup(job.settings, inputs)
+    return embed(job.settings, project_root=project_dir)
+
+
+def _cached_plots(job: _Job, explanation: Explanation, cache_dir: Path) -> VersionExplanation | None:
+    """The version with its plots if none needs drawing (or it gets none); else None."""
     if explanation.values is None or not job.plotted:
-        return VersionExplanation(explanation, {})
+        return VersionExplanation(_without_arrays(explanation), {})
     plot_cache = PlotCache(cache_dir / "plots")
     plots = {output: plot_cache.get(plot_key(explanation, output)) for output in explanation.outputs}
     if any(found is None for found in plots.values()):
         return None
-    return VersionExplanation(explanation, plots)
+    return VersionExplanation(_without_arrays(explanation), plots)
 
 
-def _produce(job: _Job, project_dir: Path, cache_dir: Path) -> VersionExplanation | str:
-    """Compute (or read) the explanation and draw its plots, storing both; an error comes back as its message."""
+def produce(job: _Job, project_dir: Path) -> tuple[Explanation, Plots] | str:
+    """Compute the job's explanation from the bytes it carries (or take the one it knows) and draw its plots.
+
+    It reads and writes no file, so it runs in any executor's worker, a Dask cluster's on another machine
+    included (``project_dir`` only names files in messages); the build's process stores what comes back. An
+    error comes back as its message.
+    """
     try:
-        if job.inputs is not None:
-            explanation = ExplanationCache(cache_dir / "explanations").explain(job.settings, job.inputs,
-                                                                               project_root=project_dir)
-        else:
-            explanation = embed(job.settings, project_root=project_dir)
-        plots = {}
-        if job.plotted:
-            plot_cache = PlotCache(cache_dir / "plots")
-            plots = {output: plots_for(explanation, output, plot_cache) for output in explanation.outputs}
+        explanation = job.known or explain(job.settings, project_root=project_dir, inputs=job.inputs)
+        plots = {output: render_plots(explanation, output) for output in explanation.outputs} if job.plotted else {}
     except ExplainError as exc:
         return str(exc)
-    # Workers send results back pickled; the arrays are already in the cache and the pages do not need them.
-    return VersionExplanation(replace(explanation, values=None, data=None), {k: v for k, v in plots.items() if v})
+    return explanation, {output: drawn for output, drawn in plots.items() if drawn}
 
 
-def _processes(jobs: int, workers: int) -> int:
-    """How many processes produce ``jobs`` explanations: ``workers`` (0: every core), never more than the jobs;
-    one means this process."""
-    return max(1, min(jobs, workers or os.cpu_count() or 1))
+def _stored(job: _Job, explanation: Explanation, plots: Plots, cache_dir: Path) -> VersionExplanation:
+    """Put a produced explanation and its plots into the caches; the pages need neither's arrays."""
+    if job.known is None and job.inputs is not None:
+        ExplanationCache(cache_dir / "explanations").store(job.settings, job.inputs, explanation)
+    plot_cache = PlotCache(cache_dir / "plots")
+    for output, drawn in plots.items():
+        plot_cache.put(plot_key(explanation, output), drawn)
+    return VersionExplanation(_without_arrays(explanation), plots)
 
 
-def _produce_all(jobs: dict[tuple[str, str], _Job], project_dir: Path, cache_dir: Path, processes: int):
-    """Yield ``(key, result)`` as each job finishes."""
-    if processes <= 1:
-        for key, job in jobs.items():
-            yield key, _produce(job, project_dir, cache_dir)
-        return
-    # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
-    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_produce, job, project_dir, cache_dir): key for key, job in jobs.items()}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+def _without_arrays(explanation: Explanation) -> Explanation:
+    return replace(explanation, values=None, data=None)
+
+
+@contextmanager
+def _executor(executor: Executor | str | None, jobs: int, workers: int) -> Iterator[tuple[Executor, str]]:
+    """The executor to produce ``jobs`` explanations with, and where it runs them (for the progress line).
+
+    Given an executor, that one (the caller shuts it down). Given a Dask scheduler's address
+    (``tcp://host:8786``), that cluster, through dask.distributed's client executor. Else this process for one
+    job, or up to ``workers`` local processes (0: every core).
+    """
+    if isinstance(executor, Executor):
+        yield executor, type(executor).__name__
+    elif executor:
+        client = _dask_client(executor)
+        try:
+            yield client.get_executor(), f"the Dask cluster at {executor}"
+        finally:
+            client.close()
+    elif (processes := max(1, min(jobs, workers or os.cpu_count() or 1))) == 1:
+        with _InThisProcess() as pool:
+            yield pool, "1 process"
+    else:
+        # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
+        with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+            yield pool, f"{processes} processes"
+
+
+def _dask_client(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise EnvironmentProblem(
+            f"explain_executor: sending SHAP work to {address} needs dask.distributed; "
+            "run `pip install 'mkdocs-modelcards[dask]'`") from None
+    try:
+        return Client(address, timeout=DASK_CONNECT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise EnvironmentProblem(f"explain_executor: found no Dask scheduler at {address} "
+                                 f"within {DASK_CONNECT_SECONDS} s ({exc})") from None
+
+
+class _InThisProcess(Executor):
+    """Runs each job when it is submitted: one job is not worth starting a process for."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
