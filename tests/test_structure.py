@@ -15,7 +15,7 @@ import pytest
 PACKAGE = "modelcards"
 SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # The core stages, and what they must never import: the site layer and the two edges.
-CORE = ("cards", "sources", "linking", "catalog", "lineage", "explain", "history", "git", "policy", "frozen", "waivers", "crosswalk", "compare")
+CORE = ("cards", "sources", "linking", "catalog", "lineage", "explain", "history", "git", "policy", "frozen", "waivers", "crosswalk", "compare", "export")
 HIGHER = ("site", "cli", "plugin")
 
 

@@ -1,0 +1,156 @@
+"""`modelcards export`: each format made from the example project by the real CLI, then read back by the tools
+that consume it (huggingface_hub's card parser, the JSON Schema validator), and the same bytes every time."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from conftest import REPO_ROOT, run_modelcards, write_project
+
+EXAMPLE_MODELS = sorted(path.stem for path in (REPO_ROOT / "cards").glob("*.yml"))
+AS_OF = "1780000000"  # 2026-05-28, as SOURCE_DATE_EPOCH
+CATALOG_SCHEMA = REPO_ROOT / "docs/reference/catalog.schema.json"
+
+
+def export(out: Path, fmt: str, *models: str, cwd: Path = REPO_ROOT, check: bool = True):
+    env_before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = AS_OF
+    try:
+        return run_modelcards("export", "--format", fmt, *models, "--out", out, cwd=cwd, check=check)
+    finally:
+        if env_before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = env_before
+
+
+@pytest.fixture(scope="module")
+def example_cards() -> dict[str, dict]:
+    return {name: yaml.safe_load((REPO_ROOT / "cards" / f"{name}.yml").read_text(encoding="utf-8"))
+            for name in EXAMPLE_MODELS}
+
+
+@pytest.fixture(scope="module")
+def hf_exports(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("hf")
+    export(out, "hf")
+    return out
+
+
+def front_matter(text: str) -> dict:
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n", 2)[1])
+
+
+def newest(card: dict) -> dict:
+    return max(card["versions"], key=lambda version: version["date"])
+
+
+def test_the_example_has_three_models():
+    assert len(EXAMPLE_MODELS) == 3
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_hf_readme_parses_with_huggingface_hub_and_round_trips(hf_exports, example_cards, name):
+    from huggingface_hub import ModelCard  # parses offline: nothing here calls the Hub
+
+    text = (hf_exports / name / "README.md").read_text(encoding="utf-8")
+    written = front_matter(text)
+    parsed = ModelCard(text)
+    assert parsed.data.to_dict() == written
+    card = example_cards[name]
+    assert parsed.data.license == card["license"].lower()
+    assert parsed.data.tags == card["tags"]
+    assert parsed.data.datasets == sorted({ref["dataset"] for ref in newest(card)["data"]})
+    assert parsed.data.model_name == name
+    overall = [r for r in parsed.data.eval_results if r.dataset_config is None]
+    assert {r.metric_type: r.metric_value for r in overall} == pytest.approx(newest(card)["metrics"])
+    slices = [r for r in parsed.data.eval_results if r.dataset_config is not None]
+    expected = [q for q in card.get("quantitative_analyses", []) if q.get("version") in (None, newest(card)["version"])]
+    found = {(r.metric_type, r.dataset_config): r.metric_value for r in slices}
+    assert found == pytest.approx({(q["metric"], q["slice"]): q["value"] for q in expected})
+    assert found
+    assert parsed.text.lstrip().startswith("# ")
+    assert card["title"] in parsed.text.replace("\\", "")
+
+
+def test_hf_readme_escapes_card_text_for_the_hub(tmp_path):
+    hostile = "<script>alert(1)</script> [click](http://evil.example) **bold** | pipe"
+    write_project(tmp_path, {"m.yml": f"""
+        name: m
+        title: "# Not a heading"
+        summary: "{hostile}"
+        caveats: ["1. not a list item"]
+    """})
+    export(tmp_path / "out", "hf", cwd=tmp_path)
+    text = (tmp_path / "out/m/README.md").read_text(encoding="utf-8")
+    body = text.split("---\n", 2)[2]
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert "[click](http" not in body and "\\[click\\]" in body
+    assert "**bold**" not in body and "\\*\\*bold\\*\\*" in body
+    assert "# \\# Not a heading" in body
+    assert "- 1\\. not a list item" in body
+
+
+def test_json_catalog_validates_against_the_published_schema(tmp_path, example_cards):
+    export(tmp_path, "json")
+    catalog = json.loads((tmp_path / "catalog.json").read_text(encoding="utf-8"))
+    schema = json.loads(CATALOG_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(catalog)
+    assert catalog["format"] == "modelcards-catalog/1" and catalog["as_of"] == "2026-05-28"
+    assert [m["name"] for m in catalog["models"]] == EXAMPLE_MODELS
+    for model in catalog["models"]:
+        card = example_cards[model["name"]]
+        assert model["card"]["title"] == card["title"]
+        assert [v["version"] for v in model["card"]["versions"]] == [v["version"] for v in card["versions"]]
+        # A card may pin a DVC run by a short commit; the catalog names the run it resolved to, in full.
+        assert {label: ref[:len(run)] for label, ref in model["runs"].items() for v in card["versions"]
+                if v["version"] == label and (run := v["run"])} == {v["version"]: v["run"] for v in card["versions"]}
+    assert {d["name"] for d in catalog["datasets"]} == {"breast-cancer-wisconsin", "diabetes-progression",
+                                                        "wine-cultivars"}
+    produced = {tuple(pair) for run in catalog["runs"] for pair in run["produced"]}
+    assert ("breast-cancer-classifier", "1.2.0") in produced
+
+
+def test_json_catalog_of_one_model_holds_only_it_and_its_data(tmp_path):
+    export(tmp_path, "json", "wine-cultivar-classifier")
+    catalog = json.loads((tmp_path / "catalog.json").read_text(encoding="utf-8"))
+    assert [m["name"] for m in catalog["models"]] == ["wine-cultivar-classifier"]
+    assert [d["name"] for d in catalog["datasets"]] == ["wine-cultivars"]
+    assert all(pair[0] == "wine-cultivar-classifier" for run in catalog["runs"] for pair in run["produced"])
+
+
+@pytest.mark.parametrize("fmt", ["hf", "json"])
+def test_exports_are_the_same_bytes_every_time(tmp_path, fmt):
+    export(tmp_path / "a", fmt)
+    export(tmp_path / "b", fmt)
+    first = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in sorted((tmp_path / "a").rglob("*")) if p.is_file()}
+    second = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in sorted((tmp_path / "b").rglob("*")) if p.is_file()}
+    assert first and first == second
+
+
+def test_an_unknown_model_is_a_usage_error_naming_the_models(tmp_path):
+    result = export(tmp_path, "hf", "no-such-model", check=False)
+    assert result.returncode == 2
+    assert "the cards have no model 'no-such-model'; they have: " + ", ".join(EXAMPLE_MODELS) in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_invalid_cards_export_nothing_and_exit_1(tmp_path):
+    write_project(tmp_path, {"m.yml": """
+        name: m
+        title: M
+        status: shipped
+    """})
+    result = export(tmp_path / "out", "json", cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "cards/m.yml:3:9: error: status:" in result.stderr
+    assert "nothing was exported" in result.stderr
+    assert not (tmp_path / "out").exists()
