@@ -154,3 +154,122 @@ def test_invalid_cards_export_nothing_and_exit_1(tmp_path):
     assert "cards/m.yml:3:9: error: status:" in result.stderr
     assert "nothing was exported" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def bom_exports(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bom")
+    export(out, "cyclonedx")
+    export(out, "spdx")
+    return out
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_cyclonedx_ml_bom_validates_against_the_official_1_6_schema(bom_exports, example_cards, name):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    text = (bom_exports / f"{name}.cdx.json").read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = json.loads(text)
+    card, version = example_cards[name], newest(example_cards[name])
+    assert bom["specVersion"] == "1.6" and bom["metadata"]["timestamp"].startswith("2026-05-28")
+    model = bom["metadata"]["component"]
+    assert (model["type"], model["name"], model["version"]) == ("machine-learning-model", name, version["version"])
+    model_card = model["modelCard"]
+    overall = {m["type"]: m["value"] for m in model_card["quantitativeAnalysis"]["performanceMetrics"]
+               if "slice" not in m}
+    assert all(isinstance(value, str) for value in overall.values())  # the schema's type for metric values
+    assert {k: float(v) for k, v in overall.items()} == pytest.approx(version["metrics"])
+    data = {c["bom-ref"]: c for c in bom["components"] if c["type"] == "data"}
+    assert [d["ref"] for d in model_card["modelParameters"]["datasets"]] == sorted(data)
+    assert {(c["name"], c["version"], c["hashes"][0]["content"]) for c in data.values()} == {
+        (ref["dataset"], ref["version"], ref["digest"]) for ref in version["data"]}
+    assert model_card["considerations"]["useCases"] == card["intended_use"]["primary_uses"]
+    # The lineage: model -> training (code and run) -> data.
+    depends = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
+    [training] = depends[model["bom-ref"]]
+    assert sorted(depends[training]) == sorted(data)
+    training_component = next(c for c in bom["components"] if c["bom-ref"] == training)
+    assert {p["name"]: p["value"] for p in training_component["properties"]}["modelcards:run"].startswith(
+        version["run"])
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_spdx_document_loads_with_the_official_bindings(bom_exports, example_cards, name):
+    from spdx_python_model import v3_0_1 as spdx
+
+    objects = spdx.SHACLObjectSet()
+    with (bom_exports / f"{name}.spdx3.json").open("rb") as handle:
+        spdx.JSONLDDeserializer().read(handle, objects)
+    version = newest(example_cards[name])
+    [model] = objects.foreach_type(spdx.ai_AIPackage)
+    assert (model.name, model.software_packageVersion) == (name, version["version"])
+    assert {entry.key: float(entry.value) for entry in model.ai_metric} == pytest.approx(version["metrics"])
+    datasets = {d.name: d for d in objects.foreach_type(spdx.dataset_DatasetPackage)}
+    assert set(datasets) == {ref["dataset"] for ref in version["data"]}
+    relationships = {str(r.relationshipType).rsplit("/", 1)[-1]: [t.name for t in r.to]
+                     for r in objects.foreach_type(spdx.Relationship) if r.from_ is model}
+    roles = {"training": "trainedOn", "evaluation": "testedOn"}
+    for ref in version["data"]:
+        assert ref["dataset"] in relationships[roles[ref["role"]]]
+    [document] = objects.foreach_type(spdx.SpdxDocument)
+    assert document.rootElement == [model]
+    assert document.creationInfo.created.date().isoformat() == "2026-05-28"
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx", "spdx"])
+def test_bom_exports_are_the_same_bytes_every_time(bom_exports, tmp_path, fmt):
+    export(tmp_path, fmt)
+    for path in sorted(tmp_path.iterdir()):
+        assert path.read_bytes() == (bom_exports / path.name).read_bytes(), path.name
+
+
+# A Python that cannot import one package, as on a machine without the extra. The test suite installs every
+# extra, so uninstalling is not an option; a meta-path finder that refuses the import is what Python itself
+# sees when the package is absent (ModuleNotFoundError).
+BLOCKED_RUN = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class Absent(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+
+sys.meta_path.insert(0, Absent())
+sys.argv = ["modelcards", *{args!r}]
+from modelcards.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("fmt, extra, blocked", [("cyclonedx", "cyclonedx", "cyclonedx"),
+                                                 ("spdx", "spdx", "spdx_python_model")])
+def test_a_missing_extra_names_the_pip_line_and_exits_3(tmp_path, fmt, extra, blocked):
+    import subprocess
+    import sys
+
+    args = ["export", "--format", fmt, "--out", str(tmp_path / "out")]
+    result = subprocess.run([sys.executable, "-c", BLOCKED_RUN.format(blocked=(blocked,), args=args)],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert f"install it with: pip install 'mkdocs-modelcards[{extra}]'" in result.stderr
+    assert result.stderr.startswith(f"error: the {fmt} export")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_hf_and_json_need_no_extra(tmp_path):
+    import subprocess
+    import sys
+
+    for fmt in ("hf", "json"):
+        args = ["export", "--format", fmt, "wine-cultivar-classifier", "--out", str(tmp_path / fmt)]
+        blocked = ("cyclonedx", "spdx_python_model", "huggingface_hub")
+        result = subprocess.run([sys.executable, "-c", BLOCKED_RUN.format(blocked=blocked, args=args)],
+                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "hf/wine-cultivar-classifier/README.md").is_file()
+    assert (tmp_path / "json/catalog.json").is_file()

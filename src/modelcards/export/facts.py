@@ -65,8 +65,17 @@ def _data_uses(catalog: Catalog, model: ModelEntry, version: Version | None) -> 
         for role, section in (("training", model.card.training_data), ("evaluation", model.card.evaluation_data)):
             for dataset in section.datasets:
                 found.setdefault(dataset, (None, None, set()))[2].add(role)
-    return [DataUse(catalog.datasets[name], dataset_version, digest, tuple(sorted(roles)))
+    return [DataUse(catalog.datasets[name], dataset_version, digest or _card_digest(catalog.datasets[name],
+                                                                                    dataset_version),
+                    tuple(sorted(roles)))
             for name, (dataset_version, digest, roles) in sorted(found.items())]
+
+
+def _card_digest(dataset: DatasetEntry, version: str | None) -> str | None:
+    """The digest the dataset card records for the version, when the model card gives none."""
+    if dataset.card is None or version is None:
+        return None
+    return next((v.digest for v in dataset.card.versions if v.version == version), None)
 
 
 def content_uuid(*parts: str) -> uuid.UUID:
