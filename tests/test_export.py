@@ -273,3 +273,95 @@ def test_hf_and_json_need_no_extra(tmp_path):
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "hf/wine-cultivar-classifier/README.md").is_file()
     assert (tmp_path / "json/catalog.json").is_file()
+
+
+SECRET = "ghp_" + "R2d2C3poBb8Ee9Ff0Gg1Hh2Ii3Jj4Kk5Ll6M"  # a GitHub token's shape, split so scanners skip this file
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory) -> Path:
+    """A small project built by the real CLI: one model whose run holds a secret, and its dataset card."""
+    from modelcards.sources.record import MetricSeries, RunRecord, write_export
+
+    root = tmp_path_factory.mktemp("site")
+    mkdocs_yml = write_project(root, {
+        "churn.yml": """
+            name: churn
+            title: Churn <model> & friends
+            license: MIT
+            tags: [tabular]
+            metrics: [{name: auc, threshold: 0.8}]
+            training_data: {datasets: [subscriptions]}
+            versions:
+              - version: "1.0"
+                date: "2026-02-01"
+                run: mlflow:r1
+                data: [{dataset: subscriptions, version: "3", role: training}]
+        """,
+        "subscriptions.yml": """
+            kind: dataset
+            name: subscriptions
+            versions: [{version: "3", digest: 0123456789abcdef0123456789abcdef}]
+        """,
+    }, plugins=["search", {"modelcards": {"cards_dir": "cards", "runs": ["runs"]}}])
+    write_export([RunRecord("mlflow", "r1", params={"token": SECRET, "C": "1.0"},
+                            metrics={"auc": MetricSeries(0.91)})], root / "runs")
+    run_modelcards("build", "-f", mkdocs_yml, "-d", root / "site", cwd=root, timeout=300)
+    return root / "site"
+
+
+def downloads(page: str) -> dict[str, str]:
+    """The Downloads line of a model page: link text -> (href, download name)."""
+    import re
+
+    line = re.search(r'<p class="mc-downloads" id="downloads">(.*?)</p>', page, re.S)
+    assert line, "the model page has no Downloads line"
+    return {text: (href, name) for href, name, text in
+            re.findall(r'<a href="([^"]+)" download="([^"]+)">([^<]+)</a>', line.group(1))}
+
+
+def test_model_page_links_every_export_as_a_download(built_site):
+    page_dir = built_site / "models/churn"
+    links = downloads((page_dir / "index.html").read_text(encoding="utf-8"))
+    assert {text: name for text, (_, name) in links.items()} == {
+        "Hugging Face README.md": "README.md", "CycloneDX 1.6 ML-BOM": "churn.cdx.json",
+        "SPDX 3.0.1 AI and Dataset document": "churn.spdx3.json", "catalog JSON": "churn.catalog.json"}
+    files = {text: (page_dir / href).resolve() for text, (href, _) in links.items()}
+    assert all(path.is_file() for path in files.values()), files
+
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from huggingface_hub import ModelCard
+
+    readme = files["Hugging Face README.md"].read_text(encoding="utf-8")
+    assert ModelCard(readme).data.to_dict() == front_matter(readme)
+    assert "Churn &lt;model&gt; &amp; friends" in readme
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(
+        files["CycloneDX 1.6 ML-BOM"].read_text(encoding="utf-8")) is None
+    catalog = json.loads(files["catalog JSON"].read_text(encoding="utf-8"))
+    assert [m["name"] for m in catalog["models"]] == ["churn"]
+
+
+def test_exports_in_the_site_are_made_from_masked_runs(built_site):
+    exports = sorted((built_site / "models/churn/export").iterdir())
+    assert len(exports) == 4
+    for path in exports:
+        assert SECRET not in path.read_text(encoding="utf-8"), path.name
+    [run] = json.loads((built_site / "models/churn/export/churn.catalog.json").read_text(encoding="utf-8"))["runs"]
+    assert run["params"]["C"] == "1.0" and run["params"]["token"] != SECRET
+
+
+def test_without_the_bom_extras_the_site_offers_the_other_exports_and_builds(built_site, tmp_path):
+    import subprocess
+    import sys
+
+    root = built_site.parent
+    args = ["build", "-f", str(root / "mkdocs.yml"), "-d", str(tmp_path / "site")]
+    result = subprocess.run([sys.executable, "-c", BLOCKED_RUN.format(blocked=("cyclonedx", "spdx_python_model"),
+                                                                      args=args)],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site/models/churn/index.html").read_text(encoding="utf-8")
+    assert list(downloads(page)) == ["Hugging Face README.md", "catalog JSON"]
+    assert sorted(p.name for p in (tmp_path / "site/models/churn/export").iterdir()) == [
+        "README.md.txt", "churn.catalog.json"]

@@ -251,7 +251,8 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
 @click.argument("models", nargs=-1, metavar="[MODEL]...")
 @click.option("--format", "export_format", type=click.Choice(list(EXPORT_FORMATS)), required=True,
               help="hf: a Hugging Face README.md per model; cyclonedx: a CycloneDX 1.6 ML-BOM per model; "
-                   "spdx: an SPDX 3.0.1 AI document per model; json: catalog.json, the whole catalog.")
+                   "spdx: an SPDX 3.0.1 AI document per model; json: catalog.json with the models, their "
+                   "datasets and runs.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write into.")
 @click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None,
               help="mkdocs.yml to use. Default: ./mkdocs.yml, or built-in settings when there is none.")
@@ -262,7 +263,8 @@ def export(models: tuple[str, ...], export_format: str, out_dir: Path, config_fi
 
     Run metadata is masked as on the site. The output is the same byte for byte for the same cards and the
     same SOURCE_DATE_EPOCH, whose day is the documents' creation date (today when it is unset). cyclonedx and
-    spdx need an optional extra; without it the command says which and exits with 3.
+    spdx need an optional extra; without it the command says which and exits with 3. What each card field
+    becomes: docs/reference/export.md.
     """
     from .build import check_project
     from .export import export_files, require

@@ -27,7 +27,7 @@ class ExportFormat:
     label: str  # what the user gets, in messages and on model pages
     module: str  # the module of this package whose ``render`` makes it
     file: str  # where ``modelcards export`` writes it inside --out; ``{model}`` for one file per model
-    site_file: str  # its name beside a model page (never ``.md``: MkDocs would turn it into a page)
+    site_file: str  # its name beside a model page; never ``.md``, which MkDocs would turn into a page
     download_as: str  # the name a browser saves it under
     extra: str | None = None  # the optional extra its library comes from
     library: str | None = None  # the module that extra provides
@@ -42,13 +42,14 @@ class ExportFormat:
 
 
 FORMATS: dict[str, ExportFormat] = {format.name: format for format in (
-    ExportFormat("hf", "Hugging Face README.md", "hf", "{model}/README.md", "huggingface-README.md.txt",
+    ExportFormat("hf", "Hugging Face README.md", "hf", "{model}/README.md", "README.md.txt",
                  "README.md"),
-    ExportFormat("cyclonedx", "CycloneDX 1.6 ML-BOM", "cyclonedx", "{model}.cdx.json", "cyclonedx.cdx.json",
+    ExportFormat("cyclonedx", "CycloneDX 1.6 ML-BOM", "cyclonedx", "{model}.cdx.json", "{model}.cdx.json",
                  "{model}.cdx.json", extra="cyclonedx", library="cyclonedx"),
-    ExportFormat("spdx", "SPDX 3.0.1 AI and Dataset document", "spdx", "{model}.spdx3.json", "spdx3.spdx3.json",
+    ExportFormat("spdx", "SPDX 3.0.1 AI and Dataset document", "spdx", "{model}.spdx3.json", "{model}.spdx3.json",
                  "{model}.spdx3.json", extra="spdx", library="spdx_python_model"),
-    ExportFormat("json", "catalog JSON", "catalog_json", "catalog.json", "catalog.json", "{model}.catalog.json"),
+    ExportFormat("json", "catalog JSON", "catalog_json", "catalog.json", "{model}.catalog.json",
+                 "{model}.catalog.json"),
 )}
 
 

@@ -37,6 +37,7 @@ from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
+from .exports import model_downloads
 from .facets import catalog_view
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
@@ -114,7 +115,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("owner.md.j2", owner_page(owner.slug), owner=owner, policy=policy,
                rows=[rows_by_model[model.name] for model in owner.models])
     crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
+    today = as_of_date()
     for model in catalog.models.values():
+        downloads = model_downloads(catalog, model.name, paths, today)
         versions = _version_rows(model, settings.environments)
         explanations, files = explanation_views(
             model, explained or {}, prefix, {row.version.version: row.previous.version for row in versions if row.previous})
@@ -127,7 +130,10 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
                model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name],
-               comparisons=comparisons)
+               comparisons=comparisons, downloads=downloads,
+               file_url=lambda file, page=paths.model(model.name): Markup(html.escape(
+                   site_file_url(settings, page, file), quote=True)))
+        pages.extend(Page(download.path, download.content) for download in downloads)
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         pages.extend(Page(file.path, file.content) for file in files)
