@@ -365,3 +365,31 @@ def test_without_the_bom_extras_the_site_offers_the_other_exports_and_builds(bui
     assert list(downloads(page)) == ["Hugging Face README.md", "catalog JSON"]
     assert sorted(p.name for p in (tmp_path / "site/models/churn/export").iterdir()) == [
         "README.md.txt", "churn.catalog.json"]
+
+
+def test_a_bare_card_and_a_license_in_words_export_in_every_format(tmp_path):
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from huggingface_hub import ModelCard
+    from spdx_python_model import v3_0_1 as spdx
+
+    write_project(tmp_path, {"bare.yml": """
+        name: bare
+        title: Bare
+        license: Proprietary, internal use only
+    """})
+    for fmt in ("hf", "cyclonedx", "spdx", "json"):
+        export(tmp_path / "out", fmt, cwd=tmp_path)
+    readme = (tmp_path / "out/bare/README.md").read_text(encoding="utf-8")
+    assert ModelCard(readme).data.to_dict() == front_matter(readme) == {
+        "license": "other", "license_name": "proprietary-internal-use-only"}
+    bom = (tmp_path / "out/bare.cdx.json").read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom) is None
+    assert json.loads(bom)["metadata"]["component"]["licenses"] == [
+        {"license": {"name": "Proprietary, internal use only"}}]
+    objects = spdx.SHACLObjectSet()
+    with (tmp_path / "out/bare.spdx3.json").open("rb") as handle:
+        spdx.JSONLDDeserializer().read(handle, objects)
+    [license] = objects.foreach_type(spdx.simplelicensing_LicenseExpression)
+    assert license.simplelicensing_licenseExpression == "LicenseRef-Proprietary-internal-use-only"
+    assert license.comment == "Proprietary, internal use only"

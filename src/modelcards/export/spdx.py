@@ -52,7 +52,7 @@ def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
                 relationshipType=getattr(spdx.RelationshipType, relationship)))
     if card.license:
         license = spdx.simplelicensing_LicenseExpression(spdxId=base + "license/model", creationInfo=info,
-                                                         simplelicensing_licenseExpression=card.license)
+                                                         **_license_expression(card.license))
         elements += [license, spdx.Relationship(spdxId=base + "relationship/license", creationInfo=info,
                                                 from_=model, to=[license],
                                                 relationshipType=spdx.RelationshipType.hasDeclaredLicense)]
@@ -122,6 +122,15 @@ def _dataset_fields(use: DataUse, spdx) -> dict:
         "dataset_hasSensitivePersonalInformation": _presence([card], spdx),
     }
     return {key: value for key, value in fields.items() if value not in (None, [], "")}
+
+
+def _license_expression(license: str) -> dict:
+    """An SPDX expression as it is (``Apache-2.0``, ``MIT OR Apache-2.0``); a license named in words becomes
+    ``LicenseRef-<words>``, which SPDX allows for licenses of its own, with the words kept as the comment."""
+    if re.fullmatch(r"[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*", license):
+        return {"simplelicensing_licenseExpression": license}
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", license).strip("-") or "unnamed"
+    return {"simplelicensing_licenseExpression": f"LicenseRef-{slug}", "comment": license}
 
 
 def _presence(cards: list[DatasetCard | None], spdx):
