@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
 from ..catalog import Catalog
@@ -120,9 +119,9 @@ def _data_component(use: DataUse):
     from cyclonedx.model.component import Component, ComponentType
 
     card = use.dataset.card
-    algorithm = {32: HashAlgorithm.MD5, 40: HashAlgorithm.SHA_1, 64: HashAlgorithm.SHA_256}.get(
-        len(use.digest or ""))
-    hashed = algorithm is not None and re.fullmatch(r"[0-9a-fA-F]+", use.digest or "")
+    algorithm = {"md5": HashAlgorithm.MD5, "sha1": HashAlgorithm.SHA_1, "sha256": HashAlgorithm.SHA_256}.get(
+        use.digest_algorithm)
+    hashed = algorithm is not None
     return Component(
         type=ComponentType.DATA, name=use.dataset.name, bom_ref=_data_ref(use), version=use.version,
         description=(card.description if card else None) or use.dataset.title,

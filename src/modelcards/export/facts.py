@@ -3,6 +3,7 @@ slices, and the data and code it came from."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -19,6 +20,15 @@ class DataUse:
     version: str | None
     digest: str | None
     roles: tuple[str, ...]  # training, evaluation, validation, other
+
+
+    @property
+    def digest_algorithm(self) -> str | None:
+        """md5, sha1 or sha256 for a hex digest of that length (what DVC, MLflow and our cards record), else
+        None: a digest of another shape is passed on as text, never as a hash."""
+        if not self.digest or not re.fullmatch(r"[0-9a-fA-F]+", self.digest):
+            return None
+        return {32: "md5", 40: "sha1", 64: "sha256"}.get(len(self.digest))
 
 
 @dataclass(frozen=True)

@@ -103,15 +103,14 @@ def _dataset_fields(use: DataUse, spdx) -> dict:
     sheet = card.datasheet if card else None
     versions = {v.version: v for v in card.versions} if card else {}
     released = versions.get(use.version)
-    algorithm = {32: "md5", 40: "sha1", 64: "sha256"}.get(len(use.digest or ""))
-    hashed = algorithm and re.fullmatch(r"[0-9a-fA-F]+", use.digest or "")
+    algorithm = use.digest_algorithm
     fields = {
         "name": use.dataset.name, "summary": use.dataset.title, "description": card.description if card else None,
         "software_primaryPurpose": spdx.software_SoftwarePurpose.data,
         "software_packageVersion": use.version,
         "releaseTime": _midnight(released.date) if released and released.date else None,
         "verifiedUsing": [spdx.Hash(algorithm=getattr(spdx.HashAlgorithm, algorithm), hashValue=use.digest.lower())]
-        if hashed else [],
+        if algorithm else [],
         "dataset_datasetType": [spdx.dataset_DatasetType.noAssertion],  # cards do not say; the profile requires it
         "dataset_datasetSize": None,
         "dataset_dataCollectionProcess": sheet.data_collection if sheet else None,
