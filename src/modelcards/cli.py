@@ -20,6 +20,7 @@ import click
 
 from . import DISTRIBUTION
 from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError
+from .export import FORMATS as EXPORT_FORMATS
 
 FORMATS = click.Choice(["text", "github"])
 
@@ -324,6 +325,54 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
     (out_dir / "mkdocs.yml").write_text(standalone_mkdocs_yml(settings, site.pages), encoding="utf-8")
     click.echo(f"Wrote {len(site.pages)} files to {out_dir / 'docs'} and {out_dir / 'mkdocs.yml'}. "
                f"Build them with: mkdocs build -f {out_dir / 'mkdocs.yml'}", err=True)
+
+
+@cli.command()
+@click.argument("models", nargs=-1, metavar="[MODEL]...")
+@click.option("--format", "export_format", type=click.Choice(list(EXPORT_FORMATS)), required=True,
+              help="hf: a Hugging Face README.md per model; cyclonedx: a CycloneDX 1.6 ML-BOM per model; "
+                   "spdx: an SPDX 3.0.1 AI document per model; json: catalog.json with the models, their "
+                   "datasets and runs.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder to write into.")
+@click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None,
+              help="mkdocs.yml to use. Default: ./mkdocs.yml, or built-in settings when there is none.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def export(models: tuple[str, ...], export_format: str, out_dir: Path, config_file: Path | None,
+           strict: bool) -> None:
+    """Export MODELs (default: every model) for other tools, from the same cards and runs as the site.
+
+    Run metadata is masked as on the site. The output is the same byte for byte for the same cards and the
+    same SOURCE_DATE_EPOCH, whose day is the documents' creation date (today when it is unset). cyclonedx and
+    spdx need an optional extra; without it the command says which and exits with 3. What each card field
+    becomes: docs/reference/export.md.
+    """
+    from .build import check_project
+    from .export import export_files, require
+    from .waivers import as_of_date
+
+    chosen = EXPORT_FORMATS[export_format]
+    require(chosen)  # before the cards are read: a missing library is said at once
+    with _mkdocs_config_file(config_file) as (path, project_dir):
+        _, settings = _load_mkdocs_config(path, strict, project_dir)
+        checked = check_project(settings)
+    _report(checked.problems, "text")
+    _report_masked(checked.masked)
+    try:
+        checked.raise_for(strict=strict)
+    except InvalidCards as exc:
+        click.echo(f"{exc}; nothing was exported", err=True)
+        sys.exit(EXIT_INVALID_INPUT)
+    known = checked.catalog.models
+    unknown = [name for name in models if name not in known]
+    if unknown:
+        raise click.BadParameter(f"the cards have no model {', '.join(map(repr, unknown))}; they have: "
+                                 f"{', '.join(known) or 'none'}", param_hint="'MODEL'")
+    files = export_files(checked.catalog, chosen, list(dict.fromkeys(models)) or list(known), as_of_date())
+    for relative, content in files.items():
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+    click.echo(f"Wrote {len(files)} {chosen.label} file(s) to {_shown(out_dir)}: {', '.join(files)}", err=True)
 
 
 @cli.group()

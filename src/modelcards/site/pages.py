@@ -38,6 +38,7 @@ from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
+from .exports import model_downloads
 from .facets import catalog_view
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
@@ -121,7 +122,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("owner.md.j2", owner_page(owner.slug), owner=owner, policy=policy,
                rows=[rows_by_model[model.name] for model in owner.models])
     crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
+    today = as_of_date()
     for model in catalog.models.values():
+        downloads = model_downloads(catalog, model.name, paths, today)
         versions = _version_rows(model, settings.environments)
         explanations, files = explanation_views(
             model, explained or {}, prefix, {row.version.version: row.previous.version for row in versions if row.previous})
@@ -137,7 +140,11 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
                model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name],
                comparisons=comparisons, model_monitoring=model_monitoring,
-               monitoring_paths={v.deployment.index: paths.prefix + v.page for v in deployment_views})
+               monitoring_paths={v.deployment.index: paths.prefix + v.page for v in deployment_views},
+               downloads=downloads,
+               file_url=lambda file, page=paths.model(model.name): Markup(html.escape(
+                   site_file_url(settings, page, file), quote=True)))
+        pages.extend(Page(download.path, download.content) for download in downloads)
         for view in deployment_views:
             render("monitoring.md.j2", view.page, source=model.source.path, card=model.card, d=view.deployment,
                    mm=model_monitoring, charts=view.charts, drifted=view.drifted,

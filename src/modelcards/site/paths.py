@@ -104,6 +104,11 @@ def versions_data(model: str) -> str:
     return f"models/{model}/versions.json"
 
 
+def export_file(model: str, name: str) -> str:
+    """A model's export offered for download, in a folder beside its page."""
+    return f"models/{model}/export/{name}"
+
+
 def root_url(from_page: str, directory_urls: bool) -> str:
     """From a page up to the site root (``../../``), for URLs written into HTML attributes and JSON, which
     MkDocs does not rewrite."""
@@ -264,6 +269,9 @@ class SitePaths:
 
     def versions_data(self, model: str) -> str:
         return self.prefix + versions_data(model)
+
+    def export_file(self, model: str, name: str) -> str:
+        return self.prefix + export_file(model, name)
 
     @property
     def crosswalk(self) -> str:

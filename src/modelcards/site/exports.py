@@ -1,0 +1,33 @@
+"""A model's exports as files beside its page, for the page's Downloads line.
+
+Made from the same catalog as the page, by the exporters ``modelcards export`` uses; a format whose optional
+library is not installed is left out, without an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..catalog import Catalog
+from ..export import FORMATS, available, export_files
+from .paths import SitePaths
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str  # what the link says
+    path: str  # the file inside the docs tree
+    save_as: str  # the name the browser saves it under
+    content: str
+
+
+def model_downloads(catalog: Catalog, name: str, paths: SitePaths, as_of: dt.date) -> list[Download]:
+    downloads = []
+    for format in FORMATS.values():
+        if not available(format):
+            continue
+        [content] = export_files(catalog, format, [name], as_of).values()
+        downloads.append(Download(format.label, paths.export_file(name, format.site_file.format(model=name)),
+                                  format.download_as.format(model=name), content))
+    return downloads
