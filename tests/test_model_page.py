@@ -65,6 +65,10 @@ def test_the_header_shows_what_runs_where_linked_to_its_version(page, site: str)
     live.first.click()
     assert page.url.endswith("#version-3")
     assert page.locator(".mc-header a.mc-chip[href='#policy']").count() == 1 and page.locator("#policy").count() == 1
+    # The drifted June window of the example's monitoring results is still outside its band: one open alert.
+    monitoring = page.locator(".mc-header a.mc-chip[href='#monitoring']")
+    assert monitoring.inner_text() == "monitoring: 1 open alert"
+    assert page.locator("#monitoring").inner_text().startswith("Post-market monitoring")
 
 
 def test_the_timeline_is_newest_first_and_marks_the_rollback_with_its_date(page, site: str):
