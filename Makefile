@@ -8,6 +8,9 @@ LOCK := constraints.txt
 # What installing the package needs beyond its dependencies; pinned in the lock like them. The package is
 # built with these (no isolated build environment), so nothing unpinned is fetched to build it.
 BUILD_TOOLS := pip hatchling editables
+# axe-core, the accessibility checker tests/test_site_quality.py runs in each page; pinned by its package-lock.json.
+AXE_DIR := tests/js
+AXE_STAMP := $(AXE_DIR)/node_modules/.installed
 
 .PHONY: site serve test validate bench lock clean
 
@@ -18,7 +21,7 @@ site: $(STAMP) graphviz  ## Build the example site from cards/ into site/
 serve: $(STAMP)  ## Serve the example site with live reload
 	$(BIN)/modelcards serve
 
-test: $(STAMP) graphviz chromium poppler  ## Run the whole test suite, browser tests included
+test: $(STAMP) $(AXE_STAMP) graphviz chromium poppler  ## Run the whole test suite, browser tests included
 	$(BIN)/python -m pytest
 
 validate: $(STAMP)
@@ -29,6 +32,12 @@ bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs and the 
 	$(BIN)/python benchmarks/run_read_speed.py
 	$(BIN)/python benchmarks/explain_speed.py
 	$(BIN)/python benchmarks/lineage_speed.py
+
+# npm ci installs exactly what the lock names, so a fresh clone (no node_modules) gets the tested axe-core.
+$(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	@scripts/ensure-debian-packages.sh npm:npm
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --silent
+	touch $@
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -67,4 +76,4 @@ poppler:
 	@scripts/ensure-debian-packages.sh pdftotext:poppler-utils
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) site .modelcards-cache
+	rm -rf $(VENV) $(LOCK_VENV) site .modelcards-cache $(AXE_DIR)/node_modules

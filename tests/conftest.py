@@ -103,6 +103,25 @@ def static_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSe
         thread.join(timeout=5)
 
 
+# The sub-path the example site is served under: links that forget it break, as they would on a real host.
+EXAMPLE_SUB_PATH = "/ml/models/"
+
+
+@pytest.fixture(scope="session")
+def example_site_dir(static_server: StaticServer) -> Path:
+    """The repository's example site, built once per test session by the real CLI (``--strict``: the example
+    has no warnings) into the static server's root, so that it is served at EXAMPLE_SUB_PATH. Read-only for tests."""
+    site_dir = static_server.root / EXAMPLE_SUB_PATH.strip("/")
+    run_modelcards("build", "--strict", "-f", EXAMPLE_MKDOCS_YML, "-d", site_dir, timeout=300)
+    return site_dir
+
+
+@pytest.fixture(scope="session")
+def example_site(example_site_dir: Path, static_server: StaticServer) -> str:
+    """The example site's address under its sub-path, with a trailing slash."""
+    return static_server.url(EXAMPLE_SUB_PATH)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""

@@ -9,7 +9,7 @@ import yaml
 from playwright.sync_api import Page
 
 from browsing import ACTIVE_CONTENT_JS, crawl, record
-from conftest import EXAMPLE_MKDOCS_YML, REPO_ROOT, StaticServer, run_modelcards, write_project
+from conftest import REPO_ROOT, StaticServer, run_modelcards, write_project
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +19,9 @@ VERSIONS = {v["version"]: v for v in CARD["versions"]}
 
 
 @pytest.fixture(scope="module")
-def site(static_server: StaticServer) -> str:
-    run_modelcards("build", "-f", EXAMPLE_MKDOCS_YML, "-d", static_server.root / "compare-example")
-    return static_server.url("/compare-example/")
+def site(example_site: str) -> str:
+    """The example site, built once for the session by conftest."""
+    return example_site
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urldefrag
 
 import pytest
 
-from conftest import EXAMPLE_MKDOCS_YML, REPO_ROOT, run_modelcards, write_project
+from conftest import REPO_ROOT, run_modelcards, write_project
 
 ANNEX_IV_TITLES = [
     "1. General description of the AI system",
@@ -75,10 +75,9 @@ def broken_links(site: Path, page: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("example") / "site"
-    run_modelcards("build", "--strict", "-f", EXAMPLE_MKDOCS_YML, "-d", site)
-    return site
+def example_site(example_site_dir: Path) -> Path:
+    """The example site's folder, built once for the session (with --strict) by conftest."""
+    return example_site_dir
 
 
 def example_models() -> list[str]:

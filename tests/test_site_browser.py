@@ -15,20 +15,11 @@ from playwright.sync_api import Page
 from playwright.sync_api import Error as PlaywrightError
 
 from browsing import ACTIVE_CONTENT_JS, Crawl, RecordedContext, crawl, heading_text, record
-from conftest import EXAMPLE_MKDOCS_YML, REPO_ROOT, StaticServer, read_mkdocs_yml, run_modelcards, write_project
+from conftest import REPO_ROOT, StaticServer, read_mkdocs_yml, run_modelcards, write_project
 
 pytestmark = pytest.mark.browser
 
-EXAMPLE_SUB_PATH = "/ml/models/"
-# --- the example site --------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def example_site(static_server: StaticServer) -> str:
-    """The repository's example site, built by the real CLI and served at /ml/models/."""
-    site_dir = static_server.root / EXAMPLE_SUB_PATH.strip("/")
-    run_modelcards("build", "-f", EXAMPLE_MKDOCS_YML, "-d", site_dir)
-    return static_server.url(EXAMPLE_SUB_PATH)
-
+# --- the example site (built once and served under a sub-path by conftest's example_site) --------------------
 
 @pytest.fixture(scope="module")
 def example_browsing(browser, example_site: str):
