@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -178,6 +179,8 @@ def _create_experiment(client: Any, name: str, artifact_root: Path | None) -> st
 
 def assert_example_runs(runs: dict[str, dict[str, Any]], logged: LoggedRuns) -> None:
     """``runs``: export objects (``to_json``) by run id."""
+    from mlflow.version import VERSION as mlflow_version
+
     assert sorted(runs) == sorted([logged.train_id, logged.baseline_id])
     train, baseline = runs[logged.train_id], runs[logged.baseline_id]
 
@@ -193,7 +196,10 @@ def assert_example_runs(runs: dict[str, dict[str, Any]], logged: LoggedRuns) -> 
     assert train["tags"]["team"] == "quality"
     assert train["tags"]["mlflow.runName"] == "train"  # mlflow.* tags are kept
     assert train["code"] == {"repo": REPO, "commit": COMMIT, "entry_point": "train.py"}
-    assert train["environment"] == {"source_type": "LOCAL"}
+    # python_env.yaml of the logged model names the interpreter that logged it; requirements.txt its packages
+    assert train["environment"] == {"source_type": "LOCAL", "python_version": platform.python_version()}
+    assert [(p["name"], p.get("spec", "")) for p in train["packages"]] == [
+        ("mlflow", f"=={mlflow_version}"), ("scikit-learn", "")]
 
     [dataset] = train["inputs"]
     assert {key: dataset[key] for key in ("name", "digest", "namespace", "source", "context")} == {

@@ -415,7 +415,9 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
         from .sources.mlflow_pull import pull_runs
     except ImportError as exc:
         raise EnvironmentProblem(f"{exc}; install it with: pip install '{DISTRIBUTION}[mlflow]'") from None
-    records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids))
+    problems: list = []
+    records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids), problems=problems)
+    _report(masker.mask_problems(problems), "text")
     written, masked = _write_masked(records, masker, out_dir)
     click.echo(f"Wrote {len(written)} run(s) to {_shown(out_dir)}; masked {len(masked)} secret value(s).", err=True)
 
