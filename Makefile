@@ -68,3 +68,19 @@ poppler:
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) site .modelcards-cache
+
+# --- Backstage TechDocs -----------------------------------------------------------------------------------------
+# mkdocs-techdocs-core 1.7 pins mkdocs-material, pymdown-extensions and Markdown below this project's constraints,
+# so it gets a venv of its own that sees the project's venv behind its pins (docs/reference/techdocs.md).
+TECHDOCS_VENV ?= .venv-techdocs
+TECHDOCS_CORE := mkdocs-techdocs-core==1.7.1
+
+.PHONY: techdocs-env test-techdocs
+techdocs-env: $(STAMP)  ## A venv with techdocs-core for tests/test_techdocs.py
+	$(BIN)/python -m venv $(TECHDOCS_VENV)
+	$(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > \
+	  "$$($(TECHDOCS_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz-project-venv.pth"
+	$(TECHDOCS_VENV)/bin/python -m pip install --quiet $(TECHDOCS_CORE)
+
+test-techdocs: techdocs-env graphviz  ## Build the example with techdocs-core in the plugin list
+	MODELCARDS_TECHDOCS_PYTHON=$(abspath $(TECHDOCS_VENV))/bin/python $(BIN)/python -m pytest tests/test_techdocs.py
