@@ -168,7 +168,7 @@ BROKEN_REQUIREMENTS = "scikit-learn==1.9.1\n# pinned by CI\n--index-url https://
 BROKEN_CONDA = "dependencies:\n  - python=3.11.7\n  - pip:\n      - requests==2.32.3\n      - 'pandas >>> 2'\n"
 
 
-def test_broken_environment_files_are_problems_where_they_are(store, tmp_path: Path) -> None:
+def test_broken_environment_files_are_problems_where_they_are(store, tmp_path: Path, monkeypatch) -> None:
     run_ids, model_ids = store.run_ids, store.model_ids
     mkdocs_yml = project(tmp_path, store)
     artifacts = [next((tmp_path / "mlruns").glob(f"*/models/{model_id}/artifacts")) for model_id in model_ids]
@@ -197,3 +197,16 @@ def test_broken_environment_files_are_problems_where_they_are(store, tmp_path: P
     assert "Traceback" not in result.stderr
     strict = run_modelcards("build", "-f", mkdocs_yml, "--strict", cwd=tmp_path, timeout=300, check=False)
     assert strict.returncode != 0 and "Traceback" not in strict.stderr
+
+    # The pull reads the same files through MLflow, says the same, and still writes both runs. MLflow finds
+    # artifacts where meta.yaml says they are: point the copy's at itself, as moving a store needs.
+    for meta in (tmp_path / "mlruns").rglob("meta.yaml"):
+        meta.write_text(meta.read_text(encoding="utf-8").replace(store.mlruns.as_uri(), (tmp_path / "mlruns").as_uri()),
+                        encoding="utf-8")
+    for key, value in OFFLINE_MLFLOW.items():
+        monkeypatch.setenv(key, value)
+    pulled = run_modelcards("pull", "mlflow", "--tracking-uri", tmp_path / "mlruns", "--out", tmp_path / "export",
+                            cwd=tmp_path, timeout=300)
+    assert f"models:/{model_ids[0]}/requirements.txt:4:1: warning: found 'numpy==='" in pulled.stderr
+    assert f"models:/{model_ids[1]}/conda.yaml:5:9: warning: dependencies[1].pip[1]" in pulled.stderr
+    assert "Wrote 2 run(s)" in pulled.stderr

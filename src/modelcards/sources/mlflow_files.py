@@ -18,9 +18,11 @@ Three formats, one entry function each:
 
 Every reader fills the same fields the same way as ``modelcards pull mlflow`` (``mlflow_pull``), through
 the helpers at the end of this module: all tags are kept (``mlflow.*`` too); ``code`` comes from the
-``mlflow.source.git.*`` and ``mlflow.source.name`` tags; ``environment`` holds only what the tags already
-carry (``source_type`` from ``mlflow.source.type``; ``python_version`` and ``mlflow_version`` from an
-MLflow 2 ``mlflow.log-model.history`` tag); models listed in that tag become outputs ``runs:/<run>/<path>``.
+``mlflow.source.git.*`` and ``mlflow.source.name`` tags; ``environment`` holds ``source_type`` from
+``mlflow.source.type``, ``python_version`` and ``mlflow_version`` from an MLflow 2 ``mlflow.log-model.history``
+tag, and what ``environment`` reads from the tags and from each logged model's ``requirements.txt``,
+``python_env.yaml`` and ``conda.yaml`` (``packages`` too); models listed in the history tag become outputs
+``runs:/<run>/<path>``.
 Identical repeated metric points (the file store writes some twice) are kept once.
 
 A bad file never raises: it becomes a problem naming the file, line and column (or the key path), and
