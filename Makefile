@@ -11,6 +11,11 @@ BUILD_TOOLS := pip hatchling editables
 # axe-core, the accessibility checker tests/test_site_quality.py runs in each page; pinned by its package-lock.json.
 AXE_DIR := tests/js
 AXE_STAMP := $(AXE_DIR)/node_modules/.installed
+# mkdocs-techdocs-core pins older Material, pymdown-extensions and Markdown: it gets a venv of its own (see below).
+TECHDOCS_VENV ?= .venv-techdocs
+TECHDOCS_CORE := mkdocs-techdocs-core==1.7.1
+TECHDOCS_LOCK := tests/techdocs-constraints.txt
+TECHDOCS_STAMP := $(TECHDOCS_VENV)/.installed
 
 .PHONY: site serve test validate bench lock clean
 
@@ -21,8 +26,8 @@ site: $(STAMP) graphviz  ## Build the example site from cards/ into site/
 serve: $(STAMP)  ## Serve the example site with live reload
 	$(BIN)/modelcards serve
 
-test: $(STAMP) $(AXE_STAMP) graphviz chromium poppler  ## Run the whole test suite, browser tests included
-	$(BIN)/python -m pytest
+test: $(STAMP) $(AXE_STAMP) $(TECHDOCS_STAMP) graphviz chromium poppler  ## Run the whole test suite, browser tests included
+	MODELCARDS_TECHDOCS_PYTHON=$(abspath $(TECHDOCS_VENV))/bin/python $(BIN)/python -m pytest
 
 validate: $(STAMP)
 	$(BIN)/modelcards validate
@@ -76,4 +81,20 @@ poppler:
 	@scripts/ensure-debian-packages.sh pdftotext:poppler-utils
 
 clean:
-	rm -rf $(VENV) $(LOCK_VENV) site .modelcards-cache $(AXE_DIR)/node_modules
+	rm -rf $(VENV) $(LOCK_VENV) $(TECHDOCS_VENV) site .modelcards-cache $(AXE_DIR)/node_modules
+
+# --- Backstage TechDocs -----------------------------------------------------------------------------------------
+# mkdocs-techdocs-core 1.7 pins mkdocs-material, pymdown-extensions and Markdown below this project's constraints,
+# so it gets a venv of its own that sees the project's venv behind its pins (docs/reference/techdocs.md).
+
+.PHONY: techdocs-env test-techdocs
+techdocs-env: $(TECHDOCS_STAMP)  ## A venv with techdocs-core for tests/test_techdocs.py
+$(TECHDOCS_STAMP): $(STAMP) $(TECHDOCS_LOCK)
+	$(BIN)/python -m venv $(TECHDOCS_VENV)
+	$(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > \
+	  "$$($(TECHDOCS_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz-project-venv.pth"
+	$(TECHDOCS_VENV)/bin/python -m pip install --quiet -c $(TECHDOCS_LOCK) $(TECHDOCS_CORE)
+	touch $@
+
+test-techdocs: techdocs-env graphviz  ## Build the example with techdocs-core in the plugin list
+	MODELCARDS_TECHDOCS_PYTHON=$(abspath $(TECHDOCS_VENV))/bin/python $(BIN)/python -m pytest tests/test_techdocs.py

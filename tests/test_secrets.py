@@ -2,7 +2,7 @@
 
 The shapes follow the rules of gitleaks (``config/gitleaks.toml``) and the plugins of detect-secrets
 (``detect_secrets/plugins``). Each one is planted in every text field of one run export (params, tags,
-metric names, dataset inputs and their schema, outputs, code, user, experiment, environment), the runs are
+metric names, dataset inputs and their schema, outputs, code, user, experiment, environment, packages), the runs are
 linked to a card, and the real ``modelcards build`` runs. Then no file of the site (pages, search index,
 DOT downloads, SVG) and no line of the build's output may hold a secret, while ordinary values stay visible.
 
@@ -23,7 +23,8 @@ import pytest
 
 from conftest import run_modelcards, write_project
 from modelcards.sources.masking import SecretMasker, mask_records
-from modelcards.sources.record import CodeRef, DatasetRef, Output, RunRecord, SchemaField, series, write_export
+from modelcards.sources.record import (CodeRef, DatasetRef, Output, Package, RunRecord, SchemaField, series,
+                                      write_export)
 
 B64 = "Zm9vYmFyYmF6cXV4" * 6  # 96 base64 characters to cut keys from
 HEX = "9f8e7d6c5b4a39281706f5e4d3c2b1a0" * 2
@@ -93,6 +94,8 @@ def planted_run(index: int, text: str) -> RunRecord:
                         aliases=(text,)),),
         code=CodeRef(text, "3b18e512dba79e4c8300dd08aeb37f8e728b8dad", text),
         environment={"python": "3.11", "DATABASE_URL": text},
+        # a requirement installed from a URL with its credentials, as a requirements.txt can hold it
+        packages=(Package("corp-features", f"@ {text}"), Package("numpy", "==2.1.0")),
     )
 
 
@@ -159,7 +162,7 @@ def test_every_shape_is_reported_by_kind_never_by_value(corpus_build):
         # every planted text field of the run, whatever its place in the record
         for where in ("experiment", "name", "user", "params.note", "inputs[0].namespace", "inputs[0].source",
                       "inputs[0].schema[1].name", "outputs[0].uri", "outputs[0].aliases[0]", "code.repo",
-                      "code.entry_point", "environment.DATABASE_URL", "tags.comment"):
+                      "code.entry_point", "environment.DATABASE_URL", "packages[0].spec", "tags.comment"):
             assert where in fields, f"{name}: {where} not masked; masked: {sorted(fields)}"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -35,7 +36,7 @@ import pytest
 
 from conftest import run_modelcards, write_project
 from modelcards.errors import EnvironmentProblem
-from modelcards.sources.mlflow_files import read_mlruns, read_run_json, read_search_runs_csv
+from modelcards.sources.mlflow_files import environment_from_tags, read_mlruns, read_run_json, read_search_runs_csv
 from modelcards.sources.mlflow_pull import pull_runs
 from modelcards.sources.reading import ReadResult
 from modelcards.sources.record import to_json
@@ -178,6 +179,8 @@ def _create_experiment(client: Any, name: str, artifact_root: Path | None) -> st
 
 def assert_example_runs(runs: dict[str, dict[str, Any]], logged: LoggedRuns) -> None:
     """``runs``: export objects (``to_json``) by run id."""
+    from mlflow.version import VERSION as mlflow_version
+
     assert sorted(runs) == sorted([logged.train_id, logged.baseline_id])
     train, baseline = runs[logged.train_id], runs[logged.baseline_id]
 
@@ -193,7 +196,10 @@ def assert_example_runs(runs: dict[str, dict[str, Any]], logged: LoggedRuns) -> 
     assert train["tags"]["team"] == "quality"
     assert train["tags"]["mlflow.runName"] == "train"  # mlflow.* tags are kept
     assert train["code"] == {"repo": REPO, "commit": COMMIT, "entry_point": "train.py"}
-    assert train["environment"] == {"source_type": "LOCAL"}
+    # python_env.yaml of the logged model names the interpreter that logged it; requirements.txt its packages
+    assert train["environment"] == {"source_type": "LOCAL", "python_version": platform.python_version()}
+    assert [(p["name"], p.get("spec", "")) for p in train["packages"]] == [
+        ("mlflow", f"=={mlflow_version}"), ("scikit-learn", "")]
 
     [dataset] = train["inputs"]
     assert {key: dataset[key] for key in ("name", "digest", "namespace", "source", "context")} == {
@@ -345,8 +351,9 @@ def test_search_runs_csv_holds_the_final_metric_values(sqlite_store: tuple[str, 
         assert (record.status, record.start_time, record.end_time, record.name) == (
             full.status, full.start_time, full.end_time, full.name)
         assert record.user == full.tags.get("mlflow.user")  # the CSV has no user_id column
-        assert (record.params, record.tags, record.code, record.environment) == (
-            full.params, full.tags, full.code, full.environment)
+        assert (record.params, record.tags, record.code) == (full.params, full.tags, full.code)
+        # The CSV names no logged model, so only the tags' part of the environment, and no packages
+        assert record.environment == environment_from_tags(full.tags) and record.packages == ()
         assert {key: (m.last, m.history) for key, m in record.metrics.items()} == {
             key: (m.last, ()) for key, m in full.metrics.items()}
         assert record.experiment is None and record.inputs == () and record.outputs == ()

@@ -19,7 +19,7 @@ from typing import Iterator
 import click
 
 from . import DISTRIBUTION
-from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError
+from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError, Problem
 from .export import FORMATS as EXPORT_FORMATS
 
 FORMATS = click.Choice(["text", "github"])
@@ -415,7 +415,9 @@ def pull_mlflow(tracking_uri: str, experiments: tuple[str, ...], run_ids: tuple[
         from .sources.mlflow_pull import pull_runs
     except ImportError as exc:
         raise EnvironmentProblem(f"{exc}; install it with: pip install '{DISTRIBUTION}[mlflow]'") from None
-    records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids))
+    problems: list[Problem] = []  # a logged model's environment files that cannot be read: warnings
+    records = pull_runs(tracking_uri, experiments=list(experiments), run_ids=list(run_ids), problems=problems)
+    _report(masker.mask_problems(problems), "text")
     written, masked = _write_masked(records, masker, out_dir)
     click.echo(f"Wrote {len(written)} run(s) to {_shown(out_dir)}; masked {len(masked)} secret value(s).", err=True)
 

@@ -1,4 +1,5 @@
-"""Two versions of one model side by side: what differs in metrics, params, data, code, SHAP ranks and lineage.
+"""Two versions of one model side by side: what differs in metrics, params, data, code, environment, SHAP ranks
+and lineage.
 
 Each version is first reduced to its facts (``version_facts``): per section, rows keyed by a name with a text
 value, so a param ``C: 1`` and ``C: 1.0`` differ as the card wrote them. A comparison lines up the rows of two
@@ -20,12 +21,16 @@ from .cards.schema import Version
 from .explain.compute import Importance
 from .history import field_changes
 from .lineage.graph import LineageGraph
+from .sources.environment import normalized_name
+from .sources.record import RunRecord
 
 TOP = 10  # features whose ranks are compared: the top ones of either version
 # Lineage nodes a version's comparison lists: what it came from, and where it ran.
 UPSTREAM_KINDS = ("run", "dataset_version", "data", "dataset", "base_model")
 
 RowKind = Literal["same", "changed", "added", "removed"]
+# The environment facts before the packages: (row name, key of RunRecord.environment).
+ENVIRONMENT_FACTS = (("Python", "python_version"), ("Platform", "platform"), ("Image digest", "image_digest"))
 
 
 # --- SHAP ranks --------------------------------------------------------------------------------------------
@@ -79,6 +84,7 @@ class VersionFacts:
     params: dict[str, str]
     data: dict[str, str]  # "<dataset> (<role>) version" / "... digest"
     code: dict[str, str]  # repository, commit, path
+    environment: dict[str, str]  # Python, Platform, Image digest, then each package of the version's run by name
     ranks: dict[str, list[Importance]]  # by output label; empty when the version is not explained
     lineage: tuple[str, ...]  # node ids: the runs and data upstream of the version, and its deployments
 
@@ -92,8 +98,19 @@ def shown_value(value: Any) -> str:
     return str(value)
 
 
+def environment_facts(run: RunRecord | None) -> dict[str, str]:
+    """A run's Python, platform, image digest and packages (``scikit-learn: 1.9.1``; conda ones marked)."""
+    if run is None:
+        return {}
+    facts = {label: run.environment[key] for label, key in ENVIRONMENT_FACTS if run.environment.get(key)}
+    for package in sorted(run.packages, key=lambda p: (normalized_name(p.name), p.manager)):
+        key = normalized_name(package.name) + (" (conda)" if package.manager == "conda" else "")
+        facts[key] = package.version or "any version"
+    return facts
+
+
 def version_facts(model: ModelEntry, version: Version, graph: LineageGraph | None = None,
-                  ranks: dict[str, list[Importance]] | None = None) -> VersionFacts:
+                  ranks: dict[str, list[Importance]] | None = None, run: RunRecord | None = None) -> VersionFacts:
     data: dict[str, str] = {}
     for ref in version.data:
         where = f"{ref.dataset} ({ref.role})"
@@ -108,6 +125,7 @@ def version_facts(model: ModelEntry, version: Version, graph: LineageGraph | Non
         params={key: shown_value(value) for key, value in version.params.items()},
         data={key: value for key, value in data.items() if value},
         code={key: value for key, value in code_facts.items() if value},
+        environment=environment_facts(run),
         ranks=ranks or {},
         lineage=tuple(version_lineage(graph, model.name, version.version)) if graph is not None else (),
     )
@@ -191,6 +209,7 @@ class Comparison:
     params: list[Row]
     data: list[Row]
     code: list[Row]
+    environment: list[Row]
     ranks: dict[str, list[RankChange]]  # by output label, for outputs both versions explain
     lineage: list[LineageRow]
     commits: tuple[str, str] | None = None  # both versions' commits, when both are known and differ
@@ -203,6 +222,7 @@ class Comparison:
             "params": sum(row.differs for row in self.params),
             "data": sum(row.differs for row in self.data),
             "code": sum(row.differs for row in self.code),
+            "environment": sum(row.differs for row in self.environment),
             "ranks": sum(row.moved for rows in self.ranks.values() for row in rows),
             "lineage": sum(row.differs for row in self.lineage),
         }
@@ -223,7 +243,8 @@ def compare_facts(model: ModelEntry, before: VersionFacts, after: VersionFacts) 
     commits = (commit_before, commit_after) if commit_before and commit_after and commit_before != commit_after \
         else None
     return Comparison(model.name, before, after, metrics, _rows(before.params, after.params),
-                      _rows(before.data, after.data), _rows(before.code, after.code), ranks, lineage, commits)
+                      _rows(before.data, after.data), _rows(before.code, after.code),
+                      _rows(before.environment, after.environment), ranks, lineage, commits)
 
 
 def _rows(before: dict[str, str], after: dict[str, str]) -> list[Row]:

@@ -43,7 +43,8 @@ class ModelComparisons:
 def model_comparisons(model: ModelEntry, settings: Settings, graph: LineageGraph | None,
                       explained: dict[tuple[str, str], VersionExplanation]) -> ModelComparisons:
     paths = SitePaths(settings.page_prefix)
-    facts = {version.version: version_facts(model, version, graph, _ranks(explained.get((model.name, version.version))))
+    facts = {version.version: version_facts(model, version, graph, _ranks(explained.get((model.name, version.version))),
+                                            _run(model, version.version))
              for version in model.versions_newest_first[::-1]}
     anchors = version_anchors(model)
     views = []
@@ -77,6 +78,11 @@ def site_file_url(settings: Settings, from_page: str, file: str) -> str:
     return root_url(from_page, settings.directory_urls) + file
 
 
+def _run(model: ModelEntry, version: str):
+    link = model.run_links.get(version)
+    return link.run if link else None
+
+
 def _ranks(found: VersionExplanation | None):
     return dict(found.explanation.outputs) if found else {}
 
@@ -94,7 +100,7 @@ def versions_json(model: ModelEntry, settings: Settings, facts: dict[str, Versio
                     for m in model.card.metrics],
         "versions": [{
             "version": fact.version, "date": fact.date, "anchor": anchors[fact.version],
-            "metrics": fact.metrics, "params": fact.params, "data": fact.data, "code": fact.code,
+            "metrics": fact.metrics, "params": fact.params, "data": fact.data, "code": fact.code, "environment": fact.environment,
             "ranks": {label: [[item.feature, item.rank, item.share] for item in ranked[:RANKED_FEATURES]]
                       for label, ranked in fact.ranks.items()},
             "lineage": list(fact.lineage),

@@ -18,9 +18,11 @@ Three formats, one entry function each:
 
 Every reader fills the same fields the same way as ``modelcards pull mlflow`` (``mlflow_pull``), through
 the helpers at the end of this module: all tags are kept (``mlflow.*`` too); ``code`` comes from the
-``mlflow.source.git.*`` and ``mlflow.source.name`` tags; ``environment`` holds only what the tags already
-carry (``source_type`` from ``mlflow.source.type``; ``python_version`` and ``mlflow_version`` from an
-MLflow 2 ``mlflow.log-model.history`` tag); models listed in that tag become outputs ``runs:/<run>/<path>``.
+``mlflow.source.git.*`` and ``mlflow.source.name`` tags; ``environment`` holds ``source_type`` from
+``mlflow.source.type``, ``python_version`` and ``mlflow_version`` from an MLflow 2 ``mlflow.log-model.history``
+tag, and what ``environment`` reads from the tags and from each logged model's ``requirements.txt``,
+``python_env.yaml`` and ``conda.yaml`` (``packages`` too); models listed in the history tag become outputs
+``runs:/<run>/<path>``.
 Identical repeated metric points (the file store writes some twice) are kept once.
 
 A bad file never raises: it becomes a problem naming the file, line and column (or the key path), and
@@ -42,6 +44,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..cards.yaml_source import YamlDocument, parse_yaml
 from ..text import NotUtf8, decode_utf8
+from .environment import ModelEnvironment, environment_tags, read_model_environment, sorted_packages
 from .reading import ReadResult, shown
 from .record import (CodeRef, DatasetRef, MetricSeries, Origin, Output, Point, RunRecord, SchemaField,
                      iso_from_millis, series)
@@ -302,7 +305,7 @@ def _read_experiment(folder: Path, registered: dict[str, list[Output]], result: 
 
 def _read_run_folder(folder: Path, experiment: _Experiment, result: ReadResult, relative_to: Path) -> None:
     try:
-        record = _mlruns_record(folder, experiment, relative_to)
+        record = _mlruns_record(folder, experiment, result, relative_to)
     except _Bad as bad:
         bad.report(result, relative_to)
         return
@@ -310,7 +313,7 @@ def _read_run_folder(folder: Path, experiment: _Experiment, result: ReadResult, 
         result.records.append(record)
 
 
-def _mlruns_record(folder: Path, experiment: _Experiment, relative_to: Path) -> RunRecord | None:
+def _mlruns_record(folder: Path, experiment: _Experiment, result: ReadResult, relative_to: Path) -> RunRecord | None:
     meta_path = folder / "meta.yaml"
     if not meta_path.is_file():
         raise _Bad(folder, "found a run folder without meta.yaml, expected meta.yaml with the run's id, "
@@ -321,6 +324,10 @@ def _mlruns_record(folder: Path, experiment: _Experiment, relative_to: Path) -> 
     run_id = _text(meta.get("run_id") or meta.get("run_uuid")) or folder.name
     logged = {model_id for model_id, (_, source_run) in experiment.models.items() if source_run == run_id}
     logged |= {output.name for output in _subfolders(folder / "outputs", frozenset())}
+    environments = [_logged_model_environment(experiment.folder / "models" / model_id / "artifacts", relative_to)
+                    for model_id in sorted(logged)]
+    for environment in environments:
+        result.problems += environment.problems
     return mlflow_record(
         run_id=run_id,
         experiment=experiment.name,
@@ -335,8 +342,18 @@ def _mlruns_record(folder: Path, experiment: _Experiment, relative_to: Path) -> 
         inputs=_mlruns_inputs(folder / "inputs", experiment.folder / "datasets"),
         outputs=[logged_model_output(model_id, experiment.models.get(model_id, (None, None))[0])
                  for model_id in logged] + experiment.registered.get(run_id, []),
+        model_environments=environments,
         origin=Origin(shown(meta_path, relative_to)),
     )
+
+
+def _logged_model_environment(artifacts: Path, relative_to: Path) -> ModelEnvironment:
+    """requirements.txt, python_env.yaml and conda.yaml of a logged model's artifact folder (no symlinks)."""
+    def read(name: str) -> bytes | None:
+        path = artifacts / name
+        return path.read_bytes() if path.is_file() and not path.is_symlink() else None
+
+    return read_model_environment(read, lambda name: shown(artifacts / name, relative_to))
 
 
 def _mlruns_status(meta: dict[str, Any], meta_path: Path) -> str:
@@ -646,11 +663,14 @@ def mlflow_record(*, run_id: str, experiment: str | None, name: str | None, stat
                   start_ms: int | None, end_ms: int | None, user: str | None, params: Mapping[str, str],
                   metric_points: Mapping[str, list[Point]], tags: Mapping[str, str],
                   inputs: Iterable[DatasetRef], outputs: Iterable[Output] = (),
-                  final_metrics: Mapping[str, float] | None = None, origin: Origin | None = None) -> RunRecord:
+                  final_metrics: Mapping[str, float] | None = None,
+                  model_environments: Iterable[ModelEnvironment] = (), origin: Origin | None = None) -> RunRecord:
     """A run record filled the same way whichever way the run was read.
 
     ``final_metrics`` are metrics known only by their last value (a CSV): no history, so nothing to plot.
+    ``model_environments``: what the environment files of the run's logged models say.
     """
+    model_environments = list(model_environments)
     # A set: the file store writes some points twice, and a repeat is not a new observation.
     metrics = {key: series(sorted(set(points), key=_point_order)) for key, points in metric_points.items() if points}
     metrics.update({key: MetricSeries(last=value) for key, value in (final_metrics or {}).items()})
@@ -669,7 +689,8 @@ def mlflow_record(*, run_id: str, experiment: str | None, name: str | None, stat
         inputs=tuple(sorted(inputs, key=lambda d: (d.name, d.digest or "", d.context or "", d.source or ""))),
         outputs=sorted_outputs([*outputs, *history_model_outputs(run_id, tags)]),
         code=code_from_tags(tags),
-        environment=environment_from_tags(tags),
+        environment=environment_from_tags(tags, model_environments),
+        packages=tuple(sorted_packages(p for environment in model_environments for p in environment.packages)),
         origin=origin,
     )
 
@@ -757,8 +778,9 @@ def code_from_tags(tags: Mapping[str, str]) -> CodeRef | None:
     return CodeRef(repo=repo, commit=commit, entry_point=entry_point)
 
 
-def environment_from_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    """Only what costs nothing to know: the source type tag, and versions an MLflow 2 model history names."""
+def environment_from_tags(tags: Mapping[str, str], model_environments: Iterable[ModelEnvironment] = ()) -> dict[str, str]:
+    """The source type tag, versions an MLflow 2 model history names, the Python version of the logged models'
+    files, and what the run's own tags say (``environment_tags``), which wins: it is where the run ran."""
     environment = {}
     if tags.get("mlflow.source.type"):
         environment["source_type"] = tags["mlflow.source.type"]
@@ -768,7 +790,12 @@ def environment_from_tags(tags: Mapping[str, str]) -> dict[str, str]:
             environment["python_version"] = python_flavor["python_version"]
         if isinstance(entry.get("mlflow_version"), str):
             environment["mlflow_version"] = entry["mlflow_version"]
-    return environment
+    for model in model_environments:
+        if model.python_version:
+            environment["python_version"] = model.python_version
+            break
+    environment.update(environment_tags(tags))
+    return dict(sorted(environment.items()))
 
 
 def _log_model_history(tags: Mapping[str, str]) -> list[dict[str, Any]]:

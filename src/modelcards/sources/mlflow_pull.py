@@ -14,8 +14,10 @@ What a record holds is what ``mlflow_files`` fills from exported files, through 
   registered model versions made from the run, with their aliases (``models:/<name>/<version>``);
 - code: ``mlflow.source.git.repoURL`` (or ``mlflow.gitRepoURL``), ``mlflow.source.git.commit`` and
   ``mlflow.source.name``;
-- environment: only what the tags carry at no cost (``mlflow.source.type``; for MLflow 2 runs the Python
-  and MLflow versions in ``mlflow.log-model.history``). Model artifacts are never downloaded.
+- environment: what the tags carry (``mlflow.source.type``; for MLflow 2 runs the Python and MLflow versions
+  in ``mlflow.log-model.history``; Python version, platform and Docker image tags, see ``environment``), and
+  each logged model's ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml``: these three small files
+  are the only artifacts downloaded, never the model itself.
 
 ``mlflow`` is imported inside ``pull_runs``: importing it takes seconds, and the build never needs it.
 """
@@ -29,7 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
 
-from ..errors import EnvironmentProblem
+from ..errors import EnvironmentProblem, Problem
+from .environment import ModelEnvironment, read_model_environment
 from .masking import without_credentials
 from .mlflow_files import logged_model_output, mlflow_dataset, mlflow_record, registered_version_output
 from .record import Output, RunRecord
@@ -38,12 +41,15 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.tracking import MlflowClient
 
-def pull_runs(tracking_uri: str, *, experiments: list[str], run_ids: list[str]) -> list[RunRecord]:
+def pull_runs(tracking_uri: str, *, experiments: list[str], run_ids: list[str],
+              problems: list[Problem] | None = None) -> list[RunRecord]:
     """Records for the runs of ``experiments`` (by name) plus ``run_ids``; every active run when both are empty.
 
     Sorted by run id. Raises ``EnvironmentProblem`` for an unknown experiment or run, a store that does not
-    exist, or a tracking store that fails to answer.
+    exist, or a tracking store that fails to answer. Problems of a logged model's environment files (a line
+    that is no requirement) are added to ``problems``; the run is still pulled.
     """
+    problems = [] if problems is None else problems
     _check_store_exists(tracking_uri)
     with _store_opened_for_reading(tracking_uri):
         from mlflow.exceptions import MlflowException
@@ -51,12 +57,13 @@ def pull_runs(tracking_uri: str, *, experiments: list[str], run_ids: list[str]) 
 
         client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         try:
-            return _pull(client, tracking_uri, experiments, run_ids)
+            return _pull(client, tracking_uri, experiments, run_ids, problems)
         except MlflowException as exc:
             raise EnvironmentProblem(f"MLflow at {without_credentials(tracking_uri)} failed: {exc.message}") from None
 
 
-def _pull(client: MlflowClient, tracking_uri: str, experiments: list[str], run_ids: list[str]) -> list[RunRecord]:
+def _pull(client: MlflowClient, tracking_uri: str, experiments: list[str], run_ids: list[str],
+          problems: list[Problem]) -> list[RunRecord]:
     from mlflow.entities import ViewType
 
     names = {e.experiment_id: e.name for e in _all_pages(
@@ -74,13 +81,43 @@ def _pull(client: MlflowClient, tracking_uri: str, experiments: list[str], run_i
     for run in runs.values():
         if run.info.experiment_id not in names:  # a run asked for by id, in an experiment since deleted
             names[run.info.experiment_id] = client.get_experiment(run.info.experiment_id).name
-    logged = _logged_models(client, runs.values())
+    logged, locations = _logged_models(client, runs.values())
     registered = _registered_versions(client, set(runs))
-    return [_record(client, run, names[run.info.experiment_id], logged.get(run_id, []) + registered.get(run_id, []))
+    environments = {model_id: _model_environment(location, model_id) for model_id, location in sorted(locations.items())}
+    for environment in environments.values():
+        problems += environment.problems
+    return [_record(client, run, names[run.info.experiment_id], logged.get(run_id, []) + registered.get(run_id, []),
+                    [environments[model_id] for model_id in sorted(_model_ids(logged.get(run_id, [])))
+                     if model_id in environments])
             for run_id, run in sorted(runs.items())]
 
 
-def _record(client: MlflowClient, run: Run, experiment: str, outputs: list[Output]) -> RunRecord:
+def _model_ids(outputs: list[Output]) -> set[str]:
+    return {output.uri.removeprefix("models:/") for output in outputs if output.uri and not output.registered_name}
+
+
+def _model_environment(artifact_location: str, model_id: str) -> ModelEnvironment:
+    """The environment files of one logged model, downloaded one by one into a temporary folder."""
+    import tempfile
+
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    quiet = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}  # a progress bar per small file is noise
+    with tempfile.TemporaryDirectory(prefix="modelcards-env-") as folder, _environment_variables(quiet):
+        def read(name: str) -> bytes | None:
+            try:
+                path = mlflow.artifacts.download_artifacts(artifact_uri=f"{artifact_location.rstrip('/')}/{name}",
+                                                           dst_path=folder)
+            except (MlflowException, OSError):
+                return None  # the model has no such file (a custom flavor, an older MLflow)
+            return Path(path).read_bytes()
+
+        return read_model_environment(read, lambda name: f"models:/{model_id}/{name}")
+
+
+def _record(client: MlflowClient, run: Run, experiment: str, outputs: list[Output],
+            environments: list[ModelEnvironment]) -> RunRecord:
     info, data = run.info, run.data
     return mlflow_record(
         run_id=info.run_id,
@@ -98,6 +135,7 @@ def _record(client: MlflowClient, run: Run, experiment: str, outputs: list[Outpu
                                d.dataset.schema, {tag.key: tag.value for tag in d.tags})
                 for d in (run.inputs.dataset_inputs if run.inputs else [])],
         outputs=outputs,
+        model_environments=environments,
     )
 
 
@@ -123,8 +161,9 @@ def _get_run(client: MlflowClient, run_id: str, tracking_uri: str) -> Run:
         raise
 
 
-def _logged_models(client: MlflowClient, runs: Any) -> dict[str, list[Output]]:
-    """MLflow 3 logged models by run id: those each run created, and those it logged as outputs."""
+def _logged_models(client: MlflowClient, runs: Any) -> tuple[dict[str, list[Output]], dict[str, str]]:
+    """MLflow 3 logged models by run id (those each run created, and those it logged as outputs), and the
+    artifact location of each."""
     from mlflow.exceptions import MlflowException
 
     runs = list(runs)
@@ -144,7 +183,8 @@ def _logged_models(client: MlflowClient, runs: Any) -> dict[str, list[Output]]:
                 except MlflowException:
                     continue  # deleted since; the run still stands
             by_run[run.info.run_id].append(logged_model_output(model.model_id, model.name))
-    return by_run
+            models[model.model_id] = model
+    return by_run, {model_id: model.artifact_location for model_id, model in models.items() if model.artifact_location}
 
 
 def _registered_versions(client: MlflowClient, run_ids: set[str]) -> dict[str, list[Output]]:
@@ -198,6 +238,20 @@ def _is_file_store(tracking_uri: str) -> bool:
 
 
 @contextmanager
+def _environment_variables(overrides: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
 def _store_opened_for_reading(tracking_uri: str) -> Iterator[None]:
     """For a file store: MLflow 3's opt-in, and the same store as MLflow's default while pulling.
 
@@ -210,13 +264,5 @@ def _store_opened_for_reading(tracking_uri: str) -> Iterator[None]:
     path = _local_store_path(tracking_uri)
     overrides = {"MLFLOW_ALLOW_FILE_STORE": "true",
                  "MLFLOW_TRACKING_URI": path[0].resolve().as_uri() if path else tracking_uri}
-    saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    try:
+    with _environment_variables(overrides):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

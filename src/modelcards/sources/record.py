@@ -81,6 +81,21 @@ class CodeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Package:
+    """A package the run's model needs, as its environment files (requirements.txt, conda.yaml) name it."""
+
+    name: str  # as written: "scikit-learn"
+    spec: str = ""  # the version specifier as written: "==1.9.1", ">=1.26,<2", "=1.26" (conda), "" for any
+    manager: str = "pip"  # "pip" or "conda"
+
+    @property
+    def version(self) -> str:
+        """What a page shows: the version of an exact pin (``==1.9.1`` gives ``1.9.1``), else the specifier."""
+        exact = self.spec.removeprefix("==")
+        return exact if exact != self.spec and not any(c in exact for c in ",*<>=!~") else self.spec
+
+
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where the record was read from, so problems about it can point there."""
 
@@ -104,7 +119,9 @@ class RunRecord:
     inputs: tuple[DatasetRef, ...] = ()
     outputs: tuple[Output, ...] = ()
     code: CodeRef | None = None
+    # Keys: source_type, python_version, platform, image, image_digest, mlflow_version (sources/environment.py).
     environment: dict[str, str] = field(default_factory=dict)
+    packages: tuple[Package, ...] = ()  # what the run's logged models need, sorted by name
     origin: Origin | None = field(default=None, compare=False)
     # Read from files that the next commit can change (a DVC stage in today's dvc.lock), so a card that
     # names it follows it. Not exported: an export is a snapshot, fixed once written.
@@ -173,6 +190,9 @@ def to_json(record: RunRecord) -> dict[str, Any]:
                                  "entry_point": record.code.entry_point})
     if record.environment:
         data["environment"] = dict(record.environment)
+    if record.packages:
+        data["packages"] = [_compact({"name": p.name, "spec": p.spec or None, "manager": p.manager})
+                            for p in record.packages]
     return data
 
 
@@ -235,6 +255,8 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
         ) for o in data.get("outputs") or ()),
         code=CodeRef(code.get("repo"), code.get("commit"), code.get("entry_point")) if code else None,
         environment={k: str(v) for k, v in (data.get("environment") or {}).items()},
+        packages=tuple(Package(str(p["name"]), str(p.get("spec") or ""), str(p.get("manager") or "pip"))
+                       for p in data.get("packages") or ()),
         origin=origin,
     )
 
