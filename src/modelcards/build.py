@@ -169,7 +169,7 @@ def check_project(settings: Settings) -> CheckedCatalog:
     checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
     monitoring = check_monitoring(settings, checked.catalog, masker)
     checked = replace(checked, problems=sort_problems([*checked.problems, *monitoring.problems]),
-                      monitoring=monitoring)
+                      monitoring=monitoring, masked=(*checked.masked, *monitoring.masked))
     if settings.policy is None:
         return checked
     with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring)
@@ -178,8 +178,8 @@ def check_project(settings: Settings) -> CheckedCatalog:
 
 def check_monitoring(settings: Settings, catalog: Catalog, masker: SecretMasker) -> Monitoring:
     """The ``monitoring`` setting's results and the runs' evaluation runs, tied to the catalog's deployments."""
-    results = read_monitoring(settings.monitoring, project_dir=settings.project_dir)
-    evaluations = mlflow_points({ref: entry.record for ref, entry in catalog.runs.items()})
+    results = read_monitoring(settings.monitoring, project_dir=settings.project_dir, masker=masker)
+    evaluations = mlflow_points({ref: entry.record for ref, entry in catalog.runs.items()})  # masked when read
     found = monitor(catalog, results, evaluations, as_of=as_of_date())
     found.problems = masker.mask_problems(found.problems)
     return found

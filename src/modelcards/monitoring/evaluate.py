@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..cards.schema import Deployment, FeedbackKind, ModelCard, MonitoringPlan, MonitoringThreshold
 from ..catalog import Catalog, ModelEntry
 from ..errors import Problem
+from ..sources.masking import MaskedValue
 from .read import ColumnDrift, MonitoringPoint, MonitoringResults, Snapshot
 
 CADENCE_WORDS = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 31, "quarterly": 92, "yearly": 366,
@@ -108,6 +109,7 @@ class Monitoring:
     models: dict[str, ModelMonitoring]
     problems: list[Problem]
     as_of: dt.date
+    masked: tuple[MaskedValue, ...] = ()  # where a credential was masked in what was read
 
 
 def band_text(threshold: MonitoringThreshold) -> str:
@@ -168,7 +170,7 @@ def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable
         model.stale = bool(live and model.cadence_days and model.plan is not None
                            and (latest is None or (as_of - latest).days > model.cadence_days))
         problems += _unanswered(entry, model, as_of)
-    return Monitoring(models, problems, as_of)
+    return Monitoring(models, problems, as_of, tuple(results.masked))
 
 
 def _problem(point: MonitoringPoint, message: str) -> Problem:

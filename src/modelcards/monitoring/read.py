@@ -10,6 +10,8 @@ Three sources, one ``MonitoringPoint`` (timestamp, model, version, environment, 
 - MLflow runs that evaluate a deployment, read with the other runs (see ``mlflow_points``).
 
 A reader never raises on bad input: each bad line is a warning at ``path:line:col`` and the rest is kept.
+Every text read (model, version, environment, metric and segment names, Evidently column names) goes through the
+project's secrets masker, as run records do: a credential pasted into a segment never reaches a page.
 Evidently itself is never imported; its JSON is read as data (docs/reference/monitoring.md).
 """
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from ..sources.masking import MaskedValue, SecretMasker
 from ..sources.reading import json_position, shown
 from ..sources.record import RunRecord
 from ..text import NotUtf8, decode_utf8
@@ -78,14 +81,25 @@ class MonitoringResults:
     points: list[MonitoringPoint] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    masked: list[MaskedValue] = field(default_factory=list)
+    masker: SecretMasker = field(default_factory=SecretMasker, repr=False)
 
     def problem(self, path: str, line: int, col: int, message: str, key_path: str = "") -> None:
         self.problems.append(Problem(path, line, col, key_path, message, "warning"))
 
+    def text(self, value: str, where: str, key: str) -> str:
+        """``value`` with any credential masked; where it was masked is remembered for the build log."""
+        cleaned, reason = self.masker.mask_text(value)
+        if reason:
+            self.masked.append(MaskedValue(where, key, reason))
+        return cleaned
 
-def read_monitoring(entries: list[str] | tuple[str, ...], *, project_dir: Path) -> MonitoringResults:
-    """Every result under the ``monitoring`` setting's files and folders (relative to ``project_dir``)."""
-    results = MonitoringResults()
+
+def read_monitoring(entries: list[str] | tuple[str, ...], *, project_dir: Path,
+                    masker: SecretMasker | None = None) -> MonitoringResults:
+    """Every result under the ``monitoring`` setting's files and folders (relative to ``project_dir``), masked by
+    ``masker`` (the built-in credential shapes when None)."""
+    results = MonitoringResults(masker=masker or SecretMasker())
     root = project_dir.resolve()
     for entry in entries:
         path = (project_dir / entry).resolve()
@@ -236,9 +250,11 @@ def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *,
                             "value")
             return None
     line, _ = where("timestamp")
-    return MonitoringPoint(texts["timestamp"], day, texts["model"], texts["version"], texts["environment"],
-                           metric or texts["metric"], value, texts.get("segment", ""), source, f"{name}:{line}",
-                           report)
+    origin = f"{name}:{line}"
+    masked = {key: results.text(texts.get(key, ""), origin, key)
+              for key in ("model", "version", "environment", "metric", "segment")}
+    return MonitoringPoint(texts["timestamp"], day, masked["model"], masked["version"], masked["environment"],
+                           metric or masked["metric"], value, masked["segment"], source, origin, report)
 
 
 _EXPECTED = {
@@ -309,6 +325,8 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
                                              "save_json() (Evidently 0.7)", "metrics")
         return
     report = shown(files["report"], root) if "report" in files else None
+    if report is not None and results.text(report, name, "report") != report:
+        report = None  # its file name would be copied onto the site: not linked
     base = _point({**row, "metric": "-", "value": 0}, name, where, results, required=COLUMNS[:4], report=report)
     if base is None:
         return
@@ -321,9 +339,11 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
             results.problem(snapshot_name, line, col, f"{found}, expected {{metric_name, config: {{type}}, value}} "
                                                       "as Evidently 0.7 writes it", f"metrics[{index}]")
             continue
+        where = f"{snapshot_name}:metrics[{index}]"
         for metric_name, value in found[0]:
-            points.append(_evidently_point(base, metric_name, value))
-        columns += found[1]
+            points.append(_evidently_point(base, results.text(metric_name, where, "metric"), value))
+        columns += [ColumnDrift(results.text(c.column, where, "column"), c.score, results.text(c.method, where, "method"),
+                                c.threshold, c.drifted) for c in found[1]]
     results.points += points
     results.snapshots.append(Snapshot(base, tuple(columns)))
 
