@@ -24,11 +24,12 @@ test: $(STAMP) graphviz chromium poppler  ## Run the whole test suite, browser t
 validate: $(STAMP)
 	$(BIN)/modelcards validate
 
-bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs and the audit trail from git, run reading, SHAP, lineage diagrams
+bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs and the audit trail from git, run reading, SHAP, lineage diagrams, monitoring points
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/run_read_speed.py
 	$(BIN)/python benchmarks/explain_speed.py
 	$(BIN)/python benchmarks/lineage_speed.py
+	$(BIN)/python benchmarks/monitoring_speed.py
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)

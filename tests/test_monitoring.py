@@ -271,3 +271,19 @@ def test_bad_tracker_lines_give_their_line_and_column(tmp_path, line, expected):
     result = _build(project, "--strict")
     assert result.returncode == 1
     assert expected.replace(":1:", ":2:", 1) in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_a_long_history_is_thinned_and_keeps_its_alerts():
+    import datetime as dt
+
+    from modelcards.site.monitoring_charts import monitoring_chart
+
+    start = dt.date(2020, 1, 1)
+    points = [(start + dt.timedelta(days=i // 24), 0.95 + (i % 7) / 1000, False) for i in range(100_000)]
+    points[61_234] = (points[61_234][0], 0.71, True)
+    svg = str(monitoring_chart("recall in production, version 1.0", points, low=0.9, reference=0.96))
+    assert len(svg) < 60_000, len(svg)  # every point would be megabytes
+    tree = ElementTree.fromstring(svg)
+    markers = [(c.get("data-date"), float(c.get("data-value"))) for c in tree.iter("{http://www.w3.org/2000/svg}circle")]
+    assert markers == [(points[61_234][0].isoformat(), 0.71)]  # the alert is drawn; ordinary points are the line
+    assert "100000 results from 2020-01-01" in svg

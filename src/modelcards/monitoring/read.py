@@ -24,6 +24,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +88,15 @@ class MonitoringResults:
     def problem(self, path: str, line: int, col: int, message: str, key_path: str = "") -> None:
         self.problems.append(Problem(path, line, col, key_path, message, "warning"))
 
+    clean: set[str] = field(default_factory=set, repr=False)  # texts the masker left as they were
+
     def text(self, value: str, where: str, key: str) -> str:
         """``value`` with any credential masked; where it was masked is remembered for the build log."""
         cleaned, reason = self.masker.mask_text(value)
         if reason:
             self.masked.append(MaskedValue(where, key, reason))
+        elif len(self.clean) < 65536:  # names and segments repeat; unique texts are not worth keeping
+            self.clean.add(value)
         return cleaned
 
 
@@ -186,7 +191,7 @@ def _read_jsonl(text: str, name: str, folder: Path, root: Path, results: Monitor
         if "evidently" in row:
             _read_snapshot_line(row, name, where, folder, root, results)
         else:
-            point = _point(row, name, where, results, required=COLUMNS)
+            point = _point(row, name, number, where, results, required=COLUMNS)
             if point is not None:
                 results.points.append(point)
 
@@ -215,27 +220,34 @@ def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
             index = header.index(key)
             return number, sum(len(cell) + 1 for cell in cells[:index]) + 1 if '"' not in raw else 1
 
-        point = _point(row, name, where, results, required=COLUMNS)
+        point = _point(row, name, number, where, results, required=COLUMNS)
         if point is not None:
             results.points.append(point)
 
 
-def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *, required: tuple[str, ...],
-           metric: str | None = None, value: float | None = None, source: str = "file",
+def _point(row: dict[str, Any], name: str, number: int, where, results: MonitoringResults, *,
+           required: tuple[str, ...], metric: str | None = None, value: float | None = None, source: str = "file",
            report: str | None = None) -> MonitoringPoint | None:
-    """A point from one row, or None with a problem at the first wrong field."""
+    """A point from line ``number``, or None with a problem at the first wrong field.
+
+    Written for speed (a monitoring export can hold 100,000 lines): the common row takes the first branch of
+    each check, and ``where`` (which finds a column) runs only for a problem.
+    """
     texts: dict[str, str] = {}
-    for key in ("timestamp", "model", "version", "environment", "metric", "segment"):
-        if key not in required and key not in row:
-            continue
+    for key in _TEXT_KEYS:
         found = row.get(key)
-        if (key in required and (not isinstance(found, str) or not found.strip())) or \
-                (key not in required and found is not None and not isinstance(found, str)):
-            line, col = where(key)
-            shown_value = "nothing" if found is None or found == "" else json.dumps(found)
-            results.problem(name, line, col, f"found {shown_value}, expected {_EXPECTED[key]}", key)
-            return None
-        texts[key] = (found or "").strip()
+        if type(found) is str:
+            stripped = found.strip()
+            if stripped or key not in required:
+                texts[key] = stripped
+                continue
+        elif found is None and key not in required:
+            texts[key] = ""
+            continue
+        line, col = where(key)
+        shown_value = "nothing" if found is None or found == "" else json.dumps(found)
+        results.problem(name, line, col, f"found {shown_value}, expected {_EXPECTED[key]}", key)
+        return None
     day = _day(texts["timestamp"])
     if day is None:
         line, col = where("timestamp")
@@ -249,14 +261,18 @@ def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *,
             results.problem(name, line, col, f"found {json.dumps(row.get('value'))}, expected a finite number",
                             "value")
             return None
-    line, _ = where("timestamp")
-    origin = f"{name}:{line}"
-    masked = {key: results.text(texts.get(key, ""), origin, key)
-              for key in ("model", "version", "environment", "metric", "segment")}
-    return MonitoringPoint(texts["timestamp"], day, masked["model"], masked["version"], masked["environment"],
-                           metric or masked["metric"], value, masked["segment"], source, origin, report)
+    origin = f"{name}:{number}"
+    clean = results.clean
+    for key in _MASKED_KEYS:
+        text = texts[key]
+        if text not in clean:
+            texts[key] = results.text(text, origin, key)
+    return MonitoringPoint(texts["timestamp"], day, texts["model"], texts["version"], texts["environment"],
+                           metric or texts["metric"], value, texts["segment"], source, origin, report)
 
 
+_TEXT_KEYS = ("timestamp", "model", "version", "environment", "metric", "segment")
+_MASKED_KEYS = _TEXT_KEYS[1:]  # a timestamp is checked against a pattern of digits: it cannot hold a credential
 _EXPECTED = {
     "timestamp": "an ISO 8601 date or time, e.g. 2026-06-30 or 2026-06-30T23:00:00Z",
     "model": "a model card's name",
@@ -280,6 +296,7 @@ def _number(found: Any) -> float | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the metrics of one evaluation share its timestamp
 def _day(timestamp: str) -> dt.date | None:
     if not _TIMESTAMP.match(timestamp):
         return None
@@ -327,7 +344,8 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
     report = shown(files["report"], root) if "report" in files else None
     if report is not None and results.text(report, name, "report") != report:
         report = None  # its file name would be copied onto the site: not linked
-    base = _point({**row, "metric": "-", "value": 0}, name, where, results, required=COLUMNS[:4], report=report)
+    base = _point({**row, "metric": "-", "value": 0}, name, where("timestamp")[0], where, results,
+                  required=COLUMNS[:4], report=report)
     if base is None:
         return
     points: list[MonitoringPoint] = []
@@ -339,10 +357,10 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
             results.problem(snapshot_name, line, col, f"{found}, expected {{metric_name, config: {{type}}, value}} "
                                                       "as Evidently 0.7 writes it", f"metrics[{index}]")
             continue
-        where = f"{snapshot_name}:metrics[{index}]"
+        at = f"{snapshot_name}:metrics[{index}]"
         for metric_name, value in found[0]:
-            points.append(_evidently_point(base, results.text(metric_name, where, "metric"), value))
-        columns += [ColumnDrift(results.text(c.column, where, "column"), c.score, results.text(c.method, where, "method"),
+            points.append(_evidently_point(base, results.text(metric_name, at, "metric"), value))
+        columns += [ColumnDrift(results.text(c.column, at, "column"), c.score, results.text(c.method, at, "method"),
                                 c.threshold, c.drifted) for c in found[1]]
     results.points += points
     results.snapshots.append(Snapshot(base, tuple(columns)))
