@@ -146,15 +146,19 @@ def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable
         by_origin.setdefault(snapshot.point.origin, []).append(snapshot)
     points = sorted([*results.points, *extra_points], key=lambda p: (p.day, p.timestamp, p.origin))
     placed_snapshots: set[str] = set()
+    targets: dict[tuple[str, str, str, dt.date], DeploymentMonitoring | None] = {}
     for point in points:
         model = models.get(point.model)
         if model is None:
             problems.append(_problem(point, f"model: found '{point.model}', which no card names; expected one of "
                                             f"{', '.join(models) or 'no models'}"))
             continue
-        target = next((d for d in model.deployments if d.environment == point.environment
-                       and d.version == point.version and d.deployment.date <= point.day
-                       and (d.until is None or point.day < d.until)), None)
+        where = (point.model, point.environment, point.version, point.day)
+        if where not in targets:  # the many results of one day share their deployment
+            targets[where] = next((d for d in model.deployments if d.environment == point.environment
+                                   and d.version == point.version and d.deployment.date <= point.day
+                                   and (d.until is None or point.day < d.until)), None)
+        target = targets[where]
         if target is None:
             ran = [f"{d.version} from {d.deployment.date}" + (f" to {d.until}" if d.until else "")
                    for d in model.deployments if d.environment == point.environment]

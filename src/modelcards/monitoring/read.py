@@ -43,7 +43,7 @@ EVIDENTLY_TYPE = "evidently:metric_v2:"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a third of reading 100,000 points
 class MonitoringPoint:
     timestamp: str  # ISO 8601 as written, "2026-06-30T23:00:00Z" or "2026-06-30"
     day: dt.date  # its UTC day
@@ -209,7 +209,7 @@ def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
                                     f"{', '.join(COLUMNS)} (and optionally segment); missing {', '.join(missing)}")
         return
     for number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue
         row = dict(zip(header, cells))
         raw = lines[number - 1] if number - 1 < len(lines) else ""
