@@ -18,6 +18,7 @@ from markupsafe import Markup
 from .plots import BOTTOM, FONT_SIZE, HEIGHT, LEFT, PALETTE, POINT_MARKERS, RIGHT, TOP, WIDTH, _nice_ticks, _num, _thin
 
 ALERT_COLOR = "#d62728"
+DATE_LABEL_WIDTH = 75  # px a YYYY-MM-DD label needs at the charts' font size
 BAND_COLOR = "#2ca02c"
 
 
@@ -69,9 +70,18 @@ def monitoring_chart(title: str, points: Sequence[tuple[dt.date, float, bool]], 
         parts.append(f'<line class="mc-reference" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="currentColor" stroke-opacity="0.7" stroke-dasharray="4 3" data-value="{reference!r}">'
                      f"<title>{escape(f'release-time value: {_num(reference)}')}</title></line>")
-    ticks = sorted({days[0], days[-1], *days[:: max(1, len(days) // 5)]})
+    ticks: list[int] = []
+    for day in sorted({days[0], *days[:: max(1, len(days) // 5)], days[-1]}):
+        if ticks and sx(day) - sx(ticks[-1]) < DATE_LABEL_WIDTH:  # labels would overlap: the later date wins
+            if day != days[-1]:
+                continue
+            if len(ticks) > 1:
+                ticks.pop()
+        ticks.append(day)
     for day in ticks:
-        parts.append(f'<text x="{sx(day):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+        # The last date ends at the frame's right edge, so that it is not cut off by the chart's border.
+        anchor = "end" if day == x_hi and len(ticks) > 1 else "middle"
+        parts.append(f'<text x="{sx(day):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}">'
                      f"{dt.date.fromordinal(day).isoformat()}</text>")
     parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="none" stroke="currentColor" stroke-opacity="0.5"/>')
     path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(days, values))
