@@ -32,11 +32,12 @@ test: $(STAMP) $(AXE_STAMP) $(TECHDOCS_STAMP) graphviz chromium poppler  ## Run 
 validate: $(STAMP)
 	$(BIN)/modelcards validate
 
-bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs and the audit trail from git, run reading, SHAP, lineage diagrams
+bench: $(STAMP) graphviz chromium  ## Benchmarks: build vs plain mkdocs and the audit trail from git, run reading, SHAP, lineage diagrams, monitoring points
 	$(BIN)/python benchmarks/build_speed.py
 	$(BIN)/python benchmarks/run_read_speed.py
 	$(BIN)/python benchmarks/explain_speed.py
 	$(BIN)/python benchmarks/lineage_speed.py
+	$(BIN)/python benchmarks/monitoring_speed.py
 
 # npm ci installs exactly what the lock names, so a fresh clone (no node_modules) gets the tested axe-core.
 $(AXE_STAMP): $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json

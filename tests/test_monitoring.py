@@ -204,3 +204,86 @@ def test_bad_monitoring_input_gives_its_line(tmp_path, name, text, expected):
     result = _build(project, "--strict")
     assert result.returncode == 1
     assert expected in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+TRACKER = [
+    {"id": "ML-200", "date": "2026-03-05", "kind": "incident", "summary": "Outage of the scoring service.",
+     "model": "bc", "version": "1.1.0", "status": "resolved", "resolved_by": "1.2.0",
+     "link": "https://tracker.example.com/ML-200", "source": "Jira"},
+    {"id": 201, "date": "2026-07-02T08:00:00Z", "kind": "incident", "summary": "Drift in mean radius, relabelling.",
+     "model": "bc", "version": "1.2.0", "status": "investigating"},
+]
+
+
+def _with_tracker(tmp_path: Path, lines: list[str]) -> Path:
+    project = _project(tmp_path, extra={"feedback": ["tracker/issues.jsonl"]})
+    (project / "tracker").mkdir()
+    (project / "tracker" / "issues.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return project
+
+
+def test_tracker_feedback_joins_the_cards_on_the_timeline_and_answers_an_alert(tmp_path):
+    project = _with_tracker(tmp_path, [json.dumps(item) for item in TRACKER])
+    later = "1784592000"  # 2026-07-21: the June alert is 21 days old, and the tracker's incident answers it
+    result = subprocess.run([str(Path(sys.executable).parent / "modelcards"), "build", "--strict", "-d",
+                             str(project / "site")], cwd=project, capture_output=True, text=True,
+                            env={**os.environ, "SOURCE_DATE_EPOCH": later}, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = " ".join(re.sub(r"<[^>]+>", " ", _page(project, "models/bc")).split())
+    v12, v11 = text.index("Resolves the user report"), text.index("Reported 2026-03-01 (user report")
+    assert ("Reported 2026-03-05 (incident, Jira, https://tracker.example.com/ML-200 ): Outage of the scoring "
+            "service. resolved , resolved by 1.2.0") in text[v11:]
+    assert "Resolves the incident of 2026-03-05 against 1.1.0" in text[:v11] and v12 < v11
+    assert "Reported 2026-07-02 (incident, issue tracker, 201): Drift in mean radius, relabelling." in \
+        text.replace(" )", ")").replace(" :", ":")
+    assert "no feedback entry of kind incident" not in result.stdout + result.stderr
+
+
+BAD_TRACKER = [
+    ('{"id": "ML-1", "date": "2026-03-05", "kind": "bug", "summary": "x", "model": "bc", "version": "1.1.0"}',
+     "tracker/issues.jsonl:1:38: warning: kind: found \"bug\", expected one of incident, user_report, "
+     "label_correction, fairness_complaint"),
+    ('{"id": "ML-1", "date": "March", "kind": "incident", "summary": "x", "model": "bc", "version": "1.1.0"}',
+     'tracker/issues.jsonl:1:16: warning: date: found "March", expected the day it was reported, YYYY-MM-DD (or '
+     "an ISO 8601 time)"),
+    ('{"id": "ML-1", "date": "2026-03-05", "kind": "incident", "model": "bc", "version": "1.1.0"}',
+     "tracker/issues.jsonl:1:1: warning: summary: found nothing, expected what was reported"),
+    ('{"id": "ML-1", "date": "2026-03-05", "kind": "incident", "summary": "x", "model": "bc", "version": "9.0"}',
+     "tracker/issues.jsonl:1:1: warning: version: found '9.0', which bc does not have; expected one of 1.1.0, 1.2.0"),
+    ('{"id": "ML-1", "date": "2026-03-05", "kind": "incident", "summary": "x", "model": "zz", "version": "1.1.0"}',
+     "tracker/issues.jsonl:1:1: warning: model: found 'zz', which no card names; expected one of bc"),
+    ('{"id": "ML-1", "date": "2026-03-05", "kind": "incident", "summary": "x", "model": "bc", "version": "1.2.0", '
+     '"resolved_by": "1.1.0"}',
+     "tracker/issues.jsonl:1:1: warning: resolved_by: found version '1.1.0' of 2026-02-01, which is older than the "
+     "affected version '1.2.0' of 2026-03-20; expected a later version"),
+    ('{"id": "ML-1", "date": "2026-03-05", "status": "done", "kind": "incident", "summary": "x", "model": "bc", '
+     '"version": "1.1.0"}', 'tracker/issues.jsonl:1:38: warning: status: found "done", expected one of open, '
+     "investigating, resolved, wont_fix"),
+    ('{"id": "ML-1", "date": ', "tracker/issues.jsonl:1:24: warning: not valid JSON: Expecting value; expected one "
+                                "feedback entry as a JSON object a line"),
+]
+
+
+@pytest.mark.parametrize("line,expected", BAD_TRACKER, ids=[str(i) for i in range(len(BAD_TRACKER))])
+def test_bad_tracker_lines_give_their_line_and_column(tmp_path, line, expected):
+    good = json.dumps(TRACKER[0])
+    project = _with_tracker(tmp_path, [good, line])
+    result = _build(project, "--strict")
+    assert result.returncode == 1
+    assert expected.replace(":1:", ":2:", 1) in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_a_long_history_is_thinned_and_keeps_its_alerts():
+    import datetime as dt
+
+    from modelcards.site.monitoring_charts import monitoring_chart
+
+    start = dt.date(2020, 1, 1)
+    points = [(start + dt.timedelta(days=i // 24), 0.95 + (i % 7) / 1000, False) for i in range(100_000)]
+    points[61_234] = (points[61_234][0], 0.71, True)
+    svg = str(monitoring_chart("recall in production, version 1.0", points, low=0.9, reference=0.96))
+    assert len(svg) < 60_000, len(svg)  # every point would be megabytes
+    tree = ElementTree.fromstring(svg)
+    markers = [(c.get("data-date"), float(c.get("data-value"))) for c in tree.iter("{http://www.w3.org/2000/svg}circle")]
+    assert markers == [(points[61_234][0].isoformat(), 0.71)]  # the alert is drawn; ordinary points are the line
+    assert "100000 results from 2020-01-01" in svg

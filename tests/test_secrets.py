@@ -309,3 +309,60 @@ def test_prose_under_a_secret_looking_card_key_is_not_an_error(tmp_path: Path):
         custom: {auth: SSO through the corporate identity provider, api_key: "${SCORING_API_KEY}"}
     """})
     run_modelcards("build", "-f", mkdocs_yml, cwd=tmp_path)
+
+
+def test_no_secret_planted_in_monitoring_exports_reaches_the_site_or_the_log(tmp_path: Path):
+    """Every shape of the corpus in a segment and a metric name of the plain format (JSON Lines and CSV), and in
+    a column name of an Evidently snapshot: the results stay on the deployment's page, masked."""
+    mkdocs_yml = write_project(tmp_path, {"watched.yml": """
+        name: watched
+        title: Watched
+        monitoring:
+          description: Recall against the diagnoses, by clinic.
+          thresholds:
+            - {metric: recall, min: 0.9}
+          cadence: monthly
+        versions:
+          - {version: "1.0", date: 2026-03-01}
+        deployments:
+          - {environment: production, version: "1.0", date: 2026-03-02, by: ana}
+    """}, plugins=["search", {"modelcards": {"cards_dir": "cards", "monitoring": ["monitoring"], "environments": [],
+                                             "lineage_checks": {"no_run": "off", "no_code_commit": "off",
+                                                                "no_data_version": "off"}}}])
+    folder = tmp_path / "monitoring"
+    folder.mkdir()
+    base = {"timestamp": "2026-03-10", "model": "watched", "version": "1.0", "environment": "production"}
+    lines = [{**base, "metric": "recall", "value": 0.95}]
+    for text, _ in SHAPES.values():
+        lines += [{**base, "metric": "recall", "segment": f"clinic {text}", "value": 0.9},
+                  {**base, "metric": f"loss {text}", "value": 0.1}]
+    lines.append({**base, "environment": f"prod {SHAPES['GitHub token'][0]}", "metric": "recall", "value": 0.9})
+    lines.append({**base, "timestamp": "2026-03-11", "evidently": "snapshot.json"})
+    (folder / "results.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    stripe, aws = SHAPES["Stripe key"][0], SHAPES["AWS access key"][0]
+    (folder / "results.csv").write_text(
+        "timestamp,model,version,environment,metric,value,segment\n"
+        f"2026-03-12,watched,1.0,production,recall,0.93,region {stripe}\n"
+        f"2026-03-12,watched,1.0,production,{aws},0.5,\n", encoding="utf-8")
+    drift = "evidently:metric_v2:"
+    (folder / "snapshot.json").write_text(json.dumps({"metrics": [
+        {"metric_name": "DriftedColumnsCount", "config": {"type": drift + "DriftedColumnsCount"},
+         "value": {"count": 1, "share": 0.5}},
+        {"metric_name": "ValueDrift", "config": {"type": drift + "ValueDrift", "column": f"col {stripe}",
+                                                 "method": "K-S p_value", "threshold": 0.05}, "value": 0.01},
+    ]}), encoding="utf-8")
+
+    result = run_modelcards("build", "-f", mkdocs_yml, cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    files = [path for path in (tmp_path / "site").rglob("*") if path.is_file()]
+    contents = {path: path.read_bytes().decode("utf-8", "replace") for path in files if path.suffix != ".gz"}
+    leaks = [f"{name} in {path.relative_to(tmp_path)}" for name, (_, secret) in SHAPES.items()
+             for path, text in contents.items() for spelled in spellings(secret) if spelled in text or spelled in str(path)]
+    leaks += [f"{name} in the log" for name, (_, secret) in SHAPES.items() if any(s in log for s in spellings(secret))]
+    assert not leaks, "\n".join(leaks)
+    assert "masked monitoring/results.jsonl:2 segment (" in log and "masked monitoring/results.csv:3 metric (" in log
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", (
+        tmp_path / "site/models/watched/monitoring/production-1.0-2026-03-02/index.html").read_text())).split())
+    assert "recall clinic [masked]" in page or "recall clinic postgres://[masked]@db:5432" in page
+    assert "col [masked]" in page and "region [masked]" in page and "loss [masked]" in page

@@ -24,7 +24,7 @@ from .history import History, read_history
 from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
-from .monitoring import Monitoring, mlflow_points, monitor, read_monitoring
+from .monitoring import Monitoring, mlflow_points, monitor, read_feedback, read_monitoring
 from .policy import PolicyReport, evaluate_policy, load_policy
 from .sources.load import LoadedRuns, load_runs
 from .sources.masking import MaskedValue, SecretMasker
@@ -169,7 +169,7 @@ def check_project(settings: Settings) -> CheckedCatalog:
     checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
     monitoring = check_monitoring(settings, checked.catalog, masker)
     checked = replace(checked, problems=sort_problems([*checked.problems, *monitoring.problems]),
-                      monitoring=monitoring)
+                      monitoring=monitoring, masked=(*checked.masked, *monitoring.masked))
     if settings.policy is None:
         return checked
     with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring)
@@ -177,10 +177,12 @@ def check_project(settings: Settings) -> CheckedCatalog:
 
 
 def check_monitoring(settings: Settings, catalog: Catalog, masker: SecretMasker) -> Monitoring:
-    """The ``monitoring`` setting's results and the runs' evaluation runs, tied to the catalog's deployments."""
-    results = read_monitoring(settings.monitoring, project_dir=settings.project_dir)
-    evaluations = mlflow_points({ref: entry.record for ref, entry in catalog.runs.items()})
-    found = monitor(catalog, results, evaluations, as_of=as_of_date())
+    """The ``monitoring`` setting's results and the runs' evaluation runs, tied to the catalog's deployments, and
+    the ``feedback`` setting's tracker entries joined to the cards' feedback."""
+    results = read_monitoring(settings.monitoring, project_dir=settings.project_dir, masker=masker)
+    evaluations = mlflow_points({ref: entry.record for ref, entry in catalog.runs.items()})  # masked when read
+    tracker = read_feedback(settings.feedback, project_dir=settings.project_dir, masker=masker)
+    found = monitor(catalog, results, evaluations, feedback=tracker, as_of=as_of_date())
     found.problems = masker.mask_problems(found.problems)
     return found
 

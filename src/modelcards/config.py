@@ -163,6 +163,12 @@ SETTINGS: tuple[Setting, ...] = (
             "are read too. Each result is tied to the card's deployment of that version in that environment on "
             "its day; see the monitoring reference.",
             check=_texts, resolve=_as_tuple),
+    Setting("feedback", list, [],
+            "JSON Lines exports of an issue tracker to read feedback entries from, relative to `mkdocs.yml`: one "
+            "object a line with `id, date, kind, summary, model, version` and optionally `status, resolved_by, "
+            "link, source, environment`. They join the cards' `feedback:` entries on the versions timeline; see "
+            "the monitoring reference.",
+            check=_texts, resolve=_as_tuple),
     Setting("cache_dir", str, ".modelcards-cache",
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
             "model and data files, the settings and the SHAP version. Builds running at once can share it; "

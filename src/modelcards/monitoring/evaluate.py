@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..cards.schema import Deployment, FeedbackKind, ModelCard, MonitoringPlan, MonitoringThreshold
+from ..cards.schema import Deployment, Feedback, FeedbackKind, MonitoringPlan, MonitoringThreshold
 from ..catalog import Catalog, ModelEntry
 from ..errors import Problem
+from ..sources.masking import MaskedValue
+from .feedback import TrackerExport
 from .read import ColumnDrift, MonitoringPoint, MonitoringResults, Snapshot
 
 CADENCE_WORDS = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 31, "quarterly": 92, "yearly": 366,
@@ -88,6 +90,7 @@ class ModelMonitoring:
     deployments: list[DeploymentMonitoring]
     cadence_days: int | None
     stale: bool = False  # a deployment runs, and its last result is older than the cadence allows
+    feedback: list[Feedback] = field(default_factory=list)  # the card's and the tracker's entries, oldest first
 
     @property
     def last_evaluated(self) -> dt.date | None:
@@ -108,6 +111,7 @@ class Monitoring:
     models: dict[str, ModelMonitoring]
     problems: list[Problem]
     as_of: dt.date
+    masked: tuple[MaskedValue, ...] = ()  # where a credential was masked in what was read
 
 
 def band_text(threshold: MonitoringThreshold) -> str:
@@ -130,24 +134,31 @@ def cadence_days(plan: MonitoringPlan | None) -> int | None:
 
 
 def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable[MonitoringPoint] = (), *,
-            as_of: dt.date) -> Monitoring:
-    """Tie every point to its deployment; find alerts, open alerts, stale monitoring and unanswered alerts."""
+            feedback: TrackerExport | None = None, as_of: dt.date) -> Monitoring:
+    """Tie every point to its deployment and every tracker entry to its model; find alerts, open alerts, stale
+    monitoring and unanswered alerts."""
     problems = list(results.problems)
     models = {name: _windows(entry) for name, entry in catalog.models.items()}
+    tracker = feedback or TrackerExport()
+    problems += tracker.problems + _merge_feedback(catalog, models, tracker)
     by_origin: dict[str, list[Snapshot]] = {}
     for snapshot in results.snapshots:
         by_origin.setdefault(snapshot.point.origin, []).append(snapshot)
     points = sorted([*results.points, *extra_points], key=lambda p: (p.day, p.timestamp, p.origin))
     placed_snapshots: set[str] = set()
+    targets: dict[tuple[str, str, str, dt.date], DeploymentMonitoring | None] = {}
     for point in points:
         model = models.get(point.model)
         if model is None:
             problems.append(_problem(point, f"model: found '{point.model}', which no card names; expected one of "
                                             f"{', '.join(models) or 'no models'}"))
             continue
-        target = next((d for d in model.deployments if d.environment == point.environment
-                       and d.version == point.version and d.deployment.date <= point.day
-                       and (d.until is None or point.day < d.until)), None)
+        where = (point.model, point.environment, point.version, point.day)
+        if where not in targets:  # the many results of one day share their deployment
+            targets[where] = next((d for d in model.deployments if d.environment == point.environment
+                                   and d.version == point.version and d.deployment.date <= point.day
+                                   and (d.until is None or point.day < d.until)), None)
+        target = targets[where]
         if target is None:
             ran = [f"{d.version} from {d.deployment.date}" + (f" to {d.until}" if d.until else "")
                    for d in model.deployments if d.environment == point.environment]
@@ -168,7 +179,7 @@ def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable
         model.stale = bool(live and model.cadence_days and model.plan is not None
                            and (latest is None or (as_of - latest).days > model.cadence_days))
         problems += _unanswered(entry, model, as_of)
-    return Monitoring(models, problems, as_of)
+    return Monitoring(models, problems, as_of, (*results.masked, *tracker.masked))
 
 
 def _problem(point: MonitoringPoint, message: str) -> Problem:
@@ -186,7 +197,42 @@ def _windows(entry: ModelEntry) -> ModelMonitoring:
         following = next((d.date for _, d in ordered[position + 1:] if d.environment == deployment.environment),
                          None)
         windows.append(DeploymentMonitoring(index, deployment, following))
-    return ModelMonitoring(card.name, card.monitoring, windows, cadence_days(card.monitoring))
+    return ModelMonitoring(card.name, card.monitoring, windows, cadence_days(card.monitoring),
+                           feedback=list(card.feedback))
+
+
+def _merge_feedback(catalog: Catalog, models: dict[str, ModelMonitoring], tracker: TrackerExport) -> list[Problem]:
+    """Each tracker entry joins its model's feedback, checked as a card's entry is; a wrong one is a warning."""
+    problems = []
+    for item in tracker.entries:
+        path, _, line = item.origin.rpartition(":")
+
+        def warn(message: str) -> None:
+            problems.append(Problem(path, int(line), 1, "", message, "warning"))
+
+        entry = catalog.models.get(item.model)
+        if entry is None:
+            warn(f"model: found '{item.model}', which no card names; expected one of {', '.join(models) or 'no models'}")
+            continue
+        dates = {v.version: v.date for v in entry.card.versions}
+        known = ", ".join(dates) or "none"
+        feedback = item.entry
+        if feedback.version not in dates:
+            warn(f"version: found '{feedback.version}', which {item.model} does not have; expected one of {known}")
+            continue
+        if feedback.resolved_by is not None and feedback.resolved_by not in dates:
+            warn(f"resolved_by: found '{feedback.resolved_by}', which {item.model} does not have; expected one of "
+                 f"{known}")
+            continue
+        if feedback.resolved_by is not None and dates[feedback.resolved_by] < dates[feedback.version]:
+            warn(f"resolved_by: found version '{feedback.resolved_by}' of {dates[feedback.resolved_by]}, which is "
+                 f"older than the affected version '{feedback.version}' of {dates[feedback.version]}; expected a "
+                 "later version")
+            continue
+        models[item.model].feedback.append(feedback)
+    for model in models.values():
+        model.feedback.sort(key=lambda f: f.date)
+    return problems
 
 
 def _alerts(model: ModelMonitoring) -> None:
@@ -208,13 +254,12 @@ def _unanswered(entry: ModelEntry, model: ModelMonitoring, as_of: dt.date) -> li
     """An alert older than ``respond_within_days`` without an incident for its version, dated on or after it."""
     if model.plan is None:
         return []
-    card: ModelCard = entry.card
     problems = []
     for deployment in model.deployments:
         for alert in deployment.alerts:
             waited = (as_of - alert.point.day).days
             answered = any(item.kind == FeedbackKind.incident and item.version == deployment.version
-                           and item.date >= alert.point.day for item in card.feedback)
+                           and item.date >= alert.point.day for item in model.feedback)
             if answered or waited <= model.plan.respond_within_days:
                 continue
             problems.append(entry.source.document.problem(("monitoring",), (

@@ -10,6 +10,8 @@ Three sources, one ``MonitoringPoint`` (timestamp, model, version, environment, 
 - MLflow runs that evaluate a deployment, read with the other runs (see ``mlflow_points``).
 
 A reader never raises on bad input: each bad line is a warning at ``path:line:col`` and the rest is kept.
+Every text read (model, version, environment, metric and segment names, Evidently column names) goes through the
+project's secrets masker, as run records do: a credential pasted into a segment never reaches a page.
 Evidently itself is never imported; its JSON is read as data (docs/reference/monitoring.md).
 """
 
@@ -22,10 +24,12 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
+from ..sources.masking import MaskedValue, SecretMasker
 from ..sources.reading import json_position, shown
 from ..sources.record import RunRecord
 from ..text import NotUtf8, decode_utf8
@@ -39,7 +43,7 @@ EVIDENTLY_TYPE = "evidently:metric_v2:"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a third of reading 100,000 points
 class MonitoringPoint:
     timestamp: str  # ISO 8601 as written, "2026-06-30T23:00:00Z" or "2026-06-30"
     day: dt.date  # its UTC day
@@ -78,14 +82,29 @@ class MonitoringResults:
     points: list[MonitoringPoint] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    masked: list[MaskedValue] = field(default_factory=list)
+    masker: SecretMasker = field(default_factory=SecretMasker, repr=False)
 
     def problem(self, path: str, line: int, col: int, message: str, key_path: str = "") -> None:
         self.problems.append(Problem(path, line, col, key_path, message, "warning"))
 
+    clean: set[str] = field(default_factory=set, repr=False)  # texts the masker left as they were
 
-def read_monitoring(entries: list[str] | tuple[str, ...], *, project_dir: Path) -> MonitoringResults:
-    """Every result under the ``monitoring`` setting's files and folders (relative to ``project_dir``)."""
-    results = MonitoringResults()
+    def text(self, value: str, where: str, key: str) -> str:
+        """``value`` with any credential masked; where it was masked is remembered for the build log."""
+        cleaned, reason = self.masker.mask_text(value)
+        if reason:
+            self.masked.append(MaskedValue(where, key, reason))
+        elif len(self.clean) < 65536:  # names and segments repeat; unique texts are not worth keeping
+            self.clean.add(value)
+        return cleaned
+
+
+def read_monitoring(entries: list[str] | tuple[str, ...], *, project_dir: Path,
+                    masker: SecretMasker | None = None) -> MonitoringResults:
+    """Every result under the ``monitoring`` setting's files and folders (relative to ``project_dir``), masked by
+    ``masker`` (the built-in credential shapes when None)."""
+    results = MonitoringResults(masker=masker or SecretMasker())
     root = project_dir.resolve()
     for entry in entries:
         path = (project_dir / entry).resolve()
@@ -172,7 +191,7 @@ def _read_jsonl(text: str, name: str, folder: Path, root: Path, results: Monitor
         if "evidently" in row:
             _read_snapshot_line(row, name, where, folder, root, results)
         else:
-            point = _point(row, name, where, results, required=COLUMNS)
+            point = _point(row, name, number, where, results, required=COLUMNS)
             if point is not None:
                 results.points.append(point)
 
@@ -190,7 +209,7 @@ def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
                                     f"{', '.join(COLUMNS)} (and optionally segment); missing {', '.join(missing)}")
         return
     for number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue
         row = dict(zip(header, cells))
         raw = lines[number - 1] if number - 1 < len(lines) else ""
@@ -201,27 +220,34 @@ def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
             index = header.index(key)
             return number, sum(len(cell) + 1 for cell in cells[:index]) + 1 if '"' not in raw else 1
 
-        point = _point(row, name, where, results, required=COLUMNS)
+        point = _point(row, name, number, where, results, required=COLUMNS)
         if point is not None:
             results.points.append(point)
 
 
-def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *, required: tuple[str, ...],
-           metric: str | None = None, value: float | None = None, source: str = "file",
+def _point(row: dict[str, Any], name: str, number: int, where, results: MonitoringResults, *,
+           required: tuple[str, ...], metric: str | None = None, value: float | None = None, source: str = "file",
            report: str | None = None) -> MonitoringPoint | None:
-    """A point from one row, or None with a problem at the first wrong field."""
+    """A point from line ``number``, or None with a problem at the first wrong field.
+
+    Written for speed (a monitoring export can hold 100,000 lines): the common row takes the first branch of
+    each check, and ``where`` (which finds a column) runs only for a problem.
+    """
     texts: dict[str, str] = {}
-    for key in ("timestamp", "model", "version", "environment", "metric", "segment"):
-        if key not in required and key not in row:
-            continue
+    for key in _TEXT_KEYS:
         found = row.get(key)
-        if (key in required and (not isinstance(found, str) or not found.strip())) or \
-                (key not in required and found is not None and not isinstance(found, str)):
-            line, col = where(key)
-            shown_value = "nothing" if found is None or found == "" else json.dumps(found)
-            results.problem(name, line, col, f"found {shown_value}, expected {_EXPECTED[key]}", key)
-            return None
-        texts[key] = (found or "").strip()
+        if type(found) is str:
+            stripped = found.strip()
+            if stripped or key not in required:
+                texts[key] = stripped
+                continue
+        elif found is None and key not in required:
+            texts[key] = ""
+            continue
+        line, col = where(key)
+        shown_value = "nothing" if found is None or found == "" else json.dumps(found)
+        results.problem(name, line, col, f"found {shown_value}, expected {_EXPECTED[key]}", key)
+        return None
     day = _day(texts["timestamp"])
     if day is None:
         line, col = where("timestamp")
@@ -235,12 +261,18 @@ def _point(row: dict[str, Any], name: str, where, results: MonitoringResults, *,
             results.problem(name, line, col, f"found {json.dumps(row.get('value'))}, expected a finite number",
                             "value")
             return None
-    line, _ = where("timestamp")
+    origin = f"{name}:{number}"
+    clean = results.clean
+    for key in _MASKED_KEYS:
+        text = texts[key]
+        if text not in clean:
+            texts[key] = results.text(text, origin, key)
     return MonitoringPoint(texts["timestamp"], day, texts["model"], texts["version"], texts["environment"],
-                           metric or texts["metric"], value, texts.get("segment", ""), source, f"{name}:{line}",
-                           report)
+                           metric or texts["metric"], value, texts["segment"], source, origin, report)
 
 
+_TEXT_KEYS = ("timestamp", "model", "version", "environment", "metric", "segment")
+_MASKED_KEYS = _TEXT_KEYS[1:]  # a timestamp is checked against a pattern of digits: it cannot hold a credential
 _EXPECTED = {
     "timestamp": "an ISO 8601 date or time, e.g. 2026-06-30 or 2026-06-30T23:00:00Z",
     "model": "a model card's name",
@@ -264,6 +296,7 @@ def _number(found: Any) -> float | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the metrics of one evaluation share its timestamp
 def _day(timestamp: str) -> dt.date | None:
     if not _TIMESTAMP.match(timestamp):
         return None
@@ -309,7 +342,10 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
                                              "save_json() (Evidently 0.7)", "metrics")
         return
     report = shown(files["report"], root) if "report" in files else None
-    base = _point({**row, "metric": "-", "value": 0}, name, where, results, required=COLUMNS[:4], report=report)
+    if report is not None and results.text(report, name, "report") != report:
+        report = None  # its file name would be copied onto the site: not linked
+    base = _point({**row, "metric": "-", "value": 0}, name, where("timestamp")[0], where, results,
+                  required=COLUMNS[:4], report=report)
     if base is None:
         return
     points: list[MonitoringPoint] = []
@@ -321,9 +357,11 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
             results.problem(snapshot_name, line, col, f"{found}, expected {{metric_name, config: {{type}}, value}} "
                                                       "as Evidently 0.7 writes it", f"metrics[{index}]")
             continue
+        at = f"{snapshot_name}:metrics[{index}]"
         for metric_name, value in found[0]:
-            points.append(_evidently_point(base, metric_name, value))
-        columns += found[1]
+            points.append(_evidently_point(base, results.text(metric_name, at, "metric"), value))
+        columns += [ColumnDrift(results.text(c.column, at, "column"), c.score, results.text(c.method, at, "method"),
+                                c.threshold, c.drifted) for c in found[1]]
     results.points += points
     results.snapshots.append(Snapshot(base, tuple(columns)))
 

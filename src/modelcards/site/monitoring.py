@@ -8,9 +8,14 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..catalog import ModelEntry
-from ..monitoring import DRIFT_SHARE, ColumnDrift, DeploymentMonitoring, ModelMonitoring
+from ..monitoring import DRIFT_SHARE, Alert, ColumnDrift, DeploymentMonitoring, ModelMonitoring, MonitoringPoint
 from .monitoring_charts import monitoring_chart
 from .paths import monitoring_page, monitoring_report
+
+# A page lists the latest rows only: a year of hourly results would otherwise make a page of megabytes. The charts
+# show the whole series (thinned), and the export holds every row.
+SHOWN_RESULTS = 200
+SHOWN_ALERTS = 100
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class DeploymentView:
     charts: list[Markup]
     drifted: list[ColumnDrift]
     reports: list[tuple[str, str]]  # (the report's file inside the generated tree, its source in the project)
+    latest_results: list[MonitoringPoint]  # the last SHOWN_RESULTS, newest first
+    latest_alerts: list[Alert]  # the open ones and the last SHOWN_ALERTS, newest first
 
 
 def deployment_pages(model: ModelEntry, monitored: ModelMonitoring | None) -> list[DeploymentView]:
@@ -30,7 +37,9 @@ def deployment_pages(model: ModelEntry, monitored: ModelMonitoring | None) -> li
     for d in monitored.monitored:
         page = monitoring_page(model.name, d.environment, d.version, d.deployment.date)
         reports = [(monitoring_report(model.name, Path(p.report).name), p.report) for p in d.reports if p.report]
-        views.append(DeploymentView(d, page, _charts(model, monitored, d), d.most_drifted(), reports))
+        alerts = [a for i, a in enumerate(reversed(d.alerts)) if a.open or i < SHOWN_ALERTS]
+        views.append(DeploymentView(d, page, _charts(model, monitored, d), d.most_drifted(), reports,
+                                    d.points[::-1][:SHOWN_RESULTS], alerts))
     return views
 
 

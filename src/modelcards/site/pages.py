@@ -147,7 +147,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         pages.extend(Page(download.path, download.content) for download in downloads)
         for view in deployment_views:
             render("monitoring.md.j2", view.page, source=model.source.path, card=model.card, d=view.deployment,
-                   mm=model_monitoring, charts=view.charts, drifted=view.drifted,
+                   mm=model_monitoring, charts=view.charts, drifted=view.drifted, view=view,
                    reports=[(_report_day(view, source), href(prefix + view.page, prefix + target))
                             for target, source in view.reports])
             pages.extend(Page(prefix + target, (settings.project_dir / source).read_text(encoding="utf-8"))
