@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLE_MKDOCS_YML, StaticServer, run_modelcards
+from conftest import EXAMPLE_SUB_PATH
 
 pytestmark = pytest.mark.browser
 
-SUB_PATH = "/ml/monitoring-site/"
 MODEL = "models/breast-cancer-classifier/"
 OVERFLOW_JS = """() => {
     const scrolls = e => { for (let a = e.parentElement; a; a = a.parentElement) {
@@ -25,9 +24,8 @@ OVERFLOW_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def site(static_server: StaticServer) -> str:
-    run_modelcards("build", "-f", EXAMPLE_MKDOCS_YML, "-d", static_server.root / SUB_PATH.strip("/"))
-    return static_server.url(SUB_PATH)
+def site(example_site: str) -> str:
+    return example_site  # the session's one build of the example, served under a sub-path
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +66,7 @@ def test_every_link_of_the_page_resolves_under_the_sub_path(context, site: str, 
     page = context.new_page()
     page.goto(monitoring_url)
     hrefs = page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
-    internal = sorted({h.split("#")[0] for h in hrefs if h.startswith(site.split(SUB_PATH)[0])})
+    internal = sorted({h.split("#")[0] for h in hrefs if h.startswith(site.split(EXAMPLE_SUB_PATH)[0])})
     assert site + MODEL in internal  # back to the model page
     downloads = page.locator("a[download]").evaluate_all("links => links.map(a => a.href)")
     # the example commits its snapshots' JSON only; a report, when there is one, is a file beside the page
@@ -76,7 +74,7 @@ def test_every_link_of_the_page_resolves_under_the_sub_path(context, site: str, 
     assert len(internal) >= 3, internal  # the model page, the page itself, the nav's pages
     broken = []
     for url in internal + downloads:
-        assert url.startswith(site), f"{url} leaves the sub-path {SUB_PATH}"
+        assert url.startswith(site), f"{url} leaves the sub-path {EXAMPLE_SUB_PATH}"
         response = context.request.get(url)
         if response.status != 200:
             broken.append(f"{url}: {response.status}")
