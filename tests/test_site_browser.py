@@ -131,8 +131,10 @@ def test_model_pages_link_to_their_card_for_editing(example_crawl: Crawl, exampl
     repo_url = config["repo_url"].rstrip("/")
     options = next(p["modelcards"] for p in config["plugins"] if isinstance(p, dict) and "modelcards" in p)
     cards_dir = (options or {}).get("cards_dir", "cards")
-    # Compare pages (models/<name>/compare/) hold no key facts: they are about two versions, not the card.
-    model_pages = [url for url in example_crawl.html_pages(under="models/") if "/compare/" not in url]
+    # Compare and monitoring pages (models/<name>/compare/, .../monitoring/) hold no key facts: they are about two
+    # versions, or one deployment, not the card.
+    model_pages = [url for url in example_crawl.html_pages(under="models/")
+                   if "/compare/" not in url and "/monitoring/" not in url]
     assert model_pages, "no model pages were crawled"
     page = example_browsing.new_page()
     failures = []
