@@ -13,6 +13,7 @@ import html
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
@@ -68,7 +69,18 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     config = config.replace("      cards_dir: cards\n",
                             f"      cards_dir: cards\n      cache_dir: {REPO_ROOT / '.modelcards-cache'}\n", 1)
     (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    # In git, as in CI: the planting commit's message and field diffs quote the marked values.
+    # (Approved versions are frozen, so the versions' marks are there from the first commit.)
     plant(project)
+    card = project / MODEL_CARD
+    planted = card.read_text(encoding="utf-8")
+    card.write_text(planted.replace(f"risk_rationale: {FIELD_MARKER}\n", "risk_rationale: to follow\n"),
+                    encoding="utf-8")
+    git("init", "-q", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "-q", "-m", "The example, with marks", cwd=project)
+    card.write_text(planted, encoding="utf-8")
+    git("commit", "-q", "-am", f"Risk rationale: {FIELD_MARKER}", cwd=project)
     built = {}
     for audience in ("public", "internal"):
         result = run_modelcards("build", "--audience", audience, "-d", project / f"site-{audience}", cwd=project,
@@ -78,15 +90,22 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return built
 
 
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.name=Ana Lima", "-c", "user.email=ana@example.com", *args], cwd=cwd,
+                   check=True, capture_output=True)
+
+
 def spellings(value: str) -> set[str]:
     """As a value can be written in a page, a URL, JSON or an SVG title."""
     return {value, html.escape(value), quote(value, safe=""), json.dumps(value)[1:-1], value.replace("-", "&#45;")}
 
 
-def files_holding(site: Path, values: tuple[str, ...]) -> dict[str, list[str]]:
+def files_holding(site: Path, values: tuple[str, ...], scanned: bool = True) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     files = [path for path in site.rglob("*") if path.is_file()]
-    assert any(path.name == "search_index.json" for path in files) and any(path.suffix == ".dot" for path in files)
+    if scanned:  # a site: the files a search engine and a reader's browser get
+        assert {"search_index.json", "sitemap.xml", "sitemap.xml.gz"} <= {path.name for path in files}
+        assert {".dot", ".svg", ".csv", ".json"} <= {path.suffix for path in files}
     for path in files:
         raw = path.read_bytes()
         content = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", errors="replace")
@@ -110,6 +129,12 @@ def test_the_internal_site_holds_the_internal_values_and_no_restricted_one(sites
     assert set(found["search/search_index.json"]) >= {FIELD_MARKER, CUSTOM_MARKER, VERSION_MARKER}
 
 
+def test_a_dataset_card_holding_personal_data_is_internal_by_default(sites):
+    assert not (sites["public"] / "datasets/diabetes-progression/index.html").exists()  # personal_data.contains
+    assert (sites["internal"] / "datasets/diabetes-progression/index.html").exists()
+    assert (sites["public"] / "datasets/wine-cultivars/index.html").exists()
+
+
 def test_a_run_only_the_internal_version_uses_has_a_page_only_in_the_internal_site(sites):
     run_page = Path("runs/mlflow") / HIDDEN_RUN / "index.html"
     assert not (sites["public"] / run_page).exists()
@@ -123,6 +148,18 @@ def test_the_public_model_page_keeps_the_visible_versions_and_says_the_history_i
     assert "1.1.0" in text and "1.2.0" in text
     assert "This site is the public build: the card's change history is left out of it" in text
     assert "Edit this" not in text  # the card file holds every field
+    changes = _text(sites["public"] / "changes/index.html")
+    assert "This site is the public build: the cards' change history is left out of it" in changes
+
+
+def test_an_export_for_an_audience_holds_nothing_above_it(sites):
+    project = sites["public"].parent
+    run_modelcards("export", "--format", "json", "--audience", "public", "--out", project / "export-public",
+                   cwd=project)
+    assert files_holding(project / "export-public", INTERNAL + RESTRICTED, scanned=False) == {}
+    run_modelcards("export", "--format", "json", "--out", project / "export-all", cwd=project)
+    assert set(INTERNAL) | set(RESTRICTED) <= {value for values in files_holding(
+        project / "export-all", INTERNAL + RESTRICTED, scanned=False).values() for value in values}
 
 
 def test_the_hidden_dataset_is_a_redacted_box_joining_the_versions_it_connected(sites):
@@ -136,7 +173,7 @@ def test_the_hidden_dataset_is_a_redacted_box_joining_the_versions_it_connected(
                      and "1 dataset not shown" in path.read_text(encoding="utf-8"))
     # One box, wired to both versions the dataset was declared by; no link, no name.
     box_id, box = re.search(r'"(hidden:\d+)" \[([^\]]*label="1 dataset not shown"[^\]]*)\]', model_dot).groups()
-    assert "URL" not in box
+    assert "URL" not in box and "Not shown to this audience" in box
     assert re.findall(rf'"{box_id}" -> "model:breast-cancer-classifier@1\.(\d)\.0"', model_dot) == ["1", "2"]
     # The internal version and what only it has (its run, its deployments) are one box too.
     assert re.search(r'label="3 deployments, 1 model version, 1 run not shown"', "\n".join(

@@ -285,7 +285,7 @@ def redact_graph(graph: LineageGraph, visible: Catalog, hidden: Hidden) -> Linea
             kind = _COUNTED[graph.nodes[node_id].kind]
             counts[kind] = counts.get(kind, 0) + 1
         label = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in sorted(counts.items())) + " not shown"
-        nodes[box] = Node(box, "data", label)
+        nodes[box] = Node(box, "hidden", label)
         boxes.update((node_id, box) for node_id in group)
     edges = set()
     for edge in graph.edges:
