@@ -163,14 +163,10 @@ def test_an_export_for_an_audience_holds_nothing_above_it(sites):
 
 
 def test_the_hidden_dataset_is_a_redacted_box_joining_the_versions_it_connected(sites):
-    svg = (sites["public"] / "models/breast-cancer-classifier/lineage.svg")
-    svgs = [svg] if svg.exists() else sorted((sites["public"] / "models/breast-cancer-classifier").rglob("*.svg"))
+    lineage = sites["public"] / "lineage/model"
+    assert "1 dataset not shown" in (lineage / "breast-cancer-classifier.svg").read_text(encoding="utf-8")
+    model_dot = (lineage / "breast-cancer-classifier.dot").read_text(encoding="utf-8")
     dots = sorted(sites["public"].rglob("*.dot"))
-    drawn = "\n".join(path.read_text(encoding="utf-8") for path in [*svgs, *dots])
-    assert "1 dataset not shown" in drawn
-    model_dot = next(path.read_text(encoding="utf-8") for path in dots
-                     if "breast-cancer-classifier 1.2.0" in path.read_text(encoding="utf-8")
-                     and "1 dataset not shown" in path.read_text(encoding="utf-8"))
     # One box, wired to both versions the dataset was declared by; no link, no name.
     box_id, box = re.search(r'"(hidden:\d+)" \[([^\]]*label="1 dataset not shown"[^\]]*)\]', model_dot).groups()
     assert "URL" not in box and "Not shown to this audience" in box
@@ -238,3 +234,52 @@ def test_a_bad_audience_setting_is_an_error_at_its_line(tmp_path: Path):
     assert result.returncode == 1
     assert ("error: plugins.modelcards.audience_default: found 'everyone', expected one of public, internal, "
             "restricted") in result.stderr
+
+
+# --- levels from the settings, whole cards, base models ------------------------------------------------------
+
+def test_the_default_and_the_setting_decide_what_an_unmarked_card_is(tmp_path: Path):
+    """``audience_default: internal`` with ``audience: public`` in mkdocs.yml (no flag): only what is marked
+    public is built; a hidden base model is neither named nor linked, and its node is a redacted box."""
+    write_project(tmp_path, {
+        "base.yml": """\
+            name: zqx-base-model-77c1
+            title: Zqx base model title 2f9a
+            versions: [{version: "1.0", date: "2026-01-01"}]
+        """,
+        "tuned.yml": """\
+            name: tuned
+            title: Tuned model
+            audience: public
+            model_details: {base_model: zqx-base-model-77c1}
+            versions: [{version: "1.0", date: "2026-02-01"}]
+        """,
+        "people.yml": """\
+            kind: dataset
+            name: people
+            audience: public
+            description: Pseudonymised, and cleared for the public site.
+            personal_data: {contains: true}
+        """,
+        "patients.yml": """\
+            kind: dataset
+            name: zqx-patients-31d0
+            personal_data: {contains: true}
+        """},
+        plugins=["search", {"modelcards": {"cards_dir": "cards", "audience_default": "internal",
+                                           "audience": "public"}}])
+    result = run_modelcards("build", "-d", tmp_path / "site", cwd=tmp_path)
+    assert "for the public audience" in result.stderr
+    site = tmp_path / "site"
+    assert files_holding(site, ("zqx-base-model-77c1", "Zqx base model title 2f9a", "zqx-patients-31d0"),
+                         scanned=False) == {}
+    assert (site / "models/tuned/index.html").exists() and (site / "datasets/people/index.html").exists()
+    dot = (site / "lineage/model/tuned.dot").read_text(encoding="utf-8")
+    assert "1 model not shown" in (site / "lineage/model/tuned.svg").read_text(encoding="utf-8")
+    assert re.search(r'"hidden:1" \[[^\]]*label="1 model not shown"', dot)
+    assert '"hidden:1" -> "model:tuned@1.0"' in dot
+
+    run_modelcards("build", "--audience", "internal", "-d", tmp_path / "site-internal", cwd=tmp_path)
+    internal = tmp_path / "site-internal"
+    assert (internal / "models/zqx-base-model-77c1/index.html").exists()
+    assert (internal / "datasets/zqx-patients-31d0/index.html").exists()

@@ -110,7 +110,7 @@ class Hidden:
     datasets: set[str] = field(default_factory=set)
     dataset_versions: set[tuple[str, str]] = field(default_factory=set)  # (dataset, version) of visible datasets
     runs: set[str] = field(default_factory=set)
-    fields: dict[str, set[str]] = field(default_factory=dict)  # card name -> its field_audience keys left out
+    fields: dict[str, set[str]] = field(default_factory=dict)  # model -> its field_audience keys left out
 
 
 def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catalog, Hidden]:
@@ -124,16 +124,16 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
             hidden.datasets.add(name)
             continue
         datasets[name] = entry
+    hidden.models = {name for name, entry in catalog.models.items() if rank(card_level(entry.card, default)) > seen}
     models: dict[str, ModelEntry] = {}
     for name, entry in catalog.models.items():
-        level = card_level(entry.card, default)
-        if rank(level) > seen:
-            hidden.models.add(name)
+        if name in hidden.models:
             continue
+        level = card_level(entry.card, default)
         labels = {v.version for v in entry.card.versions
                   if rank(max(level, v.audience.value if v.audience else level, key=rank)) > seen}
         hidden.versions.update((name, label) for label in labels)
-        card = _model_card(entry.card, labels, hidden.datasets)
+        card = _model_card(entry.card, labels, hidden.datasets, hidden.models)
         card, left_out = _without_fields(card, seen)
         if left_out:
             hidden.fields[name] = left_out
@@ -163,8 +163,9 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
     return Catalog(models, datasets, dict(sorted(tags.items())), catalog.problems, runs), hidden
 
 
-def _model_card(card: ModelCard, labels: set[str], datasets: set[str]) -> ModelCard:
-    """A model card without the versions ``labels`` (and what belongs to them) and the ``datasets``."""
+def _model_card(card: ModelCard, labels: set[str], datasets: set[str], models: set[str]) -> ModelCard:
+    """A model card without the versions ``labels`` (and what belongs to them), the ``datasets`` and a base
+    model that is one of the hidden ``models``."""
     versions = [v.model_copy(update={"data": [ref for ref in v.data if ref.dataset not in datasets]})
                 for v in card.versions if v.version not in labels]
     return card.model_copy(update={
@@ -178,6 +179,8 @@ def _model_card(card: ModelCard, labels: set[str], datasets: set[str]) -> ModelC
             "datasets": [d for d in card.training_data.datasets if d not in datasets]}),
         "evaluation_data": card.evaluation_data.model_copy(update={
             "datasets": [d for d in card.evaluation_data.datasets if d not in datasets]}),
+        "model_details": card.model_details.model_copy(update={
+            "base_model": None if card.model_details.base_model in models else card.model_details.base_model}),
     })
 
 
@@ -210,9 +213,7 @@ def _dataset_entry(entry: DatasetEntry, catalog: Catalog, hidden: Hidden, defaul
               if rank(max(level, v.audience.value if v.audience else level, key=rank)) > seen}
     hidden.dataset_versions.update((entry.name, label) for label in labels)
     card = card.model_copy(update={"versions": [v for v in card.versions if v.version not in labels]})
-    card, left_out = _without_fields(card, seen)
-    if left_out:
-        hidden.fields[entry.name] = left_out
+    card, _ = _without_fields(card, seen)
     uses = [use for use in uses if use.dataset_version not in labels]
     return DatasetEntry(entry.name, card, entry.source, uses)
 
