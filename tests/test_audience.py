@@ -204,6 +204,8 @@ def test_bad_marks_are_errors_at_their_line_with_the_expected_values(tmp_path: P
               custom.cost_center: internal
               title: internal
               model_details.architectur: internal
+              owners.name: internal
+              human_oversight.description: internal
         """})
     result = run_modelcards("validate", "cards", cwd=tmp_path, check=False)
     assert result.returncode == 1
@@ -221,8 +223,11 @@ def test_bad_marks_are_errors_at_their_line_with_the_expected_values(tmp_path: P
             ("cards/n.yml:8:10: error: field_audience.title: found 'title', which every page of the card shows",
              "(mark the whole card with 'audience:' instead)"),
             ("cards/n.yml:9:30: error: field_audience.model_details.architectur: found 'model_details.architectur', "
-             "expected a field of 'model_details': ", "(did you mean 'model_details.architecture'?)")):
+             "expected a field of 'model_details': ", "(did you mean 'model_details.architecture'?)"),
+            ("cards/n.yml:10:16: error: field_audience.owners.name: found 'owners.name', but 'owners' is not a "
+             "section with fields of its own", "expected 'owners' alone")):
         assert any(line.startswith(start) and line.endswith(end) for line in lines), (start, lines)
+    assert not [line for line in lines if line.startswith("cards/n.yml:11:")]  # a field of an optional section
 
 
 def test_a_bad_audience_setting_is_an_error_at_its_line(tmp_path: Path):

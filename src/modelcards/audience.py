@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -81,13 +81,13 @@ def _unmarkable(card: ModelCard | DatasetCard, key: str) -> str | None:
         return f"found {key!r}, expected a field of the card: {_listed(options, key)}"
     if not rest:
         return None
-    section = fields[head].annotation
-    inner = getattr(section, "model_fields", None) if isinstance(section, type) else None
-    if inner is None:
-        section = type(getattr(card, head)) if isinstance(getattr(card, head), BaseModel) else None
-        inner = section.model_fields if section is not None else None
-    if inner is None:
-        return f"found {key!r}, but {head!r} has no fields of its own; expected {head!r} alone"
+    annotation = fields[head].annotation  # a section, or an optional one; never a list of them
+    section = None if get_origin(annotation) in (list, dict) else next(
+        (kind for kind in (annotation, *get_args(annotation)) if isinstance(kind, type) and issubclass(kind, BaseModel)),
+        None)
+    if section is None:
+        return f"found {key!r}, but {head!r} is not a section with fields of its own; expected {head!r} alone"
+    inner = section.model_fields
     if rest not in inner:
         return f"found {key!r}, expected a field of {head!r}: {_listed([f'{head}.{n}' for n in inner], key)}"
     if inner[rest].is_required():
@@ -109,7 +109,7 @@ class Hidden:
     versions: set[tuple[str, str]] = field(default_factory=set)  # (model, version) of visible models
     datasets: set[str] = field(default_factory=set)
     dataset_versions: set[tuple[str, str]] = field(default_factory=set)  # (dataset, version) of visible datasets
-    runs: set[str] = field(default_factory=set)
+    deployments: set[str] = field(default_factory=set)  # lineage node ids of the deployments left out
     fields: dict[str, set[str]] = field(default_factory=dict)  # model -> its field_audience keys left out
 
 
@@ -128,11 +128,16 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
     models: dict[str, ModelEntry] = {}
     for name, entry in catalog.models.items():
         if name in hidden.models:
+            hidden.deployments.update(f"deploy:{name}:{d.environment}:{index}"
+                                      for index, d in enumerate(entry.card.deployments))
             continue
         level = card_level(entry.card, default)
         labels = {v.version for v in entry.card.versions
                   if rank(max(level, v.audience.value if v.audience else level, key=rank)) > seen}
         hidden.versions.update((name, label) for label in labels)
+        hidden.deployments.update(f"deploy:{name}:{d.environment}:{index}"
+                                  for index, d in enumerate(entry.card.deployments)
+                                  if d.version in labels or d.rollback_of in labels)
         card = _model_card(entry.card, labels, hidden.datasets, hidden.models)
         card, left_out = _without_fields(card, seen)
         if left_out:
@@ -147,8 +152,7 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
     runs: dict[str, RunEntry] = {}
     for ref, run in catalog.runs.items():
         produced = [(m, v) for m, v in run.model_versions if m in models and (m, v) not in hidden.versions]
-        if run.model_versions and not produced:
-            hidden.runs.add(ref)
+        if run.model_versions and not produced:  # only hidden versions came from it
             continue
         runs[ref] = RunEntry(_without_hidden_data(run.record, catalog, hidden), produced, run.upstream)
     runs = {ref: replace(run, upstream={index: [r for r in refs if r in runs] for index, refs in run.upstream.items()})
@@ -251,57 +255,46 @@ def _digest(digest: str) -> str:
     return digest.rpartition(":")[2].lower()  # as the lineage graph compares them
 
 
-def redact_graph(graph: LineageGraph, visible: Catalog, hidden: Hidden) -> LineageGraph:
-    """The full lineage graph with every hidden node replaced: each connected group of them that touches
-    visible nodes becomes one redacted box wired to those nodes, and the rest are dropped."""
-    def is_hidden(node: Node) -> bool:
-        if node.kind == "run":
-            return node.run in hidden.runs if node.run else not _named_by_visible(node.id, graph, visible)
-        if node.kind in ("dataset_version", "dataset"):
-            return node.card in hidden.datasets or (node.card, node.version) in hidden.dataset_versions
-        if node.kind in ("model", "model_version", "deployment"):
-            return node.card in hidden.models or (node.card, node.version) in hidden.versions
-        if node.kind == "base_model":
-            return node.card is not None and node.card in hidden.models
-        return False
+def redact_graph(full: LineageGraph, visible: LineageGraph, hidden: Hidden) -> LineageGraph:
+    """The lineage graph of the filtered catalog (``visible``), plus a redacted box for each connected group
+    of nodes of the ``full`` graph it lacks that touched nodes it has, wired to them as the group was.
 
-    secret = {node_id for node_id, node in graph.nodes.items() if is_hidden(node)}
-    # Tracker data only hidden nodes touch (what a hidden run read) goes too.
-    for node_id, node in graph.nodes.items():
-        touching = [e.source for e in graph.incoming.get(node_id, ())] + [e.target for e in graph.outgoing.get(node_id, ())]
-        if node.kind == "data" and touching and all(n in secret for n in touching):
-            secret.add(node_id)
-    groups = _components(secret, graph)
+    Every visible node, label and tooltip comes from the filtered catalog; of a hidden node only its kind is
+    counted. Deployment ids hold their index in the card, which filtering changes, so deployments are told
+    hidden by ``hidden.deployments``.
+    """
+    def is_hidden(node_id: str) -> bool:
+        if full.nodes[node_id].kind == "deployment":
+            return node_id in hidden.deployments
+        return node_id not in visible.nodes
+
+    secret = {node_id for node_id in full.nodes if is_hidden(node_id)}
+    # The runs' renamed inputs and outputs are drawn as the boxes instead.
+    nodes = {node_id: node for node_id, node in visible.nodes.items() if node.label != DATASET_NOT_SHOWN}
     boxes: dict[str, str] = {}  # hidden node -> its box
-    nodes = {node_id: node for node_id, node in graph.nodes.items() if node_id not in secret}
     touched = []
-    for group in groups:
-        neighbours = sorted({other for node_id in group for other in _neighbours(node_id, graph) if other not in secret})
+    for group in _components(secret, full):
+        neighbours = sorted({other for node_id in group for other in _neighbours(node_id, full)
+                             if other not in secret and other in nodes})
         if neighbours:
             touched.append((neighbours, group))
     for number, (_, group) in enumerate(sorted(touched, key=lambda item: item[0]), start=1):
         box = f"hidden:{number}"
         counts: dict[str, int] = {}
         for node_id in group:
-            kind = _COUNTED[graph.nodes[node_id].kind]
+            kind = _COUNTED[full.nodes[node_id].kind]
             counts[kind] = counts.get(kind, 0) + 1
         label = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in sorted(counts.items())) + " not shown"
         nodes[box] = Node(box, "hidden", label)
         boxes.update((node_id, box) for node_id in group)
-    edges = set()
-    for edge in graph.edges:
-        source, target = boxes.get(edge.source, edge.source), boxes.get(edge.target, edge.target)
-        if source == target or source not in nodes or target not in nodes:
+    edges = {edge for edge in visible.edges if edge.source in nodes and edge.target in nodes}
+    for edge in full.edges:
+        if edge.source not in boxes and edge.target not in boxes:
             continue
-        edges.add(Edge(source, target, edge.kind))
+        source, target = boxes.get(edge.source, edge.source), boxes.get(edge.target, edge.target)
+        if source != target and source in nodes and target in nodes:
+            edges.add(Edge(source, target, edge.kind))
     return LineageGraph(dict(sorted(nodes.items())), tuple(sorted(edges)))
-
-
-def _named_by_visible(node_id: str, graph: LineageGraph, visible: Catalog) -> bool:
-    """A run no source has: kept when a visible version names it."""
-    return any(graph.nodes[e.target].kind == "model_version" and graph.nodes[e.target].card in visible.models
-               and any(v.version == graph.nodes[e.target].version for v in visible.models[graph.nodes[e.target].card].card.versions)
-               for e in graph.outgoing.get(node_id, ()))
 
 
 def _neighbours(node_id: str, graph: LineageGraph) -> list[str]:

@@ -189,7 +189,7 @@ def for_audience(checked: CheckedCatalog, settings: Settings) -> CheckedCatalog:
         return checked
     catalog, hidden = filter_catalog(checked.catalog, settings.audience, settings.audience_default)
     masker = project_masker(settings)
-    graph = redact_graph(checked.graph, catalog, hidden) if checked.graph is not None else None
+    graph = redact_graph(checked.graph, build_graph(catalog), hidden) if checked.graph is not None else None
     gaps = masker.mask_problems(check_lineage(graph, catalog, settings.lineage_checks,
                                               environments=settings.environments)) if graph is not None else []
     monitoring = check_monitoring(settings, catalog, masker) if checked.monitoring is not None else None
