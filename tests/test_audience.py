@@ -256,6 +256,8 @@ def test_the_default_and_the_setting_decide_what_an_unmarked_card_is(tmp_path: P
             name: tuned
             title: Tuned model
             audience: public
+            risk_rationale: Zqx internal rationale 90be
+            field_audience: {risk_rationale: internal}
             model_details: {base_model: zqx-base-model-77c1}
             versions: [{version: "1.0", date: "2026-02-01"}]
         """,
@@ -272,12 +274,16 @@ def test_the_default_and_the_setting_decide_what_an_unmarked_card_is(tmp_path: P
             personal_data: {contains: true}
         """},
         plugins=["search", {"modelcards": {"cards_dir": "cards", "audience_default": "internal",
-                                           "audience": "public"}}])
+                                           "audience": "public", "policy": "policy.yml"}}])
+    (tmp_path / "policy.yml").write_text("default:\n  required_fields: [risk_rationale]\n", encoding="utf-8")
     result = run_modelcards("build", "-d", tmp_path / "site", cwd=tmp_path)
     assert "for the public audience" in result.stderr
     site = tmp_path / "site"
-    assert files_holding(site, ("zqx-base-model-77c1", "Zqx base model title 2f9a", "zqx-patients-31d0"),
-                         scanned=False) == {}
+    assert files_holding(site, ("zqx-base-model-77c1", "Zqx base model title 2f9a", "zqx-patients-31d0",
+                                "Zqx internal rationale 90be"), scanned=False) == {}
+    # The field the policy requires is written, only not for this audience: no failure on the policy page.
+    policy = _text(site / "policy/index.html")
+    assert "1 model(s) under the policy: 1 pass, 0 fail" in policy and "risk_rationale" not in policy
     assert (site / "models/tuned/index.html").exists() and (site / "datasets/people/index.html").exists()
     dot = (site / "lineage/model/tuned.dot").read_text(encoding="utf-8")
     assert "1 model not shown" in (site / "lineage/model/tuned.svg").read_text(encoding="utf-8")
