@@ -124,6 +124,8 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
             hidden.datasets.add(name)
             continue
         datasets[name] = entry
+        hidden.dataset_versions.update((name, v.version) for v in (entry.card.versions if entry.card else [])
+                                       if rank(max(level, v.audience.value if v.audience else level, key=rank)) > seen)
     hidden.models = {name for name, entry in catalog.models.items() if rank(card_level(entry.card, default)) > seen}
     models: dict[str, ModelEntry] = {}
     for name, entry in catalog.models.items():
@@ -138,23 +140,24 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
         hidden.deployments.update(f"deploy:{name}:{d.environment}:{index}"
                                   for index, d in enumerate(entry.card.deployments)
                                   if d.version in labels or d.rollback_of in labels)
-        card = _model_card(entry.card, labels, hidden.datasets, hidden.models)
+        card = _model_card(entry.card, labels, hidden)
         card, left_out = _without_fields(card, seen)
         if left_out:
             hidden.fields[name] = left_out
         models[name] = ModelEntry(card, entry.source, {label: link for label, link in entry.run_links.items()
                                                        if label not in labels})
     for name, entry in list(datasets.items()):
-        datasets[name] = _dataset_entry(entry, catalog, hidden, default, seen)
+        datasets[name] = _dataset_entry(entry, hidden, seen)
         if entry.card is None and not datasets[name].uses:
             del datasets[name]  # named only by hidden cards or versions
             hidden.datasets.add(name)
+    names, digests = _hidden_data(catalog, hidden)
     runs: dict[str, RunEntry] = {}
     for ref, run in catalog.runs.items():
         produced = [(m, v) for m, v in run.model_versions if m in models and (m, v) not in hidden.versions]
         if run.model_versions and not produced:  # only hidden versions came from it
             continue
-        runs[ref] = RunEntry(_without_hidden_data(run.record, catalog, hidden), produced, run.upstream)
+        runs[ref] = RunEntry(_without_hidden_data(run.record, names, digests), produced, run.upstream)
     runs = {ref: replace(run, upstream={index: [r for r in refs if r in runs] for index, refs in run.upstream.items()})
             for ref, run in runs.items()}
     tags: dict[str, TagEntry] = {}
@@ -167,10 +170,12 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
     return Catalog(models, datasets, dict(sorted(tags.items())), catalog.problems, runs), hidden
 
 
-def _model_card(card: ModelCard, labels: set[str], datasets: set[str], models: set[str]) -> ModelCard:
-    """A model card without the versions ``labels`` (and what belongs to them), the ``datasets`` and a base
-    model that is one of the hidden ``models``."""
-    versions = [v.model_copy(update={"data": [ref for ref in v.data if ref.dataset not in datasets]})
+def _model_card(card: ModelCard, labels: set[str], hidden: Hidden) -> ModelCard:
+    """A model card without the versions ``labels`` (and what belongs to them), and without the hidden
+    datasets, dataset versions and base model it names."""
+    datasets, models = hidden.datasets, hidden.models
+    versions = [v.model_copy(update={"data": [ref for ref in v.data if ref.dataset not in datasets
+                                              and (ref.dataset, ref.version) not in hidden.dataset_versions]})
                 for v in card.versions if v.version not in labels]
     return card.model_copy(update={
         "versions": versions,
@@ -206,37 +211,35 @@ def _without_fields(card: Any, seen: int) -> tuple[Any, set[str]]:
     return card.model_copy(update={"field_audience": {}}), left_out
 
 
-def _dataset_entry(entry: DatasetEntry, catalog: Catalog, hidden: Hidden, default: str, seen: int) -> DatasetEntry:
+def _dataset_entry(entry: DatasetEntry, hidden: Hidden, seen: int) -> DatasetEntry:
     uses = [use for use in entry.uses if use.model not in hidden.models
             and (use.model, use.model_version) not in hidden.versions]
     card = entry.card
     if card is None:
         return DatasetEntry(entry.name, None, None, uses)
-    level = card_level(card, default)
-    labels = {v.version for v in card.versions
-              if rank(max(level, v.audience.value if v.audience else level, key=rank)) > seen}
-    hidden.dataset_versions.update((entry.name, label) for label in labels)
+    labels = {label for dataset, label in hidden.dataset_versions if dataset == entry.name}
     card = card.model_copy(update={"versions": [v for v in card.versions if v.version not in labels]})
     card, _ = _without_fields(card, seen)
     uses = [use for use in uses if use.dataset_version not in labels]
     return DatasetEntry(entry.name, card, entry.source, uses)
 
 
-def _without_hidden_data(record, catalog: Catalog, hidden: Hidden):
-    """A run record whose inputs and outputs that are hidden datasets (by name, alias or a hidden version's
-    digest, the lineage graph's matching) are renamed ``DATASET_NOT_SHOWN``, with nothing else of them kept."""
+def _hidden_data(catalog: Catalog, hidden: Hidden) -> tuple[set[str], set[str]]:
+    """The names (and aliases) of the hidden datasets, and the digests of every hidden dataset version."""
     names: set[str] = set()
     digests: set[str] = set()
     for name, entry in catalog.datasets.items():
-        card = entry.card
-        if card is None:
+        if entry.card is None:
             continue
-        if name in hidden.datasets:
-            names.update([name, *card.aliases])
-            digests.update(_digest(v.digest) for v in card.versions if v.digest)
-        else:
-            digests.update(_digest(v.digest) for v in card.versions
-                           if v.digest and (name, v.version) in hidden.dataset_versions)
+        names.update([name, *entry.card.aliases] if name in hidden.datasets else [])
+        digests.update(_digest(v.digest) for v in entry.card.versions if v.digest and (
+            name in hidden.datasets or (name, v.version) in hidden.dataset_versions))
+    return names, digests
+
+
+def _without_hidden_data(record, names: set[str], digests: set[str]):
+    """A run record whose inputs and outputs that are hidden datasets (by name, alias or a hidden version's
+    digest, the lineage graph's matching) are renamed ``DATASET_NOT_SHOWN``, with nothing else of them kept."""
     if not names and not digests:
         return record
 
