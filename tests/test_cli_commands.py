@@ -176,9 +176,10 @@ def test_unknown_top_level_key_is_an_error_that_points_to_custom(tmp_path: Path)
     result = run(root, "validate")
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == (
-        "cards/minimal.yml:3:1: error: cost_center: unknown key 'cost_center'; expected one of: caveats, custom, "
-        "declaration_of_conformity, deployments, design_choices, ethical_considerations, evaluation_data, factors, feedback, "
-        "human_oversight, intended_use, kind, license, metrics, model_details, monitoring, name, owners, "
+        "cards/minimal.yml:3:1: error: cost_center: unknown key 'cost_center'; expected one of: audience, caveats, "
+        "custom, declaration_of_conformity, deployments, design_choices, ethical_considerations, evaluation_data, "
+        "factors, feedback, field_audience, human_oversight, intended_use, kind, license, metrics, model_details, "
+        "monitoring, name, owners, "
         "quantitative_analyses, recommendations, risk_management, risk_rationale, risk_tier, standards, status, "
         "summary, tags, title, tradeoffs, training_data, versions, waivers. Put your own fields under 'custom:'."
     )

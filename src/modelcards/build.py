@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from .audience import filter_catalog, hidden_field_failure, mark_problems, redact_graph
 from .cards.loader import find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
@@ -100,7 +101,7 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
               for problem in frozen_version_problems(entry.source.document, history.cards.get(entry.source.path),
                                                             entry.card.waivers)]
     problems = masker.mask_problems([*problems, *runs.problems, *pins.problems, *linked.problems,
-                                     *catalog.problems, *frozen])
+                                     *catalog.problems, *frozen, *mark_problems(loaded)])
     return CheckedCatalog(catalog, sort_problems(problems), (*runs.masked, *pins.masked),
                           history=history or History())
 
@@ -176,6 +177,38 @@ def check_project(settings: Settings) -> CheckedCatalog:
     return replace(with_policy, problems=masker.mask_problems(with_policy.problems))
 
 
+def for_audience(checked: CheckedCatalog, settings: Settings) -> CheckedCatalog:
+    """What ``settings.audience`` may see of a checked project, everything derived again from the filtered
+    catalog: the lineage graph (hidden nodes as redacted boxes), its checks, monitoring and the policy report.
+    The change history is left out: its field diffs and commit subjects quote the cards as written.
+
+    The problems found on the full cards are kept as they are: they are printed for the author, never put
+    in the site. Unchanged without an audience, or for the highest one.
+    """
+    if not settings.audience_filtered or checked.catalog is None:
+        return checked
+    catalog, hidden = filter_catalog(checked.catalog, settings.audience, settings.audience_default)
+    masker = project_masker(settings)
+    graph = redact_graph(checked.graph, build_graph(catalog), hidden) if checked.graph is not None else None
+    gaps = masker.mask_problems(check_lineage(graph, catalog, settings.lineage_checks,
+                                              environments=settings.environments)) if graph is not None else []
+    monitoring = check_monitoring(settings, catalog, masker) if checked.monitoring is not None else None
+    history = History(head=checked.history.head, shallow=checked.history.shallow,
+                      uncommitted=checked.history.uncommitted)
+    view = replace(checked, catalog=catalog, graph=graph, lineage_gaps=gaps, monitoring=monitoring,
+                   history=history, policy=None)
+    if checked.policy is None or settings.policy is None:
+        return view
+    report = apply_policy(view, settings.policy, settings.project_dir, graph, monitoring).policy
+    if report is None:
+        return view
+    models = {name: replace(model, outcomes=tuple(
+        replace(outcome, failures=tuple(f for f in outcome.failures if f.document is not None
+                                        or not hidden_field_failure(f.key_path, hidden.fields.get(name, set()))))
+        for outcome in model.outcomes)) for name, model in report.models.items()}
+    return replace(view, policy=replace(report, models=models, problems=[]))
+
+
 def check_monitoring(settings: Settings, catalog: Catalog, masker: SecretMasker) -> Monitoring:
     """The ``monitoring`` setting's results and the runs' evaluation runs, tied to the catalog's deployments, and
     the ``feedback`` setting's tracker entries joined to the cards' feedback."""
@@ -194,6 +227,7 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     """
     checked = check_project(settings)
     checked.raise_for(strict=strict)
+    checked = for_audience(checked, settings)
     assert checked.catalog is not None
     # Imported here: jinja2, numpy and the explain stage are not needed for `validate`.
     from .explain.stage import explain_versions

@@ -19,6 +19,7 @@ from typing import Iterator
 import click
 
 from . import DISTRIBUTION
+from .config import AUDIENCES
 from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError, Problem
 from .export import FORMATS as EXPORT_FORMATS
 
@@ -94,18 +95,23 @@ def validate(paths: tuple[Path, ...], strict: bool, output_format: str) -> None:
 @click.option("--format", "output_format", type=FORMATS, default="text", show_default=True,
               help="How to print card problems.")
 @click.option("-v", "--verbose", is_flag=True, help="Show MkDocs' own progress messages.")
-def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str, verbose: bool) -> None:
+@click.option("--audience", type=click.Choice(AUDIENCES), default=None,
+              help="Build for one audience: leave out everything marked for a higher one, from every file. "
+                   "Default: the 'audience' setting, else everything.")
+def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str, verbose: bool,
+          audience: str | None) -> None:
     """Build the site. A failed build leaves the previous site untouched."""
     _setup_logging(verbose)
     started = time.perf_counter()
-    site, _, final_dir = _build_site(config_file, strict, site_dir, output_format)
+    site, settings, final_dir = _build_site(config_file, strict, site_dir, output_format, audience=audience)
     catalog, explained = site.catalog, site.explained
     runs = f" and {len(catalog.runs)} run(s)" if catalog.runs else ""
     if explained and explained.versions:
         click.echo(f"Explanations: {len(explained.versions)} version(s), {explained.produced} computed or drawn, "
                    f"{len(explained.versions) - explained.produced} from the cache or embedded as they are.",
                    err=True)
-    click.echo(f"Built {_shown(final_dir)}/ from {len(catalog.models)} model card(s){runs} "
+    built_for = f" for the {settings.audience} audience" if settings.audience else ""
+    click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(catalog.models)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
                f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
 
@@ -136,7 +142,7 @@ def pdf(model: str, out: Path | None, config_file: Path | None, strict: bool) ->
 
 
 def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str,
-                model: str | None = None):
+                model: str | None = None, audience: str | None = None):
     """Build the site as ``build`` does: the generated site, its settings and the folder it is in.
 
     With ``model``, a model the cards do not have is a usage error, said before MkDocs runs.
@@ -147,7 +153,7 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
     from .build import generate_site, replace_directory
 
     with _mkdocs_config_file(config_file) as (path, project_dir):
-        config, settings = _load_mkdocs_config(path, strict, project_dir, output_format)
+        config, settings = _load_mkdocs_config(path, strict, project_dir, output_format, audience=audience)
         config.plugins.on_startup(command="build", dirty=False)
         try:
             site = generate_site(settings, strict=strict, progress=ProgressBar())
@@ -337,8 +343,11 @@ def generate(out_dir: Path, config_file: Path | None, strict: bool) -> None:
 @click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None,
               help="mkdocs.yml to use. Default: ./mkdocs.yml, or built-in settings when there is none.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--audience", type=click.Choice(AUDIENCES), default=None,
+              help="Export for one audience: leave out everything marked for a higher one. "
+                   "Default: the 'audience' setting, else everything.")
 def export(models: tuple[str, ...], export_format: str, out_dir: Path, config_file: Path | None,
-           strict: bool) -> None:
+           strict: bool, audience: str | None) -> None:
     """Export MODELs (default: every model) for other tools, from the same cards and runs as the site.
 
     Run metadata is masked as on the site. The output is the same byte for byte for the same cards and the
@@ -346,14 +355,14 @@ def export(models: tuple[str, ...], export_format: str, out_dir: Path, config_fi
     spdx need an optional extra; without it the command says which and exits with 3. What each card field
     becomes: docs/reference/export.md.
     """
-    from .build import check_project
+    from .build import check_project, for_audience
     from .export import export_files, require
     from .waivers import as_of_date
 
     chosen = EXPORT_FORMATS[export_format]
     require(chosen)  # before the cards are read: a missing library is said at once
     with _mkdocs_config_file(config_file) as (path, project_dir):
-        _, settings = _load_mkdocs_config(path, strict, project_dir)
+        _, settings = _load_mkdocs_config(path, strict, project_dir, audience=audience)
         checked = check_project(settings)
     _report(checked.problems, "text")
     _report_masked(checked.masked)
@@ -362,6 +371,7 @@ def export(models: tuple[str, ...], export_format: str, out_dir: Path, config_fi
     except InvalidCards as exc:
         click.echo(f"{exc}; nothing was exported", err=True)
         sys.exit(EXIT_INVALID_INPUT)
+    checked = for_audience(checked, settings)
     known = checked.catalog.models
     unknown = [name for name in models if name not in known]
     if unknown:
@@ -611,7 +621,8 @@ def _card_settings(output_format: str):
         sys.exit(EXIT_INVALID_INPUT)
 
 
-def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None, output_format: str = "text"):
+def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = None, output_format: str = "text",
+                        audience: str | None = None):
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
 
@@ -624,6 +635,8 @@ def _load_mkdocs_config(path: Path, strict: bool, project_dir: Path | None = Non
     plugin = config.plugins.get("modelcards")
     if plugin is None:
         raise EnvironmentProblem(f"{path} does not enable the plugin: add 'modelcards' under 'plugins:'")
+    if audience is not None:  # as if mkdocs.yml said it, so the plugin's own settings agree
+        plugin.config["audience"] = audience
     try:
         settings = plugin.resolve_settings(config)
     except InvalidSettings as exc:  # before anything is built: the previous site stays as it was

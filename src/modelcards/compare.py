@@ -26,7 +26,7 @@ from .sources.record import RunRecord
 
 TOP = 10  # features whose ranks are compared: the top ones of either version
 # Lineage nodes a version's comparison lists: what it came from, and where it ran.
-UPSTREAM_KINDS = ("run", "dataset_version", "data", "dataset", "base_model")
+UPSTREAM_KINDS = ("run", "dataset_version", "data", "dataset", "base_model", "hidden")
 
 RowKind = Literal["same", "changed", "added", "removed"]
 # The environment facts before the packages: (row name, key of RunRecord.environment).

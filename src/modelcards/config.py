@@ -102,6 +102,17 @@ def _plot_choice(value: Any) -> Wrong:
     return None if value in PLOT_CHOICES else f"found {_described(value)}, expected one of {', '.join(PLOT_CHOICES)}"
 
 
+AUDIENCES = ("public", "internal", "restricted")  # the card schema's ``Audience``, least trusted first
+
+
+def _audience(value: Any) -> Wrong:
+    return None if value in AUDIENCES else f"found {_described(value)}, expected one of {', '.join(AUDIENCES)}"
+
+
+def _optional_audience(value: Any) -> Wrong:
+    return None if value is None else _audience(value)
+
+
 def _severity(value: Any) -> Any:
     return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
 
@@ -234,6 +245,17 @@ SETTINGS: tuple[Setting, ...] = (
             "JWTs, private keys, `user:password@` in URLs and `password=` in connection strings (see the "
             "runs reference). `modelcards pull` applies them too.",
             check=_patterns, resolve=_as_tuple),
+    Setting("audience_default", str, "public",
+            "The audience of a card that has no `audience:` of its own: `public`, `internal` or `restricted`. "
+            "A dataset card with `personal_data.contains: true` is at least `internal`. See the audiences "
+            "reference.",
+            check=_audience),
+    Setting("audience", str, None,
+            "Build the site for one audience: `public`, `internal` or `restricted`. Everything marked for a "
+            "higher audience (cards, versions, fields, custom keys, the runs only hidden versions use) is left "
+            "out of every page, diagram, CSV, export, the search index and the sitemap, and the change history "
+            "is left out. Null: everything, as if for `restricted`. `modelcards build --audience` overrides it.",
+            check=_optional_audience),
 )
 
 
@@ -244,6 +266,7 @@ class _SettingsMethods:
     repo_url: str | None
     edit_uri: str
     prefix: str
+    audience: str | None
 
     def commit_url(self, commit: str) -> str | None:
         """Where a commit can be seen, when the site has a ``repo_url``."""
@@ -256,9 +279,15 @@ class _SettingsMethods:
             return None
         return f"{self.repo_url.rstrip('/')}/compare/{quote(before)}...{quote(after)}"
 
+    @property
+    def audience_filtered(self) -> bool:
+        """A build for an audience below the top: something may be left out of it."""
+        return self.audience is not None and self.audience != AUDIENCES[-1]
+
     def edit_url(self, card_path: str) -> str | None:
-        """Where a card (path relative to the project) can be edited, if anywhere."""
-        if not self.repo_url:
+        """Where a card (path relative to the project) can be edited, if anywhere. Not in a build for a
+        lower audience: the card file holds every field, the ones left out of the site included."""
+        if not self.repo_url or self.audience_filtered:
             return None
         parts = [self.repo_url.rstrip("/"), self.edit_uri.strip("/"), quote(card_path)]
         return "/".join(part for part in parts if part)

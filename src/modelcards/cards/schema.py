@@ -71,6 +71,26 @@ class RiskTier(str, Enum):
     critical = "critical"
 
 
+class Audience(str, Enum):
+    """Who may read something, least to most trusted: each audience also sees the levels before it."""
+
+    public = "public"
+    internal = "internal"
+    restricted = "restricted"
+
+
+AUDIENCE_HELP = (
+    "Who may read {what}: `public`, `internal` or `restricted` (each audience also sees the levels before "
+    "it). A build for an audience (`modelcards build --audience public`) leaves out everything marked above "
+    "it, from every file of the site.")
+FIELD_AUDIENCE_HELP = (
+    "Audiences of single fields, sections and `custom:` keys, above the card's own: `field: level`, a field "
+    "of a section written `section.field`, a custom key `custom.key`, e.g. `{risk_rationale: internal, "
+    "model_details.architecture: internal, custom.cost_centre: restricted}`. A build for a lower audience "
+    "leaves the field out as if it were not written. `name`, `title`, `kind`, `audience` and "
+    "`field_audience` cannot be marked.")
+
+
 class Owner(_Section):
     name: Text = Field(description="Person or team accountable for the model.")
     contact: str | None = Field(None, description="E-mail address, chat channel or on-call rotation.")
@@ -358,6 +378,9 @@ class Version(_Section):
     approvals: list[Approval] = Field(default_factory=list, description=(
         "Sign-offs, oldest first. The version's state (draft, in review, approved, ...) is derived from them "
         "and from `deployments`; see *Version states* below."))
+    audience: Audience | None = Field(None, description=AUDIENCE_HELP.format(
+        what="this version, its deployments, feedback and results, and the runs only it uses; the card's "
+             "audience when omitted"))
 
 
 class Deployment(_Section):
@@ -422,6 +445,9 @@ class ModelCard(_Section):
         default_factory=dict,
         description="Your own fields. Kept and shown on the page as they are; never validated.",
     )
+    audience: Audience | None = Field(None, description=AUDIENCE_HELP.format(
+        what="the whole card; the project's `audience_default` when omitted"))
+    field_audience: dict[str, Audience] = Field(default_factory=dict, description=FIELD_AUDIENCE_HELP)
 
 
 class DatasetVersion(_Section):
@@ -430,6 +456,8 @@ class DatasetVersion(_Section):
     date: Date | None = Field(None, description="When this version was produced, `YYYY-MM-DD`.")
     rows: int | None = Field(None, ge=0, description="Number of records.")
     description: str | None = Field(None, description="What is different in this version.")
+    audience: Audience | None = Field(None, description=AUDIENCE_HELP.format(
+        what="this dataset version; the card's audience when omitted"))
 
 
 class Datasheet(_Section):
@@ -487,6 +515,10 @@ class DatasetCard(_Section):
         "Whether the data holds personal data, and on what legal basis it is processed."))
     versions: list[DatasetVersion] = Field(default_factory=list, description="Known versions, oldest first.")
     custom: dict[str, Any] = Field(default_factory=dict, description="Your own fields, kept and shown.")
+    audience: Audience | None = Field(None, description=AUDIENCE_HELP.format(
+        what="the whole card; the project's `audience_default` when omitted, and at least `internal` when "
+             "`personal_data.contains` is true"))
+    field_audience: dict[str, Audience] = Field(default_factory=dict, description=FIELD_AUDIENCE_HELP)
 
 
 Card = ModelCard | DatasetCard

@@ -25,6 +25,8 @@ NODE_STYLES: dict[str, tuple[str, dict[str, str]]] = {
     "model_version": ("Model version", {"shape": "box", "style": "rounded,filled", "fillcolor": "#dcfce7"}),
     "deployment": ("Deployment", {"shape": "component", "style": "filled", "fillcolor": "#ede9fe"}),
     "base_model": ("Base model", {"shape": "octagon", "style": "filled", "fillcolor": "#fce7f3"}),
+    # A build for a lower audience: what is left out, counted, never named.
+    "hidden": ("Not shown to this audience", {"shape": "box", "style": "dashed", "color": "#64748b"}),
 }
 # A deployment's state -> (legend label, attributes drawn over its kind's): a rolled-back one looks undone.
 STATE_STYLES: dict[str, tuple[str, dict[str, str]]] = {

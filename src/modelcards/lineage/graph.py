@@ -10,7 +10,8 @@ Node ids, stable across builds because they come from names the user wrote or tr
   overview, where each model is one node);
 - ``deploy:<model>:<environment>:<index>``: ``deployments[index]`` of a model card, labelled with its environment
   and date, and marked when it was rolled back (``state``) or is a rollback;
-- ``base:<name>``: the card's ``model_details.base_model``.
+- ``base:<name>``: the card's ``model_details.base_model``;
+- ``hidden:<n>``: in a build for a lower audience, a redacted box standing for nodes left out (``audience.py``).
 
 A run's input or dataset output matches a dataset card by digest (a version's ``digest``), else by one of the
 card's ``aliases`` (against the ref's name, source and ``namespace/name``), else by the card's name; the
@@ -28,7 +29,8 @@ from ..catalog import Catalog, DatasetEntry
 from ..cards.schema import DataRef
 from ..sources.dvc import GROUP_TAG, ITEM_TAG
 
-NODE_KINDS = ("dataset_version", "data", "run", "model", "model_version", "deployment", "base_model", "dataset")
+NODE_KINDS = ("dataset_version", "data", "run", "model", "model_version", "deployment", "base_model", "dataset",
+              "hidden")
 EDGE_KINDS = ("input", "output", "produced", "declared", "deployed", "base", "uses")
 # DVC lists a stage's scripts among its deps; they are code, not data, and the run's commit already pins them.
 CODE_SUFFIXES = (".py", ".ipynb", ".r", ".jl", ".sh", ".scala", ".java", ".js", ".ts", ".go", ".rs")

@@ -188,7 +188,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         pages.extend(Page(path, source) for path, source in diagrams.files)
     if policy is not None:
         render("policy.md.j2", POLICY_PAGE, policy=policy, where=_where)
-    if history.cards:
+    if history.cards or settings.audience_filtered:  # a lower audience's build says why it has no history
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
