@@ -80,7 +80,7 @@ class GeneratedSite:
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
                 pins: PinnedRuns | None = None, masker: SecretMasker | None = None,
-                history: History | None = None) -> CheckedCatalog:
+                history: History | None = None, summarise_trials: bool = True) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
@@ -96,7 +96,7 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
     pins = pins or PinnedRuns([], relative_to)
     added_by = {path: card.version_added_by for path, card in history.cards.items()} if history else None
     catalog = build_catalog(linked.cards, runs={**runs.runs, **linked.pinned_runs}, links=linked.links,
-                            added_by=added_by)
+                            added_by=added_by, summarise_trials=summarise_trials)
     frozen = [problem for entry in catalog.models.values() if history
               for problem in frozen_version_problems(entry.source.document, history.cards.get(entry.source.path),
                                                             entry.card.waivers)]
@@ -160,7 +160,7 @@ def check_project(settings: Settings) -> CheckedCatalog:
     pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
     history = card_history(settings.project_dir, [settings.cards_dir], masker)
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,
-                          masker=masker, history=history)
+                          masker=masker, history=history, summarise_trials=not settings.trial_pages)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)

@@ -125,11 +125,22 @@ class TagEntry:
     datasets: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class TrialOf:
+    """Where a tuning trial is listed: its parent run's page, else its experiment's."""
+
+    parent: str | None  # the ref of its parent run, when the catalog has that run
+    source: str
+    experiment: str
+
+
 @dataclass
 class RunEntry:
     record: RunRecord
     model_versions: list[tuple[str, str]] = field(default_factory=list)  # (model, version) it produced
     upstream: dict[int, list[str]] = field(default_factory=dict)  # input index -> refs of runs that wrote it
+    trial_of: TrialOf | None = None  # set for a tuning trial, which is summarised rather than given a page
+    trials: list[str] = field(default_factory=list)  # refs of the trials summarised on this run's page
 
     @property
     def ref(self) -> str:
@@ -143,14 +154,17 @@ class Catalog:
     tags: dict[str, TagEntry]
     problems: list[Problem]
     runs: dict[str, RunEntry] = field(default_factory=dict)
+    # (source, experiment) -> refs of the trials without a parent run, summarised on the experiment's page
+    experiments: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None = None,
                   links: dict[tuple[str, str], RunLink] | None = None,
-                  added_by: dict[str, dict[str, Commit]] | None = None) -> Catalog:
+                  added_by: dict[str, dict[str, Commit]] | None = None, summarise_trials: bool = True) -> Catalog:
     """Join cards (and runs, linked to versions) into a catalog; run every check that needs more than one field.
 
     ``added_by`` is, per card file, the commit that added each version (from git), for separation of duties.
+    With ``summarise_trials``, tuning trials are marked to be listed on their parent's or experiment's page.
     """
     problems: list[Problem] = []
     models: dict[str, ModelEntry] = {}
@@ -189,6 +203,7 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
         if model in models:
             models[model].run_links[version] = link
             run_entries[link.run.ref].model_versions.append((model, version))
+    experiments = _mark_trials(run_entries) if summarise_trials else {}
     for entry in models.values():
         run_users = {label: (link.run.ref, link.run.user) for label, link in entry.run_links.items()}
         authors = merged_authors(authors_from_runs(run_users),
@@ -201,6 +216,7 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
         tags=dict(sorted(tags.items())),
         problems=problems,
         runs=run_entries,
+        experiments=experiments,
     )
 
 
@@ -221,6 +237,44 @@ def _run_entries(runs: dict[str, RunRecord]) -> dict[str, RunEntry]:
                 entry.upstream[index] = found
         entries[ref] = entry
     return entries
+
+
+# The tag by which a tracker names a run's parent: MLflow's nested runs (a tuning sweep and its trials).
+PARENT_TAG = "mlflow.parentRunId"
+# Sources whose runs are experiments' trials when nothing references them; a DVC stage or an OpenLineage job
+# run is a pipeline step, which keeps its page.
+TRIAL_SOURCES = frozenset({"mlflow"})
+
+
+def _mark_trials(entries: dict[str, RunEntry]) -> dict[tuple[str, str], list[str]]:
+    """Mark tuning trials; returns the trials listed on experiment pages, by (source, experiment).
+
+    A run keeps its page when it produced a card's version, wrote data (read by another run, or a dataset
+    output), or has trials of its own. Any other run with a parent run in the catalog is a trial of that run;
+    any other MLflow run is a trial of its experiment.
+    """
+    wrote_data = {ref for entry in entries.values() for refs in entry.upstream.values() for ref in refs}
+    parents: dict[str, str] = {}
+    for ref, entry in entries.items():
+        parent_id = entry.record.tags.get(PARENT_TAG)
+        parent = f"{entry.record.source}:{parent_id}" if parent_id else None
+        if parent in entries and parent != ref:
+            parents[ref] = parent
+    has_trials = set(parents.values())
+    experiments: dict[tuple[str, str], list[str]] = {}
+    for ref, entry in entries.items():
+        record = entry.record
+        if (entry.model_versions or ref in wrote_data or ref in has_trials
+                or any(out.kind == "dataset" for out in record.outputs)):
+            continue
+        parent = parents.get(ref)
+        if parent is not None:
+            entry.trial_of = TrialOf(parent, record.source, record.experiment or "")
+            entries[parent].trials.append(ref)
+        elif record.source in TRIAL_SOURCES and record.experiment:
+            entry.trial_of = TrialOf(None, record.source, record.experiment)
+            experiments.setdefault((record.source, record.experiment), []).append(ref)
+    return dict(sorted(experiments.items()))
 
 
 def _dataset_keys(namespace: str | None, name: str, digest: str | None) -> list[tuple]:

@@ -55,6 +55,10 @@ def _count(value: Any) -> Wrong:
     return f"found {_described(value)}, expected a whole number, 0 or more"
 
 
+def _flag(value: Any) -> Wrong:
+    return None if isinstance(value, bool) else f"found {_described(value)}, expected true or false"
+
+
 def _patterns(value: Any) -> Wrong:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         return f"found {_described(value)}, expected a list of regular expressions"
@@ -215,6 +219,12 @@ SETTINGS: tuple[Setting, ...] = (
             "rollback to it, say) is not checked again. Environments not in the list are never checked; `[]` "
             "checks none.",
             check=_environments, resolve=_as_tuple),
+    Setting("trial_pages", bool, False,
+            "Give every tuning trial a page of its own. By default a run keeps its page when it produced a card's "
+            "version, wrote data or has trials of its own; a trial (an MLflow run with a parent run, or an MLflow "
+            "run nothing references) is a row of a table of params and metrics on its parent run's page, or on "
+            "its experiment's page, so 10,000 runs do not make 10,000 pages.",
+            check=_flag),
     Setting("lineage_depth", int, 2,
             "How many runs upstream a model page's lineage diagram reaches: 1 shows the run that produced each "
             "version and the data it read, 2 also the runs that made that data.",

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Iterable
 
-from ..catalog import Catalog, DatasetEntry
+from ..catalog import Catalog, DatasetEntry, TrialOf
 from ..cards.schema import DataRef
 from ..sources.dvc import GROUP_TAG, ITEM_TAG
 
@@ -52,6 +52,7 @@ class Node:
     team: str | None = None  # the card's first owner
     tags: tuple[str, ...] = ()
     state: str | None = None  # a deployment's: "rolled back" when the next one in its environment rolled it back
+    trial_of: TrialOf | None = None  # a tuning trial's run node: where the trial is summarised
 
 
 @dataclass(frozen=True, order=True)
@@ -366,6 +367,7 @@ class _Builder:
             node_id, "run", f"{label} ({commit[:7]})" if commit else label,
             date=record.start_time or record.end_time, commit=commit, detail=ref, run=ref,
             group=node_id.rpartition("@")[0] if GROUP_TAG in record.tags and item else None,
+            trial_of=entry.trial_of,
         )
         return node_id
 

@@ -44,6 +44,7 @@ from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
                     OWNERS_PAGE, POLICY_PAGE, RUNS_PAGE, TAGS_PAGE, SitePaths, crosswalk_page, dataset_page,
                     model_page, owner_page, relative_url, requirement_anchor, root_url, run_page, tag_page,
+                    experiment_page, trial_anchor,
                     version_anchors)
 from .monitoring import deployment_pages
 from .plots import line_chart
@@ -176,11 +177,17 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     if catalog.runs:
         render("runs.md.j2", RUNS_PAGE, run_rows=_run_rows(catalog))
     for entry in catalog.runs.values():
+        if entry.trial_of is not None:
+            continue  # a row of the trials table on its parent's or experiment's page
         record = entry.record
         commit = record.code.commit if record.code else None
         render("run.md.j2", run_page(entry.ref), entry=entry, r=record, run_title=record.name or record.id,
                commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
-               tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None)
+               tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None,
+               trials=_trial_table(catalog, entry.trials) if entry.trials else None)
+    for (source, experiment), refs in catalog.experiments.items():
+        render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
+               trials=_trial_table(catalog, refs))
     if diagrams is not None:
         render("lineage.md.j2", LINEAGE_PAGE, diagrams=diagrams)
         render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
@@ -285,7 +292,8 @@ def _environment() -> jinja2.Environment:
                        policy_state=_policy_chip, coverage=_coverage_chip,
                        coverage_mark=_coverage_mark, requirement_column=_requirement_column)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status,
-                       requirement_anchor=_requirement_anchor, as_of_day=as_of_date(), band_text=band_text)
+                        requirement_anchor=_requirement_anchor, as_of_day=as_of_date(), band_text=band_text,
+                        trial_row_anchor=_trial_row_anchor)
     return env
 
 
@@ -477,6 +485,8 @@ class RunRow:
 def _run_rows(catalog: Catalog) -> list[RunRow]:
     rows: dict[tuple, RunRow] = {}
     for entry in catalog.runs.values():
+        if entry.trial_of is not None:
+            continue  # counted on its parent's row, or on its experiment's line below the table
         record = entry.record
         group = record.tags.get("dvc.stage.group")
         key = (record.source, record.experiment, group) if group else (entry.ref,)
@@ -485,6 +495,33 @@ def _run_rows(catalog: Catalog) -> list[RunRow]:
         else:
             rows[key] = RunRow([entry])
     return list(rows.values())
+
+
+@dataclass(frozen=True)
+class TrialTable:
+    """Tuning trials as one table: a row per trial, a column per param that varies and per metric."""
+
+    trials: list[RunEntry]  # by start time, then id
+    params: list[str]  # the params whose value differs between trials (or that some trials lack)
+    same: list[tuple[str, str]]  # the params every trial has with one value, listed once above the table
+    metrics: list[str]
+
+
+def _trial_table(catalog: Catalog, refs: list[str]) -> TrialTable:
+    trials = sorted((catalog.runs[ref] for ref in refs),
+                    key=lambda entry: (entry.record.start_time or "", entry.record.id))
+    keys = sorted({key for entry in trials for key in entry.record.params})
+    same = [(key, values.pop()) for key in keys
+            for values in [{entry.record.params.get(key) for entry in trials}]
+            if len(values) == 1 and None not in values and len(trials) > 1]
+    constant = {key for key, _ in same}
+    metrics = sorted({key for entry in trials for key in entry.record.metrics})
+    return TrialTable(trials, [key for key in keys if key not in constant], same, metrics)
+
+
+def _trial_row_anchor(ref: str) -> Markup:
+    """The target a lineage node of a trial links to, inside the trial's row."""
+    return Markup(f'<span id="{html.escape(trial_anchor(ref), quote=True)}"></span>')
 
 
 def _run_charts(entry: RunEntry) -> list[Markup]:

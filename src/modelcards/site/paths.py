@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import ModelEntry
+from ..catalog import ModelEntry, TrialOf
 from ..crosswalk import ANNEX_IV, Note, Requirement
 from ..lineage.graph import Node
 
@@ -174,6 +174,21 @@ def run_page(ref: str) -> str:
     return f"runs/{source}/{file_name(run_id)}.md"
 
 
+def experiment_page(source: str, experiment: str) -> str:
+    """The page listing an experiment's tuning trials that have no parent run."""
+    return f"runs/experiments/{source}/{file_name(experiment)}.md"
+
+
+def trial_page(trial_of: TrialOf) -> str:
+    """The page a tuning trial is listed on: its parent run's, else its experiment's."""
+    return run_page(trial_of.parent) if trial_of.parent else experiment_page(trial_of.source, trial_of.experiment)
+
+
+def trial_anchor(ref: str) -> str:
+    """The id of a trial's row in the table of trials."""
+    return "trial-" + file_name(ref.partition(":")[2])
+
+
 def explanation_folder(model: str, version: str) -> str:
     """The folder of a version's SHAP plots and importance CSV."""
     return f"explain/{model}/{file_name(version)}"
@@ -205,6 +220,8 @@ def node_target(node: Node, version_anchors: dict[tuple[str, str], str]) -> str 
     if node.kind in ("dataset_version", "dataset"):
         return dataset_page(node.card)
     if node.kind == "run" and node.run:
+        if node.trial_of is not None:
+            return f"{trial_page(node.trial_of)}#{trial_anchor(node.run)}"
         return run_page(node.run)
     return None
 
@@ -279,6 +296,13 @@ class SitePaths:
 
     def run(self, ref: str) -> str:
         return self.prefix + run_page(ref)
+
+    @property
+    def runs(self) -> str:
+        return self.prefix + RUNS_PAGE
+
+    def experiment(self, source: str, experiment: str) -> str:
+        return self.prefix + experiment_page(source, experiment)
 
     @property
     def datasets(self) -> str:

@@ -218,11 +218,33 @@ def _read_file(path: Path, root: Path, grouped: dict[RunReader, list[Path]]) -> 
     return _read_json(path, root, grouped)
 
 
+def _fast_loads(data: bytes) -> Any:
+    """``data`` parsed by orjson (the ``fast`` extra), or ``_UNREAD`` when it is missing or refuses the text.
+
+    orjson refuses what the standard library may still read (a byte-order mark, NaN, integers beyond 64 bits)
+    and everything broken: such a file goes the standard library's way, which reads it or says where it breaks.
+    """
+    try:
+        import orjson
+    except ImportError:
+        return _UNREAD
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _UNREAD
+
+
+_UNREAD = object()
+
+
 def _read_json(path: Path, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
     result = ReadResult()
     name = shown(path, root)
+    data = path.read_bytes()
+    document = _fast_loads(data)
     try:
-        document = json.loads(decode_utf8(path.read_bytes()))
+        if document is _UNREAD:
+            document = json.loads(decode_utf8(data))
     except json.JSONDecodeError as exc:
         reader = _json_reader(_first_document(exc.doc)) if exc.msg == "Extra data" else None
         if reader and reader.grouped:
