@@ -393,3 +393,45 @@ def test_a_bare_card_and_a_license_in_words_export_in_every_format(tmp_path):
     [license] = objects.foreach_type(spdx.simplelicensing_LicenseExpression)
     assert license.simplelicensing_licenseExpression == "LicenseRef-Proprietary-internal-use-only"
     assert license.comment == "Proprietary, internal use only"
+
+
+def _words(value) -> str:
+    return " ".join(str(value).split())
+
+
+@pytest.mark.parametrize("name", EXAMPLE_MODELS)
+def test_importing_an_hf_export_gives_back_the_cards_fields(hf_exports, example_cards, name, tmp_path):
+    """`modelcards import hf` reads modelcards' own export back: the card's text, lists, metrics and slices."""
+    result = run_modelcards("import", "hf", hf_exports / name / "README.md", "--out", tmp_path / "back.yml",
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    back = yaml.safe_load((tmp_path / "back.yml").read_text(encoding="utf-8"))
+    card = example_cards[name]
+
+    for field in ("name", "title", "tags", "status", "risk_tier"):
+        assert back.get(field) == card.get(field), field
+    assert back["license"] == card["license"].lower()
+    assert _words(back["summary"]) == _words(card["summary"])
+    for field in ("type", "architecture"):
+        assert _words(back["model_details"].get(field)) == _words(card["model_details"].get(field)), field
+    for field in ("primary_uses", "primary_users", "out_of_scope"):
+        assert [_words(i) for i in back.get("intended_use", {}).get(field, [])] == \
+               [_words(i) for i in card.get("intended_use", {}).get(field, [])], field
+    for field in ("caveats", "recommendations", "tradeoffs"):
+        assert [_words(i) for i in back.get(field, [])] == [_words(i) for i in card.get(field, [])], field
+    assert [(f["name"], _words(f.get("description", ""))) for f in back.get("factors", [])] == \
+           [(f["name"], _words(f.get("description", ""))) for f in card.get("factors", [])]
+    assert [(e["name"], _words(e.get("mitigation", ""))) for e in back.get("ethical_considerations", [])] == \
+           [(e["name"], _words(e.get("mitigation", ""))) for e in card.get("ethical_considerations", [])]
+    exported_metrics = newest(card)["metrics"]
+    for metric in card.get("metrics", []):
+        if metric["name"] not in exported_metrics:
+            continue  # the export describes the newest version's metrics
+        found = next(m for m in back["metrics"] if m["name"] == metric["name"])
+        assert _words(found.get("description", "")) == _words(metric.get("description", "")), metric["name"]
+        if "threshold" in metric:
+            assert found["threshold"] == pytest.approx(metric["threshold"]), metric["name"]
+    back_slices = {(q["metric"], q["slice"]): q["value"] for q in back.get("quantitative_analyses", [])}
+    for q in card.get("quantitative_analyses", []):
+        if q.get("version") in (None, newest(card)["version"]):
+            assert back_slices[(q["metric"], q["slice"])] == pytest.approx(q["value"], rel=1e-3), q

@@ -8,6 +8,7 @@ fill it; other sections are kept under ``custom.hf``, keyed by their heading.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -25,7 +26,7 @@ SECTION_FIELDS = {
     "primary users": "intended_use.primary_users", "intended users": "intended_use.primary_users",
     "users": "intended_use.primary_users",
     "out-of-scope use": "intended_use.out_of_scope", "out-of-scope uses": "intended_use.out_of_scope",
-    "out of scope use": "intended_use.out_of_scope",
+    "out of scope use": "intended_use.out_of_scope", "out of scope": "intended_use.out_of_scope",
     "limitations": "caveats", "known limitations": "caveats", "caveats": "caveats",
     "bias, risks, and limitations": "caveats", "risks and limitations": "caveats",
     "recommendations": "recommendations",
@@ -150,11 +151,13 @@ def _result(result: Any, at: tuple, card: dict[str, Any], left: Leftovers) -> No
         elif key != "name" or not isinstance(value, str):  # the task's display name says what its type says
             left.keep((*at, "task", key), value)
     dataset = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
-    slice_name = str(dataset.get("name") or dataset.get("type") or "all")
+    # A dataset's config is a subset of it: the slice. Without one, the result is on the whole dataset.
+    config = dataset.get("config") if dataset.get("config") != "default" else None
+    slice_name = str(config or dataset.get("name") or dataset.get("type") or "all")
     for key, value in dataset.items():
         if key == "type" and isinstance(value, str):
             _add(card, "evaluation_data.datasets", [slug(value)])
-        elif key != "name":
+        elif key not in ("name", "config"):
             left.keep((*at, "dataset", key), value)
     for key, value in result.items():
         if key not in ("task", "dataset", "metrics") or (key in ("task", "dataset") and not isinstance(value, dict)):
@@ -169,7 +172,11 @@ def _result(result: Any, at: tuple, card: dict[str, Any], left: Leftovers) -> No
             left.keep(where, metric)
             continue
         name = slug(metric["type"], "metric")
-        _metric(card, name, metric.get("name"))
+        described = metric.get("name")
+        # A metric's display name that only repeats its type (or says which slice) describes nothing.
+        if not isinstance(described, str) or described == metric["type"] or described.startswith(metric["type"] + " on "):
+            described = None
+        _metric(card, name, described)
         card.setdefault("quantitative_analyses", []).append({"metric": name, "slice": slice_name, "value": value})
         for key, extra in metric.items():
             if key not in ("type", "value", "name"):
@@ -201,7 +208,10 @@ def _body(body: str, first_line: int, card: dict[str, Any], left: Leftovers) -> 
         target = SECTION_FIELDS.get(_normalised(heading)) if heading else "summary"
         if target == "summary" and not heading and "summary" in card:
             target = None
-        if target is None:
+        rows = _table_rows(content)
+        if target is None and _normalised(heading).startswith("metrics") and rows is not None:
+            _metrics_table(card, rows)  # | Metric | Value | Threshold | Description |, as modelcards export writes it
+        elif target is None:
             left.keep((), content, where=(line_number, 1), label=heading or "text before the first section")
         else:
             _fill(card, target, content)
@@ -209,13 +219,73 @@ def _body(body: str, first_line: int, card: dict[str, Any], left: Leftovers) -> 
 
 
 def _fill(card: dict[str, Any], target: str, content: str) -> None:
-    if target in _LIST_FIELDS:
+    rows = _table_rows(content)
+    if target == "summary" and rows is not None:
+        _details(card, rows)
+    elif target in _LIST_FIELDS:
         _add(card, target, _items(content))
+    elif target in _NAMED_FIELDS and rows is not None:  # | Risk | Mitigation |, as modelcards export writes it
+        _add(card, target, [{"name": row[0], **({"mitigation": row[1]} if len(row) > 1 and row[1] else {})}
+                            for row in rows if row and row[0]])
     elif target in _NAMED_FIELDS:
-        _add(card, target, [{"name": item} for item in _items(content)])
+        _add(card, target, [_named(item) for item in _items(content)])
     else:
         previous = _get(card, target)
+        content = _unescaped(content)
         _set(card, target, f"{previous}\n\n{content}" if previous else content)
+
+
+# A key-value table of model details (as modelcards export writes it) -> card fields; other rows say what the
+# card's own sections or the front matter say already.
+_DETAIL_ROWS = {"status": "status", "risk tier": "risk_tier", "type": "model_details.type",
+                "framework": "model_details.framework", "architecture": "model_details.architecture",
+                "base model": "model_details.base_model"}
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
+_BOLD_NAME = re.compile(r"^\*\*(.+?)\*\*:?\s*(.*)$", re.S)
+
+
+def _table_rows(content: str) -> list[list[str]] | None:
+    """The body rows of a Markdown table that is all of ``content``, each cell unescaped; else None."""
+    lines = [line.strip() for line in content.strip().split("\n")]
+    if len(lines) < 2 or not all(line.startswith("|") for line in lines) or not _TABLE_RULE.match(lines[1]):
+        return None
+    return [[_unescaped(cell.strip()) for cell in re.split(r"(?<!\\)\|", line.strip("|"))] for line in lines[2:]]
+
+
+def _details(card: dict[str, Any], rows: list[list[str]]) -> None:
+    for row in rows:
+        field = _DETAIL_ROWS.get(row[0].lower()) if len(row) > 1 else None
+        if field and row[1] and _get(card, field) is None:
+            _set(card, field, row[1])
+
+
+_THRESHOLD = re.compile(r"^(≥|>=|≤|<=)\s*(\S+)$")
+
+
+def _metrics_table(card: dict[str, Any], rows: list[list[str]]) -> None:
+    """Each metric's description and threshold; its value is the model-index's."""
+    for row in rows:
+        if not row or not row[0]:
+            continue
+        name = slug(row[0], "metric")
+        _metric(card, name, row[3] if len(row) > 3 and row[3] else None)
+        bound = _THRESHOLD.match(row[2]) if len(row) > 2 else None
+        if bound and number(bound.group(2)) is not None:
+            metric = next(m for m in card["metrics"] if m["name"] == name)
+            metric.update(threshold=number(bound.group(2)), higher_is_better=bound.group(1) in ("≥", ">="))
+
+
+def _named(item: str) -> dict[str, str]:
+    """A bullet "**name**: description" (as the Hub's template and modelcards export write them) or just a name."""
+    match = _BOLD_NAME.match(item)
+    if not match:
+        return {"name": item}
+    return {"name": match.group(1), **({"description": match.group(2)} if match.group(2) else {})}
+
+
+def _unescaped(text: str) -> str:
+    """Markdown's backslash escapes and HTML's character references read as the characters they stand for."""
+    return html.unescape(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~=])", r"\1", text))
 
 
 def _items(content: str) -> list[str]:
@@ -226,11 +296,11 @@ def _items(content: str) -> list[str]:
         if any(_BULLET.match(line) for line in lines):
             for line in lines:
                 if _BULLET.match(line):
-                    items.append(_BULLET.sub("", line).strip())
+                    items.append(_unescaped(_BULLET.sub("", line).strip()))
                 elif items and line.strip():
                     items[-1] += " " + line.strip()  # a bullet's continuation line
         elif paragraph.strip() and paragraph.strip() != _PLACEHOLDER:
-            items.append(" ".join(line.strip() for line in lines))
+            items.append(_unescaped(" ".join(line.strip() for line in lines)))
     return [item for item in items if item]
 
 
