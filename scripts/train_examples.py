@@ -398,7 +398,6 @@ def train_all() -> dict[str, Any]:
 # --- logging runs to MLflow --------------------------------------------------------
 
 RUNS_DIR = CARDS_DIR.parent / "runs" / "mlflow"
-REQUIREMENTS = ("numpy", "scikit-learn", "skops")  # what each logged model needs, pinned at the versions in use
 # Versions that come from elsewhere: wine 1.1.0 is the `train` stage of the DVC pipeline in pipelines/wine.
 NOT_LOGGED = {("wine-cultivar-classifier", "1.1.0")}
 
@@ -412,7 +411,6 @@ def log_runs(tracking_uri: str, artifacts: Path, cards_dir: Path) -> dict[tuple[
     cards tell (see ``training_start``), not of this machine's clock, so no run starts after its release.
     """
     import time
-    from importlib.metadata import version
 
     import mlflow
     import pandas as pd
@@ -456,11 +454,8 @@ def log_runs(tracking_uri: str, artifacts: Path, cards_dir: Path) -> dict[tuple[
                              context="training")
             mlflow.set_tags({"mlflow.source.name": "scripts/train_examples.py", "card": release.model})
             # Saved with skops; tree models need their node storage type named as trusted.
-            # Pinned requirements: the run pages show them (docs/reference/environment.md), and inferring them
-            # would start a subprocess per model.
             mlflow.sklearn.log_model(model, name="model", registered_model_name=release.model,
-                                     skops_trusted_types=["sklearn.tree._tree.Tree"],
-                                     pip_requirements=[f"{name}=={version(name)}" for name in REQUIREMENTS])
+                                     skops_trusted_types=["sklearn.tree._tree.Tree"])
             run_ids[(release.model, release.version)] = run.info.run_id
         client.set_terminated(created.info.run_id, "FINISHED", end_time=finished)  # after end_run, which says now
     return run_ids

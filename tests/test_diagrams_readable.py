@@ -296,7 +296,8 @@ def test_every_node_colour_has_a_dark_palette_rule() -> None:
     css = (REPO_ROOT / "site_templates/assets/modelcards.css").read_text()
     dark = set(re.findall(r'\[data-md-color-scheme="slate"\][^{]*\.mc-lineage[^{]*\[(fill|stroke)="(#[0-9a-f]{6})"\]',
                           css))
-    wanted = {("fill", style["fillcolor"]) for _, style in NODE_STYLES.values()}
+    wanted = {(attribute, style[key]) for _, style in NODE_STYLES.values()
+              for attribute, key in (("fill", "fillcolor"), ("stroke", "color")) if key in style}
     wanted |= {(attribute, style[key]) for _, style in STATE_STYLES.values()
                for attribute, key in (("fill", "fillcolor"), ("stroke", "color"), ("fill", "fontcolor"))}
     assert wanted - dark == set()
