@@ -92,7 +92,9 @@ clean:
 techdocs-env: $(TECHDOCS_STAMP)  ## A venv with techdocs-core for tests/test_techdocs.py
 $(TECHDOCS_STAMP): $(STAMP) $(TECHDOCS_LOCK)
 	$(BIN)/python -m venv $(TECHDOCS_VENV)
-	$(BIN)/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > \
+	@# addsitedir, not a bare path: it also runs the project venv's own .pth files, which make the editable
+	@# modelcards importable.
+	$(BIN)/python -c "import sysconfig; print('import site; site.addsitedir(%r)' % sysconfig.get_paths()['purelib'])" > \
 	  "$$($(TECHDOCS_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/zz-project-venv.pth"
 	$(TECHDOCS_VENV)/bin/python -m pip install --quiet -c $(TECHDOCS_LOCK) $(TECHDOCS_CORE)
 	touch $@
