@@ -378,6 +378,26 @@ def test_explain_workers_sets_how_many_processes_the_build_uses_and_says(tmp_pat
     assert result.stderr.splitlines()[0] == "Explaining 2 model version(s) with SHAP in 1 process"
 
 
+def test_versions_with_the_same_inputs_and_settings_are_explained_once_and_each_shows_it(tmp_path: Path) -> None:
+    block = f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
+                       trusted_types: [{TREE}]}}
+        """
+    root = _broken_project(tmp_path / "project", block)
+    options = QUIET[1]["modelcards"]
+    copy = (root / "cards/cancer.yml").read_text().replace("name: cancer", "name: copy")
+    write_project(root, {"copy.yml": copy}, plugins=["search", {"modelcards": {**options, "explain_workers": 1}}])
+    result = run_modelcards("build", cwd=root, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == ("Explaining 1 model version(s) with SHAP in 1 process "
+                                             "(1 other version(s) have the same inputs and settings)")
+    tables = [_importance((root / f"site/models/{name}/index.html").read_text()) for name in ("cancer", "copy")]
+    assert tables[0] and tables[0] == tables[1]
+
+
 def test_shap_plots_chooses_which_versions_get_the_beeswarm_and_a_wrong_choice_is_named(tmp_path: Path) -> None:
     root = _broken_project(tmp_path / "project", f"""
         - version: "1.0"

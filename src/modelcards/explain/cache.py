@@ -9,6 +9,7 @@ looking a key up nor reading an entry imports SHAP.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import io
@@ -26,6 +27,7 @@ ARRAYS = ("values", "data")
 CACHE_FORMAT = 3
 
 
+@functools.cache  # asked once per explained version; reading package metadata costs milliseconds each time
 def installed_shap_version() -> str:
     """The installed SHAP version, read from package metadata without importing SHAP."""
     return importlib.metadata.version("shap")

@@ -112,25 +112,42 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
         else:
             explained.versions[key] = found
 
+    # Versions explained from the same bytes with the same settings (a model promoted unchanged, cards copied
+    # from a template) share one piece of work: produced once, stored once, given to each.
+    work: dict[tuple, list[tuple[str, str]]] = {}
+    for key in missing:
+        work.setdefault(_work_identity(jobs[key]), []).append(key)
     explained.produced = len(missing)
     if not missing:
         explained.versions = dict(sorted(explained.versions.items()))
         return explained
-    with _executor(executor, len(missing), workers) as (pool, where):
+    with _executor(executor, len(work), workers) as (pool, where):
         if progress is not None:
-            progress(0, len(missing), where)
-        futures = {pool.submit(produce, jobs[key], project_dir): key for key in missing}
+            shared = len(missing) - len(work)
+            progress(0, len(work), where + (f" ({shared} other version(s) have the same inputs and settings)"
+                                           if shared else ""))
+        futures = {pool.submit(produce, jobs[keys[0]], project_dir): keys for keys in work.values()}
         for done, future in enumerate(as_completed(futures), start=1):
-            key = futures[future]
+            keys = futures[future]
             result = future.result()
             if isinstance(result, str):
-                failed(key, result)
+                for key in keys:
+                    failed(key, result)
             else:
-                explained.versions[key] = _stored(jobs[key], *result, cache_dir)
+                stored = _stored(jobs[keys[0]], *result, cache_dir)
+                for key in keys:
+                    explained.versions[key] = stored
             if progress is not None:
-                progress(done, len(missing), jobs[key].label)
+                progress(done, len(work), jobs[keys[0]].label)
     explained.versions = dict(sorted(explained.versions.items()))
     return explained
+
+
+def _work_identity(job: _Job) -> tuple:
+    """What decides a missing job's result: its cache key, or the plot keys of an explanation already known."""
+    if job.known is not None:
+        return ("plots", tuple(plot_key(job.known, output) for output in job.known.outputs))
+    return ("explain", ExplanationCache.key(job.settings, job.inputs), job.plotted)
 
 
 def _mode(block) -> str:

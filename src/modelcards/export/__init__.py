@@ -76,13 +76,19 @@ def available(format: ExportFormat) -> bool:
     return True
 
 
-def export_files(catalog: Catalog, format: ExportFormat, models: list[str], as_of: dt.date) -> dict[str, str]:
+def export_files(catalog: Catalog, format: ExportFormat, models: list[str], as_of: dt.date, *,
+                 validated: bool = True) -> dict[str, str]:
     """The files of one format for ``models`` (names in ``catalog``), by their path inside the output folder.
 
-    Per-model formats give one file per model; the JSON catalog is one file holding them all.
+    Per-model formats give one file per model; the JSON catalog is one file holding them all. A format module
+    with a ``validate`` checks each file against its standard's schema unless ``validated`` is false.
     """
     require(format)
-    render = importlib.import_module(f"{__name__}.{format.module}").render
+    module = importlib.import_module(f"{__name__}.{format.module}")
     if format.per_model:
-        return {format.file.format(model=name): render(catalog, name, as_of) for name in models}
-    return {format.file: render(catalog, models, as_of)}
+        files = {name: module.render(catalog, name, as_of) for name in models}
+        if validated and hasattr(module, "validate"):
+            for name, text in files.items():
+                module.validate(name, text)
+        return {format.file.format(model=name): text for name, text in files.items()}
+    return {format.file: module.render(catalog, models, as_of)}

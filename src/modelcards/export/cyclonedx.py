@@ -20,8 +20,6 @@ from .facts import DataUse, ModelFacts, content_uuid, model_facts
 def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.output.json import JsonV1Dot6
-    from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
 
     facts = model_facts(catalog, name)
     model = _model_component(facts)
@@ -43,11 +41,17 @@ def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
         bom.register_dependency(component, [])
     document = json.loads(JsonV1Dot6(bom).output_as_string())
     document["metadata"]["component"]["modelCard"] = model_card(facts)
-    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def validate(name: str, text: str) -> None:
+    """Raise when the BOM ``render`` made does not validate against the CycloneDX 1.6 schema, offline."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
     if error is not None:
         raise ValueError(f"the CycloneDX BOM of {name} does not validate against CycloneDX 1.6: {error}")
-    return text
 
 
 def model_card(facts: ModelFacts) -> dict[str, Any]:
