@@ -220,7 +220,12 @@ def inline(value: Any) -> Markup:
     """Plain text safe inside a Markdown line or table cell: no markup survives."""
     if isinstance(value, Markup):
         return value
-    return Markup(_escaped(" ".join(_format_value(value).split())))
+    return _inline_text(_format_value(value))
+
+
+@lru_cache(maxsize=1 << 16)  # names, versions, metrics and people repeat on every page that mentions them
+def _inline_text(text: str) -> Markup:
+    return Markup(_escaped(" ".join(text.split())))
 
 
 def _escaped(text: str) -> str:
@@ -305,7 +310,20 @@ def _front_matter_title(value: Any) -> Markup:
 
 def _url(page_path: str, target: str) -> Markup:
     """Relative link from one generated page to another, as MkDocs expects (``.md`` paths)."""
-    return Markup(posixpath.relpath(target, posixpath.dirname(page_path) or "."))
+    return Markup(relative_path(target, posixpath.dirname(page_path)))
+
+
+def relative_path(target: str, start: str) -> str:
+    """``posixpath.relpath`` for paths inside the docs tree, without its per-call ``os.getcwd()``."""
+    target_parts = [part for part in target.split("/") if part and part != "."]
+    start_parts = [part for part in start.split("/") if part and part != "."]
+    common = 0
+    for a, b in zip(target_parts, start_parts):
+        if a != b:
+            break
+        common += 1
+    parts = [".."] * (len(start_parts) - common) + target_parts[common:]
+    return "/".join(parts) or "."
 
 
 def _link(page_path: str, text: Any, target: str) -> Markup:
