@@ -17,7 +17,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # The core stages, and what they must never import: the site layer and the two edges.
 CORE = ("cards", "importers", "sources", "linking", "catalog", "lineage", "explain", "history", "git", "policy", "frozen",
         "waivers", "crosswalk", "compare", "monitoring", "export", "audience")
-HIGHER = ("site", "cli", "plugin")
+HIGHER = ("site", "cli", "plugin", "page_cache")
 
 
 def module_name(path: Path, source: Path = SOURCE) -> str:

@@ -103,12 +103,16 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     """Build the site. A failed build leaves the previous site untouched."""
     _setup_logging(verbose)
     started = time.perf_counter()
-    site, settings, final_dir = _build_site(config_file, strict, site_dir, output_format, audience=audience)
+    site, settings, final_dir, page_cache = _build_site(config_file, strict, site_dir, output_format,
+                                                        audience=audience)
     catalog, explained = site.catalog, site.explained
     runs = f" and {len(catalog.runs)} run(s)" if catalog.runs else ""
     if explained and explained.versions:
         click.echo(f"Explanations: {len(explained.versions)} version(s), {explained.produced} computed or drawn, "
                    f"{len(explained.versions) - explained.produced} from the cache or embedded as they are.",
+                   err=True)
+    if page_cache is not None:
+        click.echo(f"Pages: {page_cache.misses} converted from Markdown, {page_cache.hits} unchanged from the cache.",
                    err=True)
     built_for = f" for the {settings.audience} audience" if settings.audience else ""
     click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(catalog.models)} model card(s){runs} "
@@ -135,7 +139,7 @@ def pdf(model: str, out: Path | None, config_file: Path | None, strict: bool) ->
     chromium = find_chromium()  # before the build, which takes a while
     out = out or Path(f"{model}.pdf")
     with tempfile.TemporaryDirectory(prefix="modelcards-pdf-") as scratch:
-        site, settings, site_dir = _build_site(config_file, strict, Path(scratch, "site"), "text", model=model)
+        site, settings, site_dir, _ = _build_site(config_file, strict, Path(scratch, "site"), "text", model=model)
         print_to_pdf(chromium, model_html(site_dir, settings, model), out)
     click.echo(f"Wrote {_shown(out)}: the page of {model} ({len(site.catalog.models[model].card.versions)} version(s)).",
                err=True)
@@ -143,7 +147,8 @@ def pdf(model: str, out: Path | None, config_file: Path | None, strict: bool) ->
 
 def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str,
                 model: str | None = None, audience: str | None = None):
-    """Build the site as ``build`` does: the generated site, its settings and the folder it is in.
+    """Build the site as ``build`` does: the generated site, its settings, the folder it is in, and the cache of
+    converted pages (None without a cache folder).
 
     With ``model``, a model the cards do not have is a usage error, said before MkDocs runs.
     """
@@ -183,7 +188,7 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
             shutil.rmtree(staging, ignore_errors=True)
             raise
         replace_directory(staging, final_dir)
-    return site, settings, final_dir
+    return site, settings, final_dir, config.plugins["modelcards"].page_cache
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from mkdocs.structure.files import File, Files
 from .build import GeneratedSite, generate_site
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
+from .page_cache import PageCache
 from .site.pages import asset_paths
 from .site.paths import site_nav
 
@@ -32,6 +33,8 @@ class _Declared(config_options.BaseConfigOption):
 
 class ModelcardsPlugin(BasePlugin):
     config_scheme = tuple((setting.name, _Declared(setting.default)) for setting in SETTINGS)
+
+    page_cache: PageCache | None = None  # set in on_nav when there is a cache folder
 
     # Set by ``modelcards build``, which has already checked the cards, to avoid loading them twice.
     preloaded: GeneratedSite | None = None
@@ -85,6 +88,7 @@ class ModelcardsPlugin(BasePlugin):
                 log.info(f"masked {len(site.masked)} secret-looking value(s) in run metadata")
         self.site = site
         self.sources = {page.path: page.source for page in site.pages if page.source}
+        self.generated_pages = {page.path for page in site.pages if page.path.endswith(".md")}
 
     def on_files(self, files: Files, config) -> Files:
         user_pages = [file.src_uri for file in files.documentation_pages()]
@@ -99,6 +103,22 @@ class ModelcardsPlugin(BasePlugin):
             generated = site_nav((page.path for page in self.site.pages), self.settings.page_prefix)
             config.nav = [*generated, *sorted(user_pages)]
         return files
+
+    def on_nav(self, nav, config, files):
+        # Every plugin has added its files by now, and a page's links are converted against all of them.
+        cache_dir = self.settings.cache_dir
+        self.page_cache = PageCache(cache_dir / "pages", config, files) if cache_dir is not None else None
+        return nav
+
+    def on_pre_page(self, page, config, files):
+        if self.page_cache is not None and page.file.src_uri in self.generated_pages:
+            self.page_cache.attach(page)
+        return page
+
+    def on_post_build(self, config):
+        if self.page_cache is not None and self.page_cache.hits + self.page_cache.misses:
+            log.info(f"converted {self.page_cache.misses} generated page(s) from Markdown, "
+                     f"took {self.page_cache.hits} unchanged one(s) from the cache")
 
     def on_page_markdown(self, markdown, page, config, files):
         # Material's edit button should open the card, not the generated Markdown.

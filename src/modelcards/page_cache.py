@@ -1,0 +1,158 @@
+"""MkDocs edge: the HTML that Python-Markdown made of a generated page, kept between builds.
+
+Converting Markdown is most of what MkDocs spends on a generated page, and a rebuild converts the same Markdown
+again: a card edit changes a few pages of thousands, a CI job with a cached ``cache_dir`` usually none. So the
+plugin gives each generated page a ``render`` that first looks here, under a key of everything the conversion
+reads:
+
+* the page's Markdown (after every plugin's ``on_page_markdown``) and where it lives (its source path, URL,
+  ``use_directory_urls``), which decide how its links are rewritten;
+* every file of the build and its URL, which decide whether a link resolves and where it points;
+* the Markdown extensions with their settings, MkDocs' link validation settings, and the versions of MkDocs,
+  Python-Markdown, PyMdown Extensions and modelcards.
+
+An entry holds the HTML, the table of contents, the title and the anchors, exactly what ``Page.render`` sets. A
+conversion that logs a warning (a broken link, say) is not kept, so ``--strict`` sees it on every build. Entries
+are JSON written atomically, so concurrent builds can share the folder; nothing in it is executed or unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import types
+from pathlib import Path
+
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink, TableOfContents
+
+from .files import write_atomic
+
+# Bump when an entry's layout changes.
+ENTRY_FORMAT = 1
+_LIBRARIES = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-modelcards")
+
+
+class PageCache:
+    """One build's view of the folder: ``attach`` a generated page before MkDocs renders it."""
+
+    def __init__(self, directory: Path, config, files) -> None:
+        self.directory = directory
+        self.build_key = _build_key(config, files)
+        self.hits = 0
+        self.misses = 0
+
+    def attach(self, page: Page) -> None:
+        """Make ``page.render`` take its HTML from the cache when the same conversion was kept before."""
+        cache = self
+
+        def render(self: Page, config, files) -> None:
+            key = cache._key(self)
+            entry = cache._get(key)
+            if entry is not None:
+                _restore(self, entry, files)
+                cache.hits += 1
+                return
+            with _Warnings() as warnings:
+                Page.render(self, config, files)
+            cache.misses += 1
+            if not warnings.logged:
+                cache._put(key, _entry(self))
+
+        page.render = types.MethodType(render, page)
+
+    def _key(self, page: Page) -> str:
+        digest = hashlib.sha256(self.build_key.encode())
+        for part in (page.file.src_uri, page.file.url, page.markdown or ""):
+            digest.update(b"\0" + part.encode())
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def _get(self, key: str) -> dict | None:
+        try:
+            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return entry if isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT else None
+
+    def _put(self, key: str, entry: dict) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _build_key(config, files) -> str:
+    """What every page's conversion shares: settings, library versions and the files links can point to."""
+    parts = {
+        "format": ENTRY_FORMAT,
+        "extensions": [str(extension) for extension in config["markdown_extensions"]],
+        "extension_configs": config["mdx_configs"] or {},
+        "validation": config["validation"],
+        "directory_urls": config["use_directory_urls"],
+        "versions": {name: _version(name) for name in _LIBRARIES},
+        "files": sorted((file.src_uri, file.url) for file in files),
+    }
+    return json.dumps(parts, sort_keys=True, default=str)
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _entry(page: Page) -> dict:
+    return {
+        "format": ENTRY_FORMAT,
+        "content": page.content,
+        "toc": [_anchor_data(anchor) for anchor in page.toc],
+        "title": page._title_from_render,
+        "anchors": sorted(page.present_anchor_ids or ()),
+        "links_to_anchors": {file.src_uri: links for file, links in (page.links_to_anchors or {}).items()},
+    }
+
+
+def _restore(page: Page, entry: dict, files) -> None:
+    page.content = entry["content"]
+    toc = [_anchor(data) for data in entry["toc"]]
+    if toc:
+        toc[0].active = True  # as mkdocs.structure.toc.get_toc marks it
+    page.toc = TableOfContents(toc)
+    page._title_from_render = entry["title"]
+    page.present_anchor_ids = set(entry["anchors"])
+    linked = {files.get_file_from_path(src_uri): links for src_uri, links in entry["links_to_anchors"].items()}
+    page.links_to_anchors = {file: links for file, links in linked.items() if file is not None}
+
+
+def _anchor_data(anchor: AnchorLink) -> dict:
+    return {"title": anchor.title, "id": anchor.id, "level": anchor.level,
+            "children": [_anchor_data(child) for child in anchor.children]}
+
+
+def _anchor(data: dict) -> AnchorLink:
+    anchor = AnchorLink(data["title"], data["id"], data["level"])
+    anchor.children = [_anchor(child) for child in data["children"]]
+    return anchor
+
+
+class _Warnings(logging.Handler):
+    """Notices whether MkDocs logs a warning while one page is converted."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.logged = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.logged = True
+
+    def __enter__(self) -> "_Warnings":
+        logging.getLogger("mkdocs").addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger("mkdocs").removeHandler(self)

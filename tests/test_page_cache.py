@@ -1,0 +1,65 @@
+"""Rebuilds take unchanged pages' HTML from the cache: real `modelcards build` runs, the bytes they write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import run_modelcards, write_project
+
+QUIET = ["search", {"modelcards": {"lineage_checks": {"no_data_version": "off", "no_code_commit": "off",
+                                                      "no_run": "off"}}}]
+
+
+def _card(name: str, summary: str) -> str:
+    return f"""\
+name: {name}
+title: {name.title()}
+summary: {summary}
+owners: [{{name: Ada Analyst, role: owner}}]
+versions:
+  - version: "1.0"
+    date: 2024-01-01
+    metrics: {{accuracy: 0.91}}
+"""
+
+
+def _site_bytes(site: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(site)): path.read_bytes() for path in sorted(site.rglob("*")) if path.is_file()}
+
+
+def _pages_line(stderr: str) -> str:
+    return next(line for line in stderr.splitlines() if line.startswith("Pages: "))
+
+
+def test_a_rebuild_takes_unchanged_pages_from_the_cache_and_writes_the_same_bytes(tmp_path: Path) -> None:
+    write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn."),
+                             "fraud.yml": _card("fraud", "Flags fraud.")}, plugins=QUIET)
+    first = run_modelcards("build", "-d", "first", cwd=tmp_path)
+    converted = int(_pages_line(first.stderr).split()[1])
+    assert converted > 5
+    assert _pages_line(first.stderr) == f"Pages: {converted} converted from Markdown, 0 unchanged from the cache."
+
+    second = run_modelcards("build", "-d", "second", cwd=tmp_path)
+    assert _pages_line(second.stderr) == f"Pages: 0 converted from Markdown, {converted} unchanged from the cache."
+    assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "first")
+
+    # An edit converts the pages that show it (the model's page, the catalog, the owner's page), not the rest.
+    card = tmp_path / "cards/fraud.yml"
+    card.write_text(card.read_text().replace("Flags fraud.", "Flags card fraud."))
+    third = run_modelcards("build", "-d", "third", cwd=tmp_path)
+    again = int(_pages_line(third.stderr).split()[1])
+    assert 0 < again < converted
+    assert "Flags card fraud." in (tmp_path / "third/models/fraud/index.html").read_text()
+    assert "Flags card fraud." not in (tmp_path / "third/models/churn/index.html").read_text()
+
+
+def test_a_damaged_cache_entry_is_converted_again_not_trusted(tmp_path: Path) -> None:
+    write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")}, plugins=QUIET)
+    run_modelcards("build", "-d", "first", cwd=tmp_path)
+    entries = sorted((tmp_path / ".modelcards-cache/pages").rglob("*.json"))
+    assert entries and all(json.loads(entry.read_text())["content"] for entry in entries)
+    entries[0].write_text('{"format": 1, "content": "<p>tamp')  # cut short, as by a full disk
+    second = run_modelcards("build", "-d", "second", cwd=tmp_path)
+    assert _pages_line(second.stderr) == f"Pages: 1 converted from Markdown, {len(entries) - 1} unchanged from the cache."
+    assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "first")
