@@ -63,3 +63,19 @@ def test_a_damaged_cache_entry_is_converted_again_not_trusted(tmp_path: Path) ->
     second = run_modelcards("build", "-d", "second", cwd=tmp_path)
     assert _pages_line(second.stderr) == f"Pages: 1 converted from Markdown, {len(entries) - 1} unchanged from the cache."
     assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "first")
+
+
+def test_forty_models_render_in_worker_processes_each_page_its_own(tmp_path: Path) -> None:
+    from modelcards.site.pages import PARALLEL_FROM_MODELS, in_parallel
+
+    names = [f"model-{index:02d}" for index in range(PARALLEL_FROM_MODELS)]
+    seen_by = {}  # a closure over a local: forked workers inherit it; it could not have been pickled
+    results = in_parallel(lambda name: [name.upper(), str(seen_by.setdefault(name, len(name)))], names)
+    assert results == [[name.upper(), str(len(name))] for name in names]
+
+    write_project(tmp_path, {f"{name}.yml": _card(name, f"Summary of {name}.") for name in names}, plugins=QUIET)
+    run_modelcards("build", "-d", "site", cwd=tmp_path, timeout=600)
+    for name in names:
+        page = (tmp_path / f"site/models/{name}/index.html").read_text()
+        assert f"Summary of {name}." in page
+        assert [other for other in names if f"Summary of {other}." in page] == [name]

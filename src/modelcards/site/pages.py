@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing
+import os
 import posixpath
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 from markupsafe import Markup
@@ -107,13 +110,14 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         """A link target for raw HTML, which MkDocs does not rewrite: the page's URL, relative and escaped."""
         return Markup(html.escape(relative_url(page_path, target, settings.directory_urls), quote=True))
 
-    def render(template: str, path: str, source: str | None = None, **context: Any) -> None:
+    def render(template: str, path: str, source: str | None = None, *, into: list[Page] | None = None,
+               **context: Any) -> None:
         page_path = prefix + path
         content = env.get_template(template).render(
             page_path=page_path, paths=paths, catalog=catalog, settings=settings, commit_link=commit_link,
             card_link=card_link, owner_link=owner_link, href=href, change_lines=_change_lines, **context
         )
-        pages.append(Page(page_path, content.strip() + "\n" + as_of, source))
+        (pages if into is None else into).append(Page(page_path, content.strip() + "\n" + as_of, source))
 
     render("catalog.md.j2", CATALOG_PAGE, view=view, policy=policy, monitoring=monitoring)
     if view.owners:
@@ -124,7 +128,10 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                rows=[rows_by_model[model.name] for model in owner.models])
     crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
     today = as_of_date()
-    for model in catalog.models.values():
+
+    def model_pages(model: ModelEntry) -> list[Page]:
+        """A model's page and every page and file beside it: exports, monitoring, crosswalk, comparisons."""
+        out: list[Page] = []
         downloads = model_downloads(catalog, model.name, paths, today)
         versions = _version_rows(model, settings.environments)
         explanations, files = explanation_views(
@@ -132,7 +139,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         comparisons = model_comparisons(model, settings, graph, explained or {})
         model_monitoring = monitoring.models.get(model.name) if monitoring else None
         deployment_views = deployment_pages(model, model_monitoring)
-        render("model.md.j2", model_page(model.name), source=model.source.path, model=model,
+        render("model.md.j2", model_page(model.name), source=model.source.path, into=out, model=model,
                card=model.card, edit_url=settings.edit_url(model.source.path),
                versions=versions, states=model.states,
                version_anchor=version_anchors(model), metric_names=_metric_names(model.card),
@@ -145,24 +152,29 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                downloads=downloads,
                file_url=lambda file, page=paths.model(model.name): Markup(html.escape(
                    site_file_url(settings, page, file), quote=True)))
-        pages.extend(Page(download.path, download.content) for download in downloads)
+        out.extend(Page(download.path, download.content) for download in downloads)
         for view in deployment_views:
-            render("monitoring.md.j2", view.page, source=model.source.path, card=model.card, d=view.deployment,
-                   mm=model_monitoring, charts=view.charts, drifted=view.drifted, view=view,
+            render("monitoring.md.j2", view.page, source=model.source.path, into=out, card=model.card,
+                   d=view.deployment, mm=model_monitoring, charts=view.charts, drifted=view.drifted, view=view,
                    reports=[(_report_day(view, source), href(prefix + view.page, prefix + target))
                             for target, source in view.reports])
-            pages.extend(Page(prefix + target, (settings.project_dir / source).read_text(encoding="utf-8"))
-                         for target, source in view.reports)
-        render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, model=model,
+            out.extend(Page(prefix + target, (settings.project_dir / source).read_text(encoding="utf-8"))
+                       for target, source in view.reports)
+        render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, into=out, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
-        pages.extend(Page(file.path, file.content) for file in files)
+        out.extend(Page(file.path, file.content) for file in files)
         for view in [*comparisons.views, None]:
             path = view.page if view else comparisons.index
-            render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, model=model, card=model.card,
-                   view=view, comparisons=comparisons, versions_url=site_file_url(settings, path, comparisons.data),
+            render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, into=out, model=model,
+                   card=model.card, view=view, comparisons=comparisons,
+                   versions_url=site_file_url(settings, path, comparisons.data),
                    root=root_url(path, settings.directory_urls),
                    node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
-        pages.append(Page(comparisons.data, comparisons.data_json))
+        out.append(Page(comparisons.data, comparisons.data_json))
+        return out
+
+    for model_output in in_parallel(model_pages, list(catalog.models.values())):
+        pages.extend(model_output)
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
@@ -200,6 +212,44 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
+
+
+# Below this many models one process renders them all: starting workers costs more than it saves.
+PARALLEL_FROM_MODELS = 40
+# What forked workers run and on what: they inherit both as they are, so neither is pickled.
+_task: Callable[[Any], list[Page]] | None = None
+_items: list[Any] = []
+
+
+def in_parallel(task: Callable[[Any], list[Page]], items: list[Any]) -> list[list[Page]]:
+    """``[task(item) for item in items]``, spread over the machine's cores when there are many items.
+
+    Rendering a model's pages reads only the joined catalog, so forked workers can each take a share: they
+    inherit the catalog and ``task`` (a closure over it) as they are, and send back only the pages. Results keep
+    the items' order, so the site is the same bytes whichever way it was rendered. Where fork is missing, or there
+    is one core, it runs here.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if cores < 2 or len(items) < PARALLEL_FROM_MODELS or "fork" not in multiprocessing.get_all_start_methods():
+        return [task(item) for item in items]
+    global _task, _items
+    _task, _items = task, items
+    try:
+        chunks = [range(start, len(items), cores) for start in range(cores)]  # interleaved: similar models mix
+        with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_run_chunk, chunks))
+    finally:
+        _task, _items = None, []
+    ordered: list[list[Page]] = [[] for _ in items]
+    for chunk, outputs in zip(chunks, results):
+        for index, output in zip(chunk, outputs):
+            ordered[index] = output
+    return ordered
+
+
+def _run_chunk(indices: range) -> list[list[Page]]:
+    assert _task is not None
+    return [_task(_items[index]) for index in indices]
 
 
 def _report_day(view, source: str) -> str:
