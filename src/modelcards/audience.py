@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from .cards.loader import LoadedCard
 from .cards.schema import CUSTOM_NAMESPACE, DatasetCard, ModelCard
-from .catalog import Catalog, DatasetEntry, ModelEntry, RunEntry, TagEntry
+from .catalog import Catalog, DatasetEntry, ModelEntry, RunEntry, tag_index
 from .config import AUDIENCES
 from .errors import Problem
 from .lineage.graph import Edge, LineageGraph, Node
@@ -160,13 +160,7 @@ def filter_catalog(catalog: Catalog, audience: str, default: str) -> tuple[Catal
         runs[ref] = RunEntry(_without_hidden_data(run.record, names, digests), produced, run.upstream)
     runs = {ref: replace(run, upstream={index: [r for r in refs if r in runs] for index, refs in run.upstream.items()})
             for ref, run in runs.items()}
-    tags: dict[str, TagEntry] = {}
-    for entry in models.values():
-        for tag in entry.card.tags:
-            tags.setdefault(tag, TagEntry(tag)).models.append(entry.name)
-    for entry in datasets.values():
-        for tag in entry.card.tags if entry.card else []:
-            tags.setdefault(tag, TagEntry(tag)).datasets.append(entry.name)
+    tags = tag_index(models, datasets)
     return Catalog(models, datasets, dict(sorted(tags.items())), catalog.problems, runs), hidden
 
 

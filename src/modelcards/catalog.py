@@ -190,13 +190,7 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
         problems += _check_model(entry, datasets)
         problems += approvals_before_release(entry.card, entry.source.document)
 
-    tags: dict[str, TagEntry] = {}
-    for entry in models.values():
-        for tag in entry.card.tags:
-            tags.setdefault(tag, TagEntry(tag)).models.append(entry.name)
-    for dataset in datasets.values():
-        for tag in dataset.card.tags if dataset.card else []:
-            tags.setdefault(tag, TagEntry(tag)).datasets.append(dataset.name)
+    tags = tag_index(models, datasets)
 
     run_entries = _run_entries(runs or {})
     for (model, version), link in sorted((links or {}).items()):
@@ -218,6 +212,18 @@ def build_catalog(loaded: list[LoadedCard], *, runs: dict[str, RunRecord] | None
         runs=run_entries,
         experiments=experiments,
     )
+
+
+def tag_index(models: dict[str, ModelEntry], datasets: dict[str, DatasetEntry]) -> dict[str, TagEntry]:
+    """Each tag with the models and datasets whose cards carry it, in the cards' order."""
+    tags: dict[str, TagEntry] = {}
+    for entry in models.values():
+        for tag in entry.card.tags:
+            tags.setdefault(tag, TagEntry(tag)).models.append(entry.name)
+    for dataset in datasets.values():
+        for tag in dataset.card.tags if dataset.card else []:
+            tags.setdefault(tag, TagEntry(tag)).datasets.append(dataset.name)
+    return tags
 
 
 def _run_entries(runs: dict[str, RunRecord]) -> dict[str, RunEntry]:
