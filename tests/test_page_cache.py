@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 from conftest import run_modelcards, write_project
@@ -57,9 +58,9 @@ def test_a_rebuild_takes_unchanged_pages_from_the_cache_and_writes_the_same_byte
 def test_a_damaged_cache_entry_is_converted_again_not_trusted(tmp_path: Path) -> None:
     write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")}, plugins=QUIET)
     run_modelcards("build", "-d", "first", cwd=tmp_path)
-    entries = sorted((tmp_path / ".modelcards-cache/pages").rglob("*.json"))
-    assert entries and all(json.loads(entry.read_text())["content"] for entry in entries)
-    entries[0].write_text('{"format": 1, "content": "<p>tamp')  # cut short, as by a full disk
+    entries = sorted((tmp_path / ".modelcards-cache/pages").rglob("*.json.z"))
+    assert entries and all(json.loads(zlib.decompress(entry.read_bytes()))["content"] for entry in entries)
+    entries[0].write_bytes(entries[0].read_bytes()[:40])  # cut short, as by a full disk
     second = run_modelcards("build", "-d", "second", cwd=tmp_path)
     assert _pages_line(second.stderr) == f"Pages: 1 converted from Markdown, {len(entries) - 1} unchanged from the cache."
     assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "first")

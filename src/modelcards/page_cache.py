@@ -13,7 +13,8 @@ reads:
 
 An entry holds the HTML, the table of contents, the title and the anchors, exactly what ``Page.render`` sets. A
 conversion that logs a warning (a broken link, say) is not kept, so ``--strict`` sees it on every build. Entries
-are JSON written atomically, so concurrent builds can share the folder; nothing in it is executed or unpickled.
+are compressed JSON written atomically, so concurrent builds can share the folder; nothing in it is executed or
+unpickled.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import importlib.metadata
 import json
 import logging
 import types
+import zlib
 from pathlib import Path
 
 from mkdocs.structure.pages import Page
@@ -70,19 +72,20 @@ class PageCache:
         return digest.hexdigest()
 
     def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+        return self.directory / key[:2] / f"{key}.json.z"
 
     def _get(self, key: str) -> dict | None:
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            entry = json.loads(zlib.decompress(self._path(key).read_bytes()))
+        except (OSError, ValueError, zlib.error):
             return None
         return entry if isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT else None
 
     def _put(self, key: str, entry: dict) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode())
+        # Compressed: a page's HTML repeats its markup, and a catalog's pages fill hundreds of megabytes raw.
+        write_atomic(path, zlib.compress(json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode(), 1))
 
 
 def _build_key(config, files) -> str:
