@@ -148,7 +148,7 @@ def test_secrets_are_masked_reported_and_never_reach_the_site(tmp_path: Path):
         in result.stderr
     assert f"params.note (an AWS access key)" in result.stderr
     assert "tags.ci_token_for_pushes (the key looks secret)" in result.stderr
-    assert "Masked 3 secret-looking value(s) in run metadata." in result.stderr
+    assert "Masked 3 secret-looking value(s) in run metadata and monitoring results." in result.stderr
     for secret in ("hunter2", AWS_KEY, GITHUB_TOKEN):
         leaks = [str(p) for p in (tmp_path / "site").rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
         assert not leaks, f"{secret} leaked into {leaks}"

@@ -568,7 +568,7 @@ def _report_masked(masked) -> None:
     for item in masked:
         click.echo(f"masked {item}", err=True)
     if masked:
-        click.echo(f"Masked {len(masked)} secret-looking value(s) in run metadata.", err=True)
+        click.echo(f"Masked {len(masked)} secret-looking value(s) in run metadata and monitoring results.", err=True)
 
 
 def _shown(path: Path) -> str:

@@ -85,7 +85,7 @@ class ModelcardsPlugin(BasePlugin):
             for note in site.history.notes:
                 log.info(note)
             if site.masked:
-                log.info(f"masked {len(site.masked)} secret-looking value(s) in run metadata")
+                log.info(f"masked {len(site.masked)} secret-looking value(s) in run metadata and monitoring results")
         self.site = site
         self.sources = {page.path: page.source for page in site.pages if page.source}
         self.generated_pages = {page.path for page in site.pages if page.path.endswith(".md")}
