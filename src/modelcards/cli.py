@@ -195,7 +195,7 @@ def serve(config_file: Path | None, dev_addr: str) -> None:
 
     _setup_logging(verbose=True)
     with _mkdocs_config_file(config_file) as (path, _):
-        mkdocs_serve(config_file=str(path), dev_addr=dev_addr, livereload=True)
+        mkdocs_serve(config_file=str(path), dev_addr=dev_addr, livereload=True, build_type="dirty")
 
 
 @cli.command()
