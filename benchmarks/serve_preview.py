@@ -7,7 +7,7 @@ port; once it serves the first model's page, the benchmark rewrites that card's 
 over HTTP until the new text is in it. The target is the "Live preview" issue's: <= 3 s. The exit code is
 1 when it is missed.
 
-    .venv/bin/python benchmarks/serve_preview.py [--models 1000] [--edits 2] [--keep DIR]
+    .venv/bin/python benchmarks/serve_preview.py [--models 1000] [--edits 2] [--cache-from DIR] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -69,12 +69,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=1000, help="Catalog size N (default: %(default)s).")
     parser.add_argument("--edits", type=int, default=2, help="Edits to time, one after the other (default: %(default)s).")
+    parser.add_argument("--cache-from", type=Path, default=None,
+                        help="A .modelcards-cache folder of an earlier run to start from (the warm-up is then quick).")
     parser.add_argument("--keep", type=Path, default=None, help="Build the project in this folder and keep it.")
     args = parser.parse_args()
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="modelcards-serve-"))
     project = scratch / f"n{args.models}"
     shutil.rmtree(project, ignore_errors=True)
     write_project(project, args.models)
+    if args.cache_from is not None:
+        shutil.copytree(args.cache_from, project / ".modelcards-cache")
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     modelcards = str(BIN / "modelcards")
     print(f"modelcards serve, live preview of one card's edit, {args.models} models; {os.cpu_count()} CPU(s)")
