@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .audience import filter_catalog, hidden_field_failure, mark_problems, redact_graph
-from .cards.loader import find_card_files, load_cards
+from .cards.loader import ParsedCards, find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
@@ -80,7 +80,8 @@ class GeneratedSite:
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
                 pins: PinnedRuns | None = None, masker: SecretMasker | None = None,
-                history: History | None = None, summarise_trials: bool = True) -> CheckedCatalog:
+                history: History | None = None, summarise_trials: bool = True,
+                parsed: ParsedCards | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
@@ -88,9 +89,10 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
     git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
     message quotes one (``masker``: the built-in shapes when None). With ``history``, whoever added a
     version in git may not sign it off, and a version approved in a commit may not change afterwards.
+    ``parsed``: the cards parsed by a previous call (see ``load_cards``).
     """
     masker = masker or SecretMasker()
-    loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker)
+    loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker, parsed=parsed)
     linked = link_runs(loaded, runs.runs, pins) if runs is not None else LinkedCards(loaded, {}, [])
     runs = runs or LoadedRuns()
     pins = pins or PinnedRuns([], relative_to)
@@ -153,14 +155,60 @@ def card_history(project_dir: Path, paths: list[Path], masker: SecretMasker) -> 
     return read_history(project_dir, *paths, mask=lambda text: masker.mask_text(text)[0])
 
 
-def check_project(settings: Settings) -> CheckedCatalog:
-    """The cards and run exports a site is built from, joined, and checked with their lineage."""
+@dataclass
+class Memo:
+    """What `modelcards serve` keeps from one rebuild to the next, so that saving one card does not read every
+    card and run export again. Each entry is keyed by what it was read from, so a changed file is read again;
+    changed settings (mkdocs.yml) start it afresh."""
+
+    settings: Settings | None = None
+    parsed_cards: ParsedCards = field(default_factory=dict)
+    runs: tuple[tuple, LoadedRuns] | None = None  # (the run files' paths, sizes and times, what they gave)
+
+    def for_settings(self, settings: Settings) -> Memo:
+        if self.settings != settings:
+            self.settings, self.parsed_cards, self.runs = settings, {}, None
+        return self
+
+    def loaded_runs(self, settings: Settings, masker: SecretMasker) -> LoadedRuns:
+        stamp = _files_stamp([settings.project_dir / entry for entry in settings.runs])
+        if self.runs is None or self.runs[0] != stamp:
+            self.runs = (stamp, load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker))
+        return self.runs[1]
+
+
+def _files_stamp(paths: list[Path]) -> tuple:
+    """Every file under ``paths`` with its size and modification time: equal stamps, unchanged files."""
+    stamp = []
+    for path in paths:
+        for folder, dirs, files in os.walk(path) if path.is_dir() else [(str(path.parent), [], [path.name])]:
+            dirs.sort()
+            for name in sorted(files):
+                try:
+                    info = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                stamp.append((folder, name, info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
+def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalog:
+    """The cards and run exports a site is built from, joined, and checked with their lineage.
+
+    With a ``memo`` (a preview's), cards and run exports that did not change since its last use are not read
+    again."""
     masker = project_masker(settings)
-    runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker) if settings.runs else None
+    if not settings.runs:
+        runs = None
+    elif memo is not None:
+        runs = memo.loaded_runs(settings, masker)
+    else:
+        runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker)
     pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
     history = card_history(settings.project_dir, [settings.cards_dir], masker)
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,
-                          masker=masker, history=history, summarise_trials=not settings.trial_pages)
+                          masker=masker, history=history, summarise_trials=not settings.trial_pages,
+                          parsed=memo.parsed_cards if memo is not None else None)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
@@ -220,12 +268,15 @@ def check_monitoring(settings: Settings, catalog: Catalog, masker: SecretMasker)
     return found
 
 
-def generate_site(settings: Settings, *, strict: bool = False, progress: Progress | None = None) -> GeneratedSite:
+def generate_site(settings: Settings, *, strict: bool = False, progress: Progress | None = None,
+                  memo: Memo | None = None) -> GeneratedSite:
     """All pages for the cards in ``settings.cards_dir``, or ``InvalidCards`` with every problem.
 
     ``progress`` hears about each explanation that has to be computed (cached ones are not reported).
+    ``memo``: a preview's, kept from its previous call; the pages are the same as without.
     """
-    checked = check_project(settings)
+    memo = memo.for_settings(settings) if memo is not None else None
+    checked = check_project(settings, memo)
     checked.raise_for(strict=strict)
     checked = for_audience(checked, settings)
     assert checked.catalog is not None

@@ -195,12 +195,17 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
 @click.option("-f", "--config-file", type=click.Path(path_type=Path), default=None, help="mkdocs.yml to use.")
 @click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
 def serve(config_file: Path | None, dev_addr: str) -> None:
-    """Serve the site locally and rebuild when a card changes."""
+    """Serve the site locally and rebuild when a card, run export, monitoring result or the policy changes.
+
+    A live preview: each rebuild re-renders only the pages whose content changed (MkDocs' dirty builds), and a
+    card that stops validating prints its errors while the last good site stays served. See the preview
+    reference for what a preview leaves stale (search, removed pages); `modelcards build` for the real site.
+    """
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     _setup_logging(verbose=True)
     with _mkdocs_config_file(config_file) as (path, _):
-        mkdocs_serve(config_file=str(path), dev_addr=dev_addr, livereload=True)
+        mkdocs_serve(config_file=str(path), dev_addr=dev_addr, livereload=True, build_type="dirty")
 
 
 @cli.command()

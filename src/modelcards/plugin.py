@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 
 from mkdocs.config import config_options
@@ -10,7 +12,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from .build import GeneratedSite, generate_site
+from .build import GeneratedSite, Memo, generate_site
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .page_cache import PageCache
@@ -38,6 +40,21 @@ class ModelcardsPlugin(BasePlugin):
 
     # Set by ``modelcards build``, which has already checked the cards, to avoid loading them twice.
     preloaded: GeneratedSite | None = None
+    # Set for `serve` only (``on_startup``): what the previous rebuild read and generated, kept for the next.
+    memo: Memo | None = None
+    page_files: _PageFiles | None = None
+    site: GeneratedSite | None = None
+
+    def on_startup(self, *, command, dirty):
+        # Having this method also makes MkDocs keep this instance for a whole `serve` session, so that each
+        # rebuild starts from the previous one: the cards and runs it read, the pages it made.
+        if command == "serve":
+            self.memo = Memo()
+            self.page_files = _PageFiles() if dirty else None
+
+    def on_shutdown(self):
+        if self.page_files is not None:
+            self.page_files.remove()
 
     def resolve_settings(self, config) -> Settings:
         return settings_from(
@@ -73,9 +90,18 @@ class ModelcardsPlugin(BasePlugin):
         site, self.preloaded = self.preloaded, None
         if site is None:
             try:
-                site = generate_site(self.settings, strict=bool(config.strict), progress=_log_progress)
+                site = generate_site(self.settings, strict=bool(config.strict), progress=_log_progress,
+                                     memo=self.memo)
             except ModelcardsError as exc:
-                raise PluginError(exc.format_message() if hasattr(exc, "format_message") else str(exc)) from None
+                message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+                if self.memo is None or self.site is None:
+                    raise PluginError(message) from None
+                # A preview keeps showing the last good site: MkDocs' server would otherwise hold every
+                # request until the cards are fixed.
+                for line in message.splitlines():
+                    log.error(line)
+                log.error("the preview still shows the last site that built; fix the card(s) and save again")
+                return
             for problem in site.warnings:
                 log.warning(problem.format())
             for problem in site.notices:  # waived policy failures: shown, but not warnings for --strict
@@ -98,7 +124,10 @@ class ModelcardsPlugin(BasePlugin):
                     f"{config.docs_dir}/{page.path} has the same path as a page modelcards generates; "
                     "rename it, or set the plugin's 'prefix' option to put the generated pages in a folder"
                 )
-            files.append(File.generated(config, page.path, content=page.content))
+            if self.page_files is not None:
+                files.append(self.page_files.file(config, page.path, page.content))
+            else:
+                files.append(File.generated(config, page.path, content=page.content))
         if config.nav is None:
             generated = site_nav((page.path for page in self.site.pages), self.settings.page_prefix)
             config.nav = [*generated, *sorted(user_pages)]
@@ -128,8 +157,40 @@ class ModelcardsPlugin(BasePlugin):
         return markdown
 
     def on_serve(self, server, config, builder):
-        server.watch(str(self.settings.cards_dir))
+        # The run exports, monitoring results, tracker exports and the policy make pages too.
+        settings = self.settings
+        inputs = [settings.cards_dir, *(settings.project_dir / entry
+                                        for entry in (*settings.runs, *settings.monitoring, *settings.feedback))]
+        if settings.policy is not None:
+            inputs.append(settings.policy)
+        for path in inputs:
+            if Path(path).exists():
+                server.watch(str(path))
         return server
+
+
+class _PageFiles:
+    """The generated pages as files, for `serve --dirty` (what `modelcards serve` runs).
+
+    A dirty build renders a file only when it is newer than its built page (``File.is_modified``), and always
+    renders a file made from in-memory content. So each page is written here, and written again only when
+    its content changed: one edited card re-renders only the pages that show it.
+    """
+
+    def __init__(self):
+        self.folder = Path(tempfile.mkdtemp(prefix="modelcards-preview-"))
+        self.contents: dict[str, str] = {}
+
+    def file(self, config, path: str, content: str) -> File:
+        target = self.folder / path
+        if self.contents.get(path) != content:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content.encode("utf-8"))
+            self.contents[path] = content
+        return File.generated(config, path, abs_src_path=str(target))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _log_progress(done: int, total: int, label: str) -> None:

@@ -44,15 +44,21 @@ def find_card_files(paths: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def load_cards(files: list[Path], *, relative_to: Path | None = None,
-               masker: SecretMasker | None = None) -> tuple[list[LoadedCard], list[Problem]]:
+ParsedCards = dict[tuple[str, str], tuple[LoadedCard | None, list[Problem]]]
+
+
+def load_cards(files: list[Path], *, relative_to: Path | None = None, masker: SecretMasker | None = None,
+               parsed: ParsedCards | None = None) -> tuple[list[LoadedCard], list[Problem]]:
     """Parse and validate card files; collect every problem rather than stopping at the first.
 
-    ``masker`` decides what a credential looks like (the built-in shapes when None).
+    ``masker`` decides what a credential looks like (the built-in shapes when None). ``parsed`` (kept by a
+    preview from one call to the next, with the same masker) holds each card's result by its path and text:
+    a card whose text did not change is not parsed again. It is left holding this call's cards only.
     """
     masker = masker or SecretMasker()
     cards: list[LoadedCard] = []
     problems: list[Problem] = []
+    kept: ParsedCards = {}
     for file in files:
         shown = _display_path(file, relative_to)
         refused = _not_a_card_file(file, relative_to)
@@ -70,10 +76,16 @@ def load_cards(files: list[Path], *, relative_to: Path | None = None,
         except NotUtf8 as exc:
             problems.append(Problem(shown, exc.line, exc.col, "", exc.message))
             continue
-        loaded, found = load_card_text(text, shown, masker)
+        key = (shown, text)
+        result = parsed.get(key) if parsed is not None else None
+        loaded, found = result if result is not None else load_card_text(text, shown, masker)
+        kept[key] = (loaded, found)
         problems.extend(found)
         if loaded is not None:
             cards.append(loaded)
+    if parsed is not None:
+        parsed.clear()
+        parsed.update(kept)
     return cards, problems
 
 

@@ -1,0 +1,77 @@
+"""`modelcards serve`: a real server on a free port shows a card's edit, and keeps the last good site when an
+edit breaks the card."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from conftest import MODELCARDS
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cards" / "valid"
+TIMEOUT = 60  # seconds: the machine running the tests may be busy
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode("utf-8")
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def wait_until(condition, what: str, log: Path) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {TIMEOUT} s; serve printed:\n{log.read_text(encoding='utf-8')[-4000:]}")
+
+
+def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp_path: Path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES, project / "cards")
+    card = project / "cards" / "churn.yml"
+    port = free_port()
+    churn, minimal = f"http://127.0.0.1:{port}/models/churn/", f"http://127.0.0.1:{port}/models/minimal/"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True,
+                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    try:
+        wait_until(lambda: "Predicts which subscribers cancel" in (fetch(churn) or ""), "churn's page served", log)
+        time.sleep(1)  # the watcher polls every 0.5 s: an edit at once could fall in the first build
+
+        card.write_text(card.read_text(encoding="utf-8").replace(
+            "Predicts which subscribers cancel within 30 days.", "Predicts cancellations within 45 days."),
+            encoding="utf-8")
+        wait_until(lambda: "Predicts cancellations within 45 days." in (fetch(churn) or ""), "the edit shown", log)
+        assert "Predicts which subscribers cancel" not in fetch(churn)
+        assert "The least a card needs" in (fetch(minimal) or "")  # a page the edit does not touch, still served
+
+        card.write_text(card.read_text(encoding="utf-8").replace(
+            "summary: Predicts cancellations within 45 days.", "summary: [not, a, sentence]"), encoding="utf-8")
+        wait_until(lambda: "cards/churn.yml:4:" in log.read_text(encoding="utf-8"), "the error printed", log)
+        printed = log.read_text(encoding="utf-8")
+        assert "the preview still shows the last site that built" in printed
+        assert "Traceback" not in printed
+        assert "Predicts cancellations within 45 days." in (fetch(churn) or "")  # the last good page, at once
+        assert "The least a card needs" in (fetch(minimal) or "")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
