@@ -233,7 +233,8 @@ def _build_in_process(project: Path, *args: str) -> tuple[int, list[str], str]:
                 code = 0
             except SystemExit as exc:
                 code = exc.code
-        heavy = sorted(m for m in ("shap", "matplotlib", "numba", "sklearn", "skops") if m in sys.modules)
+        heavy = sorted(m for m in ("shap", "matplotlib", "numba", "sklearn", "skops", "pandas", "pyarrow")
+                       if m in sys.modules)
         print(code, ",".join(heavy))
         print(err.getvalue())
     """)
