@@ -186,7 +186,8 @@ SETTINGS: tuple[Setting, ...] = (
             check=_texts, resolve=_as_tuple),
     Setting("cache_dir", str, ".modelcards-cache",
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
-            "model and data files, the settings and the SHAP version. Builds running at once can share it; "
+            "model and data files, the settings and the SHAP version, and (in `site-files/`, by content) the plots, "
+            "downloads and exports MkDocs copies into the site. Builds running at once can share it; "
             "delete it to compute everything again.",
             check=_text, resolve=_project_path),
     Setting("explain_workers", int, 0,
