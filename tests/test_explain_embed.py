@@ -414,3 +414,34 @@ def test_base_value_errors(project: Project) -> None:
     assert _error(project.root, importance={"age": 1.0}, base_value=float("nan")) == (
         "base_value: found value = nan, expected finite numbers"
     )
+
+
+def test_an_embedded_explanation_is_cached_by_the_bytes_it_reads(project: Project, tmp_path: Path) -> None:
+    """A rebuild takes embedded values from the explanation cache (no table is parsed, pandas is not imported:
+    test_explain_site checks that); a changed file, even one value of the data, is read again."""
+    from modelcards.explain.cache import ExplanationCache, embed_cache_key
+
+    data = load_diabetes(as_frame=True).data
+    data.to_csv(project.root / "data/rows.csv", index=False)
+    settings = EmbedSettings(values_path=Path("shap/values.csv"), data_path=Path("data/rows.csv"), source="nb")
+    key = embed_cache_key(settings, project.root)
+    embedded = embed(settings, project_root=project.root)
+    cache = ExplanationCache(tmp_path / "explanations")
+    cache.put(key, embedded)
+    cached = cache.get(key)
+    assert cached == embedded
+    assert np.array_equal(cached.values, embedded.values) and np.array_equal(cached.data, embedded.data)
+
+    (project.root / "data/moved.csv").write_bytes((project.root / "data/rows.csv").read_bytes())
+    assert embed_cache_key(EmbedSettings(values_path=Path("shap/values.csv"), data_path=Path("data/moved.csv"),
+                                         source="nb"), project.root) == key  # the bytes decide, not the path
+    assert embed_cache_key(EmbedSettings(values_path=Path("shap/values.csv"), data_path=Path("data/rows.csv"),
+                                         source="other"), project.root) != key
+    data.assign(bmi=data["bmi"].where(data.index != 7, 0.5)).to_csv(project.root / "data/rows.csv", index=False)
+    assert embed_cache_key(settings, project.root) != key
+
+    missing = EmbedSettings(values_path=Path("shap/values.csv"), data_path=Path("data/gone.csv"))
+    assert embed_cache_key(missing, project.root) is None  # embedding it says what is wrong, as without a cache
+    assert _error(project.root, values_path=Path("shap/values.csv"), data_path=Path("data/gone.csv")) == (
+        "data/gone.csv: file not found")
+    assert embed_cache_key(EmbedSettings(importance={"bmi": 1.0}), project.root) is None  # nothing read

@@ -7,6 +7,7 @@ both call ``generate_site``; neither holds logic of its own.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from .cards.loader import ParsedCards, find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
 from .errors import InvalidCards, Problem, sort_problems
+from .files import write_atomic
 from .frozen import frozen_version_problems
 from .history import History, read_history
 from .lineage.checks import check_lineage
@@ -311,6 +313,28 @@ def write_pages(pages: list[Page], out_dir: Path) -> None:
         target = out_dir / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page.content, encoding="utf-8")
+
+
+SITE_FILES = "site-files"  # the cache's folder of the generated files that are not pages
+
+
+def store_files(pages: list[Page], cache_dir: Path) -> dict[str, Path]:
+    """Where each generated file that is not a Markdown page (plots, CSV and JSON downloads, exports, lineage
+    sources) is kept on disk: under ``cache_dir`` by the SHA-256 of its content, written only when new. MkDocs
+    copies them from there, as it copies a project's own images, instead of holding every one in memory
+    for the whole build; a rebuild with nothing changed writes none."""
+    folder = cache_dir / SITE_FILES
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = {}
+    for page in pages:
+        if page.path.endswith(".md"):
+            continue
+        content = page.content.encode("utf-8")
+        target = folder / f"{hashlib.sha256(content).hexdigest()}{Path(page.path).suffix}"
+        if not target.is_file():
+            write_atomic(target, content)
+        stored[page.path] = target
+    return stored
 
 
 def replace_directory(new: Path, target: Path) -> None:

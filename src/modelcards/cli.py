@@ -103,19 +103,17 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     """Build the site. A failed build leaves the previous site untouched."""
     _setup_logging(verbose)
     started = time.perf_counter()
-    site, settings, final_dir, page_cache = _build_site(config_file, strict, site_dir, output_format,
-                                                        audience=audience)
-    catalog, explained = site.catalog, site.explained
-    runs = f" and {len(catalog.runs)} run(s)" if catalog.runs else ""
-    if explained and explained.versions:
-        click.echo(f"Explanations: {len(explained.versions)} version(s), {explained.produced} computed or drawn, "
-                   f"{len(explained.versions) - explained.produced} from the cache or embedded as they are.",
+    built, settings, final_dir = _build_site(config_file, strict, site_dir, output_format, audience=audience)
+    runs = f" and {built.runs} run(s)" if built.runs else ""
+    if built.explained:
+        click.echo(f"Explanations: {built.explained} version(s), {built.produced} computed or drawn, "
+                   f"{built.explained - built.produced} from the cache or embedded as they are.",
                    err=True)
-    if page_cache is not None:
-        click.echo(f"Pages: {page_cache.misses} converted from Markdown, {page_cache.hits} unchanged from the cache.",
-                   err=True)
+    if built.pages_converted is not None:
+        click.echo(f"Pages: {built.pages_converted} converted from Markdown, {built.pages_reused} unchanged from the "
+                   "cache.", err=True)
     built_for = f" for the {settings.audience} audience" if settings.audience else ""
-    click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(catalog.models)} model card(s){runs} "
+    click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(built.versions)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
                f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
 
@@ -139,16 +137,15 @@ def pdf(model: str, out: Path | None, config_file: Path | None, strict: bool) ->
     chromium = find_chromium()  # before the build, which takes a while
     out = out or Path(f"{model}.pdf")
     with tempfile.TemporaryDirectory(prefix="modelcards-pdf-") as scratch:
-        site, settings, site_dir, _ = _build_site(config_file, strict, Path(scratch, "site"), "text", model=model)
+        built, settings, site_dir = _build_site(config_file, strict, Path(scratch, "site"), "text", model=model)
         print_to_pdf(chromium, model_html(site_dir, settings, model), out)
-    click.echo(f"Wrote {_shown(out)}: the page of {model} ({len(site.catalog.models[model].card.versions)} version(s)).",
-               err=True)
+    click.echo(f"Wrote {_shown(out)}: the page of {model} ({built.versions[model]} version(s)).", err=True)
 
 
 def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str,
                 model: str | None = None, audience: str | None = None):
-    """Build the site as ``build`` does: the generated site, its settings, the folder it is in, and the cache of
-    converted pages (None without a cache folder).
+    """Build the site as ``build`` does: what was built (with how many pages the page cache served), its settings
+    and the folder it is in.
 
     With ``model``, a model the cards do not have is a usage error, said before MkDocs runs.
     """
@@ -172,7 +169,10 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
         if model is not None and model not in site.catalog.models:
             raise click.BadParameter(f"the cards have no model {model!r}; they have: "
                                      f"{', '.join(sorted(site.catalog.models)) or 'none'}", param_hint="'MODEL'")
-        config.plugins["modelcards"].preloaded = site
+        built = _Built.of(site)
+        # The plugin takes the site and lets its pages go once MkDocs has them: held here too, the catalog
+        # and every generated file would stay in memory through MkDocs' whole build.
+        config.plugins["modelcards"].preloaded, site = site, None
         final_dir = (site_dir or Path(config.site_dir)).resolve()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.building-", dir=final_dir.parent))
@@ -188,7 +188,29 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
             shutil.rmtree(staging, ignore_errors=True)
             raise
         replace_directory(staging, final_dir)
-    return site, settings, final_dir, config.plugins["modelcards"].page_cache
+        page_cache = config.plugins["modelcards"].page_cache
+        if page_cache is not None:
+            built = dataclasses.replace(built, pages_converted=page_cache.misses, pages_reused=page_cache.hits)
+    return built, settings, final_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class _Built:
+    """What the commands say about a build once it is done."""
+
+    versions: dict[str, int]  # model name -> how many versions its card has
+    runs: int
+    explained: int  # versions with an explanation
+    produced: int  # of which computed or drawn in this build
+    pages_converted: int | None = None  # generated pages converted from Markdown; None without a page cache
+    pages_reused: int = 0  # generated pages whose HTML came from the page cache
+
+    @classmethod
+    def of(cls, site) -> _Built:
+        explained = site.explained
+        return cls({name: len(model.card.versions) for name, model in site.catalog.models.items()},
+                   len(site.catalog.runs), len(explained.versions) if explained else 0,
+                   explained.produced if explained else 0)
 
 
 @cli.command()

@@ -12,7 +12,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from .build import GeneratedSite, Memo, generate_site
+from .build import GeneratedSite, Memo, generate_site, store_files
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .page_cache import PageCache
@@ -118,18 +118,26 @@ class ModelcardsPlugin(BasePlugin):
 
     def on_files(self, files: Files, config) -> Files:
         user_pages = [file.src_uri for file in files.documentation_pages()]
-        for page in self.site.pages:
+        pages = self.site.pages
+        if self.memo is None:  # a build: later hooks need only the sources; the pages go to MkDocs
+            self.site = None  # (a preview keeps it, to show it again when an edit breaks the cards)
+        for page in pages:
             if files.get_file_from_path(page.path) is not None:
                 raise PluginError(
                     f"{config.docs_dir}/{page.path} has the same path as a page modelcards generates; "
                     "rename it, or set the plugin's 'prefix' option to put the generated pages in a folder"
                 )
+        cache_dir = self.settings.cache_dir
+        stored = store_files(pages, cache_dir) if cache_dir is not None and self.page_files is None else {}
+        for page in pages:
             if self.page_files is not None:
                 files.append(self.page_files.file(config, page.path, page.content))
+            elif page.path in stored:
+                files.append(File.generated(config, page.path, abs_src_path=str(stored[page.path])))
             else:
                 files.append(File.generated(config, page.path, content=page.content))
         if config.nav is None:
-            generated = site_nav((page.path for page in self.site.pages), self.settings.page_prefix)
+            generated = site_nav((page.path for page in pages), self.settings.page_prefix)
             config.nav = [*generated, *sorted(user_pages)]
         return files
 

@@ -1,5 +1,9 @@
 """Explanations kept on disk between builds, keyed by what they were computed from.
 
+Computed explanations are keyed by the model and data bytes, the settings and the SHAP version; embedded
+ones by the bytes of the files they read and the card's settings, so a rebuild reads neither table again
+(nor imports pandas to parse them).
+
 An entry is ``<key>.json`` (every field but the arrays) and, for each array it has (SHAP values, feature values),
 ``<key>.<name>.npy`` read with ``allow_pickle=False``: nothing in the cache can run code. Files are written to a temporary name in the same
 directory and moved into place with ``os.replace``, so concurrent builds never see half an entry. Neither
@@ -17,7 +21,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, Importance, explain
+from modelcards.errors import ExplainError
+from modelcards.explain.compute import (
+    ExplainInputs,
+    Explanation,
+    ExplainSettings,
+    Importance,
+    explain,
+    inside_root,
+    read_file,
+)
+from modelcards.explain.embed import EmbedSettings
 from modelcards.files import write_atomic
 
 # Fields stored as .npy beside the JSON.
@@ -49,6 +63,27 @@ def cache_key(settings: ExplainSettings, model_bytes_sha: str, data_bytes_sha: s
         sort_keys=True,
         separators=(",", ":"),
     )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def embed_cache_key(settings: EmbedSettings, project_root: Path) -> str | None:
+    """sha256 of the embedded explanation's settings (without paths) and the bytes and kinds of the files it
+    reads; None when it reads no file (an ``importance`` written in the card) or a file cannot be read, so
+    that embedding it reports the problem as it would without a cache."""
+    files = {name: getattr(settings, name) for name in ("values_path", "summary_path", "data_path")}
+    if not any(files.values()):
+        return None
+    root = project_root.resolve()
+    read: dict[str, list[str] | None] = {}
+    try:
+        for name, path in files.items():
+            content = read_file(inside_root(path, root), root) if path is not None else None
+            read[name] = None if content is None else [path.suffix.lower(), hashlib.sha256(content).hexdigest()]
+    except ExplainError:
+        return None
+    fields = {k: v for k, v in dataclasses.asdict(settings).items() if k not in files}
+    canonical = json.dumps({"format": CACHE_FORMAT, "mode": "embed", "settings": fields, "files": read},
+                           sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -22,7 +22,7 @@ from modelcards.cards.schema import ComputeExplanation, EmbedExplanation
 from modelcards.cards.yaml_source import KeyPath
 from modelcards.catalog import Catalog
 from modelcards.errors import EnvironmentProblem, ExplainError, Problem
-from modelcards.explain.cache import ExplanationCache
+from modelcards.explain.cache import ExplanationCache, embed_cache_key
 from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, explain, read_inputs
 from modelcards.explain.embed import EmbedSettings, embed
 from modelcards.explain.plots import PlotCache, plot_key, render_plots
@@ -187,10 +187,19 @@ def _field_named_in(settings: ExplainSettings | EmbedSettings | None, message: s
 
 def _known_explanation(job: _Job, inputs: ExplainInputs | None, project_dir: Path,
                        cache_dir: Path) -> Explanation | None:
-    """The version's explanation without SHAP: embedded, or computed before and cached; else None."""
+    """The version's explanation without SHAP: embedded, or computed before and cached; else None.
+
+    Embedded ones are cached too: reading their tables imports pandas, which a rebuild need not."""
+    cache = ExplanationCache(cache_dir / "explanations")
     if inputs is not None:
-        return ExplanationCache(cache_dir / "explanations").lookup(job.settings, inputs)
-    return embed(job.settings, project_root=project_dir)
+        return cache.lookup(job.settings, inputs)
+    key = embed_cache_key(job.settings, project_dir)
+    known = cache.get(key) if key is not None else None
+    if known is None:
+        known = embed(job.settings, project_root=project_dir)
+        if key is not None:
+            cache.put(key, known)
+    return known
 
 
 def _cached_plots(job: _Job, explanation: Explanation, cache_dir: Path) -> VersionExplanation | None:
