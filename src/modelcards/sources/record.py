@@ -288,9 +288,9 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
         start_time=data.get("start_time"),
         end_time=data.get("end_time"),
         user=data.get("user"),
-        params={k: str(v) for k, v in (data.get("params") or {}).items()},
+        params=_texts(data.get("params")),
         metrics=metrics,
-        tags={k: str(v) for k, v in (data.get("tags") or {}).items()},
+        tags=_texts(data.get("tags")),
         inputs=tuple(_dataset_from(d) for d in data.get("inputs") or ()),
         outputs=tuple(Output(
             kind=o["kind"], name=o["name"], namespace=o.get("namespace"), uri=o.get("uri"), digest=o.get("digest"),
@@ -298,7 +298,7 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
             schema=tuple(SchemaField(f["name"], f.get("type")) for f in o.get("schema") or ()),
         ) for o in data.get("outputs") or ()),
         code=CodeRef(code.get("repo"), code.get("commit"), code.get("entry_point")) if code else None,
-        environment={k: str(v) for k, v in (data.get("environment") or {}).items()},
+        environment=_texts(data.get("environment")),
         packages=tuple(Package(str(p["name"]), str(p.get("spec") or ""), str(p.get("manager") or "pip"))
                        for p in data.get("packages") or ()),
         origin=origin,
@@ -395,6 +395,18 @@ def _metric(metric: Any, where: tuple[str | int, ...]) -> MetricSeries:
         raise BadExport(where + ("history",), f"found {type(history).__name__} for a metric history, "
                                               "expected a list of [step, value, timestamp] points")
     return MetricSeries(last, history)
+
+
+def _texts(mapping: dict[str, Any] | None) -> dict[str, str]:
+    """A mapping's values as texts; a copy made in C when they are texts already, as exports write them."""
+    if not mapping:
+        return {}
+    if _TEXT_ONLY.issuperset(map(type, mapping.values())):
+        return dict(mapping)
+    return {k: str(v) for k, v in mapping.items()}
+
+
+_TEXT_ONLY = frozenset({str})
 
 
 def _dataset_json(ref: DatasetRef) -> dict[str, Any]:
