@@ -12,7 +12,9 @@ does, then prints:
 - the overview: with the default node cap it is a table; drawn anyway (cap lifted), its SVG size, the time
   dot takes, and the time to first paint of a page holding it in headless Chromium (Debian's chromium).
 
-Exits 1 if the neighbourhood diagrams take more than 2 s cold or 0.2 s warm, or the overview SVG exceeds 1 MB.
+Exits 1 if the neighbourhood diagrams take more than 2 s cold or 0.1 s warm, or the overview SVG exceeds 1 MB.
+Warm is judged on the CPU time of the rebuild's process (it starts no other): what one core takes even
+when other work shares the machine; wall clock is printed beside it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from modelcards.site.paths import model_page, node_target, relative_url  # noqa:
 from modelcards.sources.record import write_export  # noqa: E402
 
 TEAMS = [f"Team {name}" for name in ("Risk", "Growth", "Search", "Ads", "Fraud", "Pricing", "Support", "Supply")]
-COLD_TARGET, WARM_TARGET, OVERVIEW_BYTES = 2.0, 0.2, 1_000_000
+COLD_TARGET, WARM_TARGET, OVERVIEW_BYTES = 2.0, 0.1, 1_000_000
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -92,14 +94,20 @@ def first_paint_ms(page: Path) -> float:
 
 def neighbourhood_diagrams(graph, catalog, settings, cache: Path) -> tuple[float, list[str], list[str]]:
     """Seconds to make every model page's diagram (subgraph, DOT, SVG), the DOT sources and the SVGs."""
-    started = time.perf_counter()
+    return _diagrams(graph, catalog, settings, cache)[1:]
+
+
+def _diagrams(graph, catalog, settings, cache: Path) -> tuple[float, float, list[str], list[str]]:
+    """CPU seconds of this process and wall-clock seconds to make every model page's diagram, the DOT
+    sources and the SVGs."""
+    cpu, started = time.process_time(), time.perf_counter()
     sources = []
     for name in catalog.models:
         page = model_page(name)
         sources.append(to_dot(neighbourhood(graph, name, settings.lineage_depth), title=f"Lineage of {name}",
                               href=lambda node, page=page: _link(page, node)))
     svgs = render_svgs(sources, cache_dir=cache)
-    return time.perf_counter() - started, sources, svgs
+    return time.process_time() - cpu, time.perf_counter() - started, sources, svgs
 
 
 def _link(page: str, node) -> str | None:
@@ -107,10 +115,11 @@ def _link(page: str, node) -> str | None:
     return relative_url(page, target, True) if target else None
 
 
-def warm(root: Path) -> float:
+def warm(root: Path) -> tuple[float, float]:
+    """CPU and wall-clock seconds of the diagrams of a rebuild."""
     settings = settings_from({"cards_dir": "cards", "runs": ["runs"]}, project_dir=root)
     checked = check_project(settings)
-    return neighbourhood_diagrams(checked.graph, checked.catalog, settings, root / "svg-cache")[0]
+    return _diagrams(checked.graph, checked.catalog, settings, root / "svg-cache")[:2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=Path, help=argparse.SUPPRESS)  # internal: time a rebuild of this project
     args = parser.parse_args(argv)
     if args.warm:
-        print(warm(args.warm))
+        print(*warm(args.warm))
         return 0
     with tempfile.TemporaryDirectory(prefix="modelcards-lineage-bench-") as scratch:
         root = Path(scratch)
@@ -143,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         done = subprocess.run([sys.executable, __file__, "--warm", str(root)], capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"the warm rebuild failed:\n{done.stderr}")
-        warm_seconds = float(done.stdout)
+        warm_seconds, warm_wall = map(float, done.stdout.split())
 
         sample = sources[:args.baseline_graphs]
         started = time.perf_counter()
@@ -155,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{sum(map(len, svgs)) / len(svgs) / 1000:.1f} KB SVG each")
         print(f"  one dot per graph:   {baseline:7.2f} s  (timed {len(sample)}, extrapolated)")
         print(f"  batched, cold:       {cold:7.2f} s  ({baseline / cold:.1f}x faster; target <= {COLD_TARGET} s)")
-        print(f"  cached, warm:        {warm_seconds:7.2f} s  ({baseline / warm_seconds:.0f}x faster; "
-              f"target <= {WARM_TARGET} s; a new process, as a rebuild)")
+        print(f"  cached, warm:        {warm_seconds:7.2f} s  CPU, {warm_wall:.2f} s wall  "
+              f"({baseline / warm_seconds:.0f}x faster; target <= {WARM_TARGET} s; a new process, as a rebuild)")
 
         print(f"overview with the default cap ({settings.overview_cap} boxes): "
               f"{'a table' if overview(graph, settings.overview_cap) is None else 'a diagram'}")
@@ -173,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"overview drawn anyway: {len(whole.nodes)} boxes in {len(whole.clusters)} team boxes, "
               f"SVG {len(svg) / 1e6:.2f} MB (target <= 1 MB), dot {drawn:.1f} s, "
               f"first contentful paint in Chromium {paint:.0f} ms")
-        print(json.dumps({"cold_s": round(cold, 3), "warm_s": round(warm_seconds, 3), "baseline_s": round(baseline, 2),
+        print(json.dumps({"cold_s": round(cold, 3), "warm_s": round(warm_seconds, 3), "warm_wall_s": round(warm_wall, 3), "baseline_s": round(baseline, 2),
                           "overview_bytes": len(svg), "first_paint_ms": round(paint)}))
     return 0 if cold <= COLD_TARGET and warm_seconds <= WARM_TARGET and len(svg) <= OVERVIEW_BYTES else 1
 

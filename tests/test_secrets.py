@@ -215,6 +215,30 @@ def test_ordinary_text_is_not_masked(text: str):
     assert SecretMasker().mask_text(text) == (text, None)
 
 
+LOWER = "q7lm2np8rt4vw6yz3bc5df9gh1jk0psx"  # 32 lower-case letters and digits
+# Shapes that can be written in lower-case letters, digits and dashes alone, like the run ids, commits and digests
+# that the masker clears without its regular expressions: each must still be found, as a value and inside a run.
+LOWER_CASE_SHAPES = {
+    "a Mailgun key": "ke" + "y-" + HEX[:32],
+    "a Mailchimp key": HEX[:32] + "-us" + "12",
+    "a Databricks token": "da" + "pi" + HEX[:32],
+    "a GitLab token": "gl" + "pat-" + LOWER[:20],
+    "a Slack token": "xo" + "xb-" + "2345678901-" + LOWER[:24],
+    "an OpenAI key": "sk" + "-" + LOWER + "ab",
+    "an Anthropic key": "sk" + "-ant-api03-" + LOWER,
+}
+
+
+@pytest.mark.parametrize("reason", sorted(LOWER_CASE_SHAPES))
+def test_a_lower_case_credential_is_masked_like_any_other(reason: str):
+    secret = LOWER_CASE_SHAPES[reason]
+    assert SecretMasker().mask_text(secret) == ("[masked]", reason)
+    ordinary = "0f3a" * 8  # seen first, as a run id is: cleared without the regular expressions
+    [record], found = mask_records([RunRecord("mlflow", ordinary, tags={"mlflow.note": secret, "commit": HEX[:40]})])
+    assert record.id == ordinary and record.tags == {"mlflow.note": "[masked]", "commit": HEX[:40]}
+    assert [(item.where, item.reason) for item in found] == [("tags.mlflow.note", reason)]
+
+
 def test_a_masked_export_is_not_masked_again():
     record = planted_run(0, SHAPES["Stripe key"][0])
     [once], first = mask_records([record])

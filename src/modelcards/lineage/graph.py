@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from typing import Callable, Iterable
 
 from ..catalog import Catalog, DatasetEntry, TrialOf
@@ -67,18 +68,20 @@ class LineageGraph:
     nodes: dict[str, Node]  # by id, sorted
     edges: tuple[Edge, ...]  # sorted
 
+    # Grouped by attribute rather than by a key function: made once per build, over every edge and node.
     @cached_property
     def incoming(self) -> dict[str, list[Edge]]:
-        return _grouped(self.edges, lambda edge: edge.target)
+        return _grouped_by(self.edges, attrgetter("target"))
 
     @cached_property
     def outgoing(self) -> dict[str, list[Edge]]:
-        return _grouped(self.edges, lambda edge: edge.source)
+        return _grouped_by(self.edges, attrgetter("source"))
 
     @cached_property
     def by_card(self) -> dict[str, list[Node]]:
         """The nodes of each model or dataset card, so a page's query need not scan the whole graph."""
-        return _grouped((node for node in self.nodes.values() if node.card is not None), lambda node: node.card)
+        nodes = [node for node in self.nodes.values() if node.card is not None]
+        return _grouped_by(nodes, attrgetter("card"))
 
     def card_nodes(self, card: str, kinds: tuple[str, ...]) -> list[str]:
         return [node.id for node in self.by_card.get(card, ()) if node.kind in kinds]
@@ -122,16 +125,19 @@ def neighbourhood(graph: LineageGraph, model_name: str, depth: int = 2) -> Subgr
     start = graph.card_nodes(model_name, ("model", "model_version"))
     distance = {node: 0 for node in start}
     queue = deque(start)
+    nodes, incoming = graph.nodes, graph.incoming
     while queue:  # 0-1 breadth first: stepping onto a run costs one, anything else nothing
         node = queue.popleft()
-        for edge in graph.incoming.get(node, ()):
-            step = 1 if graph.nodes[edge.source].kind == "run" else 0
+        for edge in incoming.get(node, ()):
+            source = edge.source
+            step = 1 if nodes[source].kind == "run" else 0
             reached = distance[node] + step
-            if reached <= depth and reached < distance.get(edge.source, depth + 1):
-                distance[edge.source] = reached
-                (queue.appendleft if step == 0 else queue.append)(edge.source)
+            if reached <= depth and reached < distance.get(source, depth + 1):
+                distance[source] = reached
+                (queue.appendleft if step == 0 else queue.append)(source)
     kept = set(distance)
-    kept.update(e.target for node in start for e in graph.outgoing.get(node, ()) if e.kind == "deployed")
+    outgoing = graph.outgoing
+    kept.update(e.target for node in start for e in outgoing.get(node, ()) if e.kind == "deployed")
     return _collapse(_induced(graph, kept, focus=start))
 
 
@@ -192,6 +198,18 @@ def _grouped(items: Iterable, key: Callable) -> dict:
     return found
 
 
+def _grouped_by(items: list, key: Callable) -> dict:
+    """``_grouped`` for a C-level key such as ``attrgetter``: the keys computed in one ``map``."""
+    found: dict = {}
+    for group, item in zip(map(key, items), items):
+        members = found.get(group)
+        if members is None:
+            found[group] = [item]
+        else:
+            members.append(item)
+    return found
+
+
 def _reach(start: Iterable[str], step) -> set[str]:
     seen: set[str] = set()
     queue = deque(start)
@@ -203,9 +221,8 @@ def _reach(start: Iterable[str], step) -> set[str]:
     return seen
 
 
-def _edge_order(edge: Edge) -> tuple[str, str, str]:
-    # The dataclass's own ordering, without building two tuples per comparison.
-    return (edge.source, edge.target, edge.kind)
+# The dataclass's own ordering, without building two tuples per comparison (and without a Python call per edge).
+_edge_order = attrgetter("source", "target", "kind")
 
 
 def _induced(graph: LineageGraph, kept: set[str], *, focus: Iterable[str]) -> Subgraph:

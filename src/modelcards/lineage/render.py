@@ -55,8 +55,10 @@ def render_svgs(sources: Sequence[str], *, cache_dir: Path | None = None, worker
     svgs: dict[str, str] = {}
     if cache_dir is not None:
         fingerprint = _program_fingerprint(dot)
-        paths = {source: cache_dir / f"{_cache_key(source, fingerprint)}.svg" for source in unique}
-        svgs = {source: svg for source, path in paths.items() if (svg := _read_cached(path)) is not None}
+        folder = os.fspath(cache_dir)  # strings: a warm build looks up a thousand files, and Path costs add up
+        files = {source: os.path.join(folder, f"{_cache_key(source, fingerprint)}.svg") for source in unique}
+        svgs = {source: svg for source, file in files.items() if (svg := _read_cached(file)) is not None}
+        paths = {source: Path(file) for source, file in files.items() if source not in svgs}
     misses = [source for source in unique if source not in svgs]
     if misses:
         if cache_dir is not None:
@@ -96,9 +98,10 @@ def _cache_key(source: str, fingerprint: str) -> str:
     return hashlib.sha256(f"{RENDER_FORMAT}\n{fingerprint}\n{source}".encode()).hexdigest()
 
 
-def _read_cached(path: Path) -> str | None:
+def _read_cached(path: str) -> str | None:
     try:
-        svg = path.read_bytes().decode("utf-8")
+        with open(path, "rb", buffering=0) as file:
+            svg = file.read().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     # A partial or foreign file is drawn again and replaced.

@@ -12,9 +12,11 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 EXPORT_FORMAT = "modelcards-run/1"
 SOURCES = ("mlflow", "dvc", "openlineage")
@@ -24,10 +26,52 @@ SOURCES = ("mlflow", "dvc", "openlineage")
 Point = tuple[int, float, int | None]
 
 
+class LazyHistory(Sequence):
+    """A metric history read from an export, kept as its JSON text until something reads a point.
+
+    Most readers of a run need only a metric's last value (card versions, the catalog, trial tables);
+    the points are parsed when a run page charts them. ``text`` is a JSON array already checked to be
+    valid JSON by the parser that cut it out, and ``decode`` is that parser.
+    """
+
+    __slots__ = ("_text", "_decode", "_points")
+
+    def __init__(self, text: bytes, decode: Callable[[bytes], Any]):
+        self._text, self._decode, self._points = text, decode, None
+
+    @property
+    def points(self) -> list:
+        if self._points is None:
+            self._points = self._decode(self._text)
+            self._text = b""  # parsed once: keep only the points
+        return self._points
+
+    def __getitem__(self, index):
+        return self.points[index]
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.points)
+
+    def __eq__(self, other: object) -> bool:
+        return self.points == (other.points if isinstance(other, LazyHistory) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # as unhashable as the list it stands for
+
+    def __repr__(self) -> str:
+        return repr(self.points)
+
+    def __reduce__(self):
+        return list, (self.points,)
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSeries:
     last: float  # the value at the highest step; the latest logged one among equal steps
-    history: tuple[Point, ...] | list[Point] = ()  # sorted by step, then timestamp; lists when read from an export
+    # Sorted by step, then timestamp; a list, or a LazyHistory, when read from an export.
+    history: Sequence[Point] = ()
 
     @property
     def stepped(self) -> bool:
@@ -244,9 +288,9 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
         start_time=data.get("start_time"),
         end_time=data.get("end_time"),
         user=data.get("user"),
-        params={k: str(v) for k, v in (data.get("params") or {}).items()},
+        params=_texts(data.get("params")),
         metrics=metrics,
-        tags={k: str(v) for k, v in (data.get("tags") or {}).items()},
+        tags=_texts(data.get("tags")),
         inputs=tuple(_dataset_from(d) for d in data.get("inputs") or ()),
         outputs=tuple(Output(
             kind=o["kind"], name=o["name"], namespace=o.get("namespace"), uri=o.get("uri"), digest=o.get("digest"),
@@ -254,11 +298,70 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
             schema=tuple(SchemaField(f["name"], f.get("type")) for f in o.get("schema") or ()),
         ) for o in data.get("outputs") or ()),
         code=CodeRef(code.get("repo"), code.get("commit"), code.get("entry_point")) if code else None,
-        environment={k: str(v) for k, v in (data.get("environment") or {}).items()},
+        environment=_texts(data.get("environment")),
         packages=tuple(Package(str(p["name"]), str(p.get("spec") or ""), str(p.get("manager") or "pip"))
                        for p in data.get("packages") or ()),
         origin=origin,
     )
+
+
+# The keys ``from_json`` reads; any other key of an export object is ignored.
+EXPORT_KEYS = ("format", "source", "id", "experiment", "name", "status", "start_time", "end_time", "user", "params",
+               "metrics", "tags", "inputs", "outputs", "code", "environment", "packages")
+
+
+def parse_export(data: bytes) -> dict[str, Any] | None:
+    """The object of an export file for ``from_json``, parsed by msgspec (the ``fast`` extra) with each metric
+    history left unparsed (a ``LazyHistory``): most of an export's bytes, and rarely needed.
+
+    None when msgspec is missing, when the text holds no export object, or when anything in it is not
+    as an export writes it (broken JSON, a metric without "last", a byte-order mark, text that is not
+    UTF-8, values nested too deeply): the caller then parses the file the ordinary way, which reads it
+    or says exactly what is wrong.
+    """
+    parser = _export_parser()
+    if parser is None or b'"format"' not in data:
+        return None
+    try:
+        document = parser.decode_export(data)
+    except Exception:  # msgspec's DecodeError or ValidationError, UnicodeDecodeError, RecursionError
+        return None
+    unset = parser.unset
+    if document.format is unset:
+        return None  # "format" was a value or a nested key: not an export
+    result = {key: value for key in EXPORT_KEYS if (value := getattr(document, key)) is not unset}
+    if "metrics" in result:
+        result["metrics"] = {name: _metric_object(metric.last, bytes(metric.history), parser.decode)
+                             for name, metric in document.metrics.items()}
+    return result
+
+
+def _metric_object(last: Any, history: bytes, decode: Callable[[bytes], Any]) -> dict[str, Any]:
+    if not history:  # no "history" key
+        return {"last": last}
+    if history.startswith(b"["):
+        return {"last": last, "history": LazyHistory(history, decode)}
+    return {"last": last, "history": decode(history)}  # null, or a mistake that from_json reports
+
+
+class _ExportParser(NamedTuple):
+    decode_export: Callable[[bytes], Any]  # bytes -> an Export struct
+    decode: Callable[[bytes], Any]  # bytes -> plain Python values
+    unset: Any  # the value of a key the text does not have
+
+
+@lru_cache(maxsize=None)
+def _export_parser() -> _ExportParser | None:
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    # A metric's history is cut out as raw text, checked to be valid JSON while it is skipped.
+    metric = msgspec.defstruct("ExportMetric", [("last", object), ("history", msgspec.Raw, msgspec.Raw())])
+    fields: list[tuple[str, Any, Any]] = [
+        (key, dict[str, metric] if key == "metrics" else object, msgspec.UNSET) for key in EXPORT_KEYS]
+    export = msgspec.defstruct("Export", fields)
+    return _ExportParser(msgspec.json.Decoder(export).decode, msgspec.json.decode, msgspec.UNSET)
 
 
 def write_export(records: list[RunRecord], out_dir: Path) -> list[Path]:
@@ -288,10 +391,22 @@ def _metric(metric: Any, where: tuple[str | int, ...]) -> MetricSeries:
     history = metric.get("history")
     if history is None:
         return MetricSeries(last)
-    if not isinstance(history, list):
+    if not isinstance(history, (list, LazyHistory)):
         raise BadExport(where + ("history",), f"found {type(history).__name__} for a metric history, "
                                               "expected a list of [step, value, timestamp] points")
     return MetricSeries(last, history)
+
+
+def _texts(mapping: dict[str, Any] | None) -> dict[str, str]:
+    """A mapping's values as texts; a copy made in C when they are texts already, as exports write them."""
+    if not mapping:
+        return {}
+    if _TEXT_ONLY.issuperset(map(type, mapping.values())):
+        return dict(mapping)
+    return {k: str(v) for k, v in mapping.items()}
+
+
+_TEXT_ONLY = frozenset({str})
 
 
 def _dataset_json(ref: DatasetRef) -> dict[str, Any]:
