@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from ..cards.schema import Deployment, Feedback, FeedbackKind, MonitoringPlan, MonitoringThreshold
 from ..catalog import Catalog, ModelEntry
@@ -94,7 +95,7 @@ class ModelMonitoring:
 
     @property
     def last_evaluated(self) -> dt.date | None:
-        days = [p.day for d in self.deployments for p in d.points]
+        days = [d.points[-1].day for d in self.deployments if d.points]  # each deployment's points are in time order
         return max(days) if days else None
 
     @property
@@ -144,7 +145,7 @@ def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable
     by_origin: dict[str, list[Snapshot]] = {}
     for snapshot in results.snapshots:
         by_origin.setdefault(snapshot.point.origin, []).append(snapshot)
-    points = sorted([*results.points, *extra_points], key=lambda p: (p.day, p.timestamp, p.origin))
+    points = sorted([*results.points, *extra_points], key=attrgetter("day", "timestamp", "origin"))
     placed_snapshots: set[str] = set()
     targets: dict[tuple[str, str, str, dt.date], DeploymentMonitoring | None] = {}
     for point in points:
