@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import Problem
 from ..sources.masking import MaskedValue, SecretMasker
@@ -44,8 +44,11 @@ EVIDENTLY_TYPE = "evidently:metric_v2:"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs a third of reading 100,000 points
-class MonitoringPoint:
+class MonitoringPoint(NamedTuple):
+    """One result. Many are kept as plain tuples of these fields (``PointRow``): the garbage collector stops
+    tracking a plain tuple of texts, numbers and dates, while it keeps tracking any class's instances, and 100,000
+    tracked results slowed every later collection of the build. ``MonitoringPoint._make(row)`` names a row's fields."""
+
     timestamp: str  # ISO 8601 as written, "2026-06-30T23:00:00Z" or "2026-06-30"
     day: dt.date  # its UTC day
     model: str
@@ -57,6 +60,11 @@ class MonitoringPoint:
     source: str = "file"  # "file", "evidently" or "mlflow"
     origin: str = ""  # path:line it was read from, or the run's ref
     report: str | None = None  # an Evidently HTML report of the same window, relative to the project
+
+
+PointRow = tuple  # MonitoringPoint's fields, in its order
+# The positions of MonitoringPoint's fields in a row.
+TIMESTAMP, DAY, MODEL, VERSION, ENVIRONMENT, METRIC, VALUE, SEGMENT, SOURCE, ORIGIN, REPORT = range(11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +88,7 @@ class Snapshot:
 
 @dataclass
 class MonitoringResults:
-    points: list[MonitoringPoint] = field(default_factory=list)
+    points: list[PointRow] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     masked: list[MaskedValue] = field(default_factory=list)
@@ -209,7 +217,7 @@ def _read_jsonl(text: str, name: str, folder: Path, root: Path, results: Monitor
         else:
             point = _point(row, name, number, where, results, required=COLUMNS)
             if point is not None:
-                points.append(point)
+                points.append(tuple(point))
 
 
 def _fast_json() -> Callable[[str], Any]:
@@ -264,12 +272,12 @@ def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
 
         point = _point(row, name, number, where, results, required=COLUMNS)
         if point is not None:
-            points.append(point)
+            points.append(tuple(point))
 
 
 def _plain_point(results: MonitoringResults, name: str, number: int, timestamp: Any, model: Any, version: Any,
-                 environment: Any, metric: Any, value: Any, segment: Any) -> MonitoringPoint | None:
-    """The point of a line of the plain format whose texts were all read before: a dictionary look-up each
+                 environment: Any, metric: Any, value: Any, segment: Any) -> PointRow | None:
+    """The row of a line of the plain format whose texts were all read before: a dictionary look-up each
     (100,000 lines repeat a few names). None for any other line: ``_point`` then reads it, checks and masks its
     new texts (which later lines then find here), or says what is wrong with it."""
     names = results.names
@@ -284,8 +292,8 @@ def _plain_point(results: MonitoringResults, name: str, number: int, timestamp: 
         number_read = float(value)
         if type(value) is bool or not math.isfinite(number_read):
             return None
-        return MonitoringPoint(kept, day, names[model], names[version], names[environment], names[metric],
-                               number_read, results.segments[segment], "file", f"{name}:{number}")
+        return (kept, day, names[model], names[version], names[environment], names[metric], number_read,
+                results.segments[segment], "file", f"{name}:{number}", None)
     except (KeyError, TypeError, ValueError, OverflowError):  # a new or a wrong text, or no number
         return None
 
@@ -421,7 +429,7 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
                   required=COLUMNS[:4], report=report)
     if base is None:
         return
-    points: list[MonitoringPoint] = []
+    points: list[PointRow] = []
     columns: list[ColumnDrift] = []
     for index, metric in enumerate(metrics):
         found = _evidently_metric(metric)
@@ -439,9 +447,9 @@ def _read_snapshot_line(row: dict[str, Any], name: str, where, folder: Path, roo
     results.snapshots.append(Snapshot(base, tuple(columns)))
 
 
-def _evidently_point(base: MonitoringPoint, metric: str, value: float) -> MonitoringPoint:
-    return MonitoringPoint(base.timestamp, base.day, base.model, base.version, base.environment, metric, value,
-                           "", "evidently", base.origin, base.report)
+def _evidently_point(base: MonitoringPoint, metric: str, value: float) -> PointRow:
+    return (base.timestamp, base.day, base.model, base.version, base.environment, metric, value,
+            "", "evidently", base.origin, base.report)
 
 
 def _evidently_metric(metric: Any) -> tuple[list[tuple[str, float]], list[ColumnDrift]] | str:
