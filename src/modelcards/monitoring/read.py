@@ -232,7 +232,8 @@ def _fast_json() -> Callable[[str], Any]:
 
 def _read_csv(text: str, name: str, results: MonitoringResults) -> None:
     lines = text.splitlines()
-    reader = csv.reader(lines)
+    # Without a quote anywhere, the csv module's cells are the text between commas: str.split is twice as fast.
+    reader = csv.reader(lines) if '"' in text else (line.split(",") if line else [] for line in lines)
     try:
         header = next(reader)
     except StopIteration:
