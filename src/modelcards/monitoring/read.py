@@ -25,7 +25,6 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -378,7 +377,6 @@ def _number(found: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-@lru_cache(maxsize=4096)  # the metrics of one evaluation share its timestamp
 def _day(timestamp: str) -> dt.date | None:
     if not _TIMESTAMP.match(timestamp):
         return None
