@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import itemgetter
 
 from ..cards.schema import Deployment, Feedback, FeedbackKind, MonitoringPlan, MonitoringThreshold
@@ -63,8 +64,9 @@ class DeploymentMonitoring:
     def live(self) -> bool:
         return self.until is None
 
+    @cached_property
     def series(self) -> dict[tuple[str, str], list[PointRow]]:
-        """Points by (metric, segment), each oldest first."""
+        """Points by (metric, segment), each oldest first; made once, when ``monitor`` has placed them all."""
         found: dict[tuple[str, str], list[PointRow]] = {}
         for row in self.points:
             key = (row[METRIC], row[SEGMENT])
@@ -261,7 +263,7 @@ def _alerts(model: ModelMonitoring) -> None:
     for deployment in model.deployments:
         if not thresholds or not deployment.points:
             continue
-        series = deployment.series()
+        series = deployment.series
         for threshold in thresholds:
             rows = series.get((threshold.metric, ""), [])
             low, high = threshold.min, threshold.max

@@ -47,7 +47,7 @@ def _charts(model: ModelEntry, monitored: ModelMonitoring, d: DeploymentMonitori
     """The thresholded metrics first (drift share among them), then every other metric of the whole population."""
     thresholds = {t.metric: t for t in (monitored.plan.thresholds if monitored.plan else [])}
     release = next((v.metrics for v in model.card.versions if v.version == d.version), {})
-    series = {metric: points for (metric, segment), points in d.series().items() if not segment}
+    series = {metric: points for (metric, segment), points in d.series.items() if not segment}
     order = sorted(series, key=lambda m: (m not in thresholds, m != DRIFT_SHARE, m))
     charts = []
     for metric in order:
