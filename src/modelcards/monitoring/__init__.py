@@ -6,6 +6,7 @@ from .feedback import TrackerExport, TrackerFeedback, read_feedback
 from .read import (DAY, VALUE, ColumnDrift, MonitoringPoint, MonitoringResults, PointRow, Snapshot, mlflow_points,
                    read_monitoring)
 
-__all__ = ["DAY", "DRIFT_SHARE", "VALUE", "Alert", "ColumnDrift", "DeploymentMonitoring", "Monitoring", "ModelMonitoring",
-           "MonitoringPoint", "MonitoringResults", "PointRow", "Snapshot", "TrackerExport", "TrackerFeedback", "band_text",
-           "cadence_days", "mlflow_points", "monitor", "read_feedback", "read_monitoring"]
+__all__ = ["DAY", "DRIFT_SHARE", "VALUE", "Alert", "ColumnDrift", "DeploymentMonitoring", "Monitoring",
+           "ModelMonitoring", "MonitoringPoint", "MonitoringResults", "PointRow", "Snapshot", "TrackerExport",
+           "TrackerFeedback", "band_text", "cadence_days", "mlflow_points", "monitor", "read_feedback",
+           "read_monitoring"]

@@ -41,7 +41,8 @@ SUFFIXES = (".jsonl", ".csv")
 MODEL_TAG, VERSION_TAG, ENVIRONMENT_TAG = "modelcards.model", "modelcards.version", "modelcards.environment"
 EVIDENTLY_TYPE = "evidently:metric_v2:"
 # ASCII digits and no groups: twice as fast as \d and groups (fromisoformat refuses other digits anyway)
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                        r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 
 
 class MonitoringPoint(NamedTuple):

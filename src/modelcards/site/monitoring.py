@@ -8,7 +8,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..catalog import ModelEntry
-from ..monitoring import DAY, DRIFT_SHARE, VALUE, Alert, ColumnDrift, DeploymentMonitoring, ModelMonitoring, MonitoringPoint
+from ..monitoring import (DAY, DRIFT_SHARE, VALUE, Alert, ColumnDrift, DeploymentMonitoring, ModelMonitoring,
+                          MonitoringPoint)
 from .monitoring_charts import monitoring_chart
 from .paths import monitoring_page, monitoring_report
 
