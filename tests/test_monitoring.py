@@ -281,9 +281,39 @@ def test_a_long_history_is_thinned_and_keeps_its_alerts():
     start = dt.date(2020, 1, 1)
     points = [(start + dt.timedelta(days=i // 24), 0.95 + (i % 7) / 1000, False) for i in range(100_000)]
     points[61_234] = (points[61_234][0], 0.71, True)
+    points[61_235] = (points[61_235][0], 0.72, True)  # in the same bucket, neither its lowest nor highest value
     svg = str(monitoring_chart("recall in production, version 1.0", points, low=0.9, reference=0.96))
     assert len(svg) < 60_000, len(svg)  # every point would be megabytes
     tree = ElementTree.fromstring(svg)
     markers = [(c.get("data-date"), float(c.get("data-value"))) for c in tree.iter("{http://www.w3.org/2000/svg}circle")]
-    assert markers == [(points[61_234][0].isoformat(), 0.71)]  # the alert is drawn; ordinary points are the line
+    # the alerts are drawn; ordinary points are the line
+    assert markers == [(points[61_234][0].isoformat(), 0.71), (points[61_235][0].isoformat(), 0.72)]
     assert "100000 results from 2020-01-01" in svg
+
+
+def test_a_wrong_line_after_many_good_ones_is_still_reported_and_every_masked_line_is_logged(tmp_path):
+    """The reader remembers each text it checked: a later line that repeats them but is wrong elsewhere is still
+    a warning at its line and column, and a credential repeated on many lines is masked and logged on each."""
+    project = _project(tmp_path)
+    (project / "monitoring" / "snapshots.jsonl").unlink()
+    good = {"timestamp": "2026-06-01T00:00:00Z", "model": "bc", "version": "1.2.0", "environment": "production",
+            "metric": "recall", "value": 0.97}
+    lines = [{**good, "timestamp": f"2026-06-01T{hour:02d}:00:00Z"} for hour in range(20)]
+    lines += [{**good, "value": True}, {**good, "version": " "}, {**good, "segment": 7},
+              {**good, "segment": "ghp_" + "a1B2" * 9}, {**good, "segment": "ghp_" + "a1B2" * 9}]
+    (project / "monitoring" / "hourly.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (project / "monitoring" / "hourly.csv").write_text(
+        "timestamp,model,version,environment,metric,value\n" + "2026-06-02,bc,1.2.0,production,recall,0.96\n" * 3
+        + "2026-06-02,bc,1.2.0,production,recall,nan\n2026-06-02,bc,1.2.0,production\n")
+    result = _build(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    assert 'monitoring/hourly.jsonl:21:123: warning: value: found true, expected a finite number' in log
+    assert 'monitoring/hourly.jsonl:22:54: warning: version: found " ", expected one of the card\'s versions' in log
+    assert "monitoring/hourly.jsonl:23:138: warning: segment: found 7, expected text naming a subgroup" in log
+    assert "masked monitoring/hourly.jsonl:24 segment (" in log and "masked monitoring/hourly.jsonl:25 segment (" in log
+    assert 'monitoring/hourly.csv:5:39: warning: value: found "nan", expected a finite number' in log
+    assert "monitoring/hourly.csv:6:1: warning: metric: found nothing, expected a metric name" in log
+    page = _page(project, "models/bc/monitoring/production-1.2.0-2026-04-06")
+    assert "ghp_" not in page
+    assert "25 result(s)" in page  # 20 good hours, the 2 masked lines and 3 good CSV lines

@@ -14,13 +14,16 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from operator import itemgetter
 
 from ..cards.schema import Deployment, Feedback, FeedbackKind, MonitoringPlan, MonitoringThreshold
 from ..catalog import Catalog, ModelEntry
 from ..errors import Problem
 from ..sources.masking import MaskedValue
 from .feedback import TrackerExport
-from .read import ColumnDrift, MonitoringPoint, MonitoringResults, Snapshot
+from .read import (DAY, ENVIRONMENT, METRIC, MODEL, ORIGIN, SEGMENT, SOURCE, TIMESTAMP, VALUE, VERSION, ColumnDrift,
+                   MonitoringPoint, MonitoringResults, PointRow, Snapshot)
 
 CADENCE_WORDS = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 31, "quarterly": 92, "yearly": 366,
                  "annually": 366}
@@ -45,7 +48,7 @@ class DeploymentMonitoring:
     index: int  # in the card's `deployments`
     deployment: Deployment
     until: dt.date | None  # the next deployment in the environment; None while it runs
-    points: list[MonitoringPoint] = field(default_factory=list)
+    points: list[PointRow] = field(default_factory=list)  # oldest first; MonitoringPoint._make names one's fields
     snapshots: list[Snapshot] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
 
@@ -61,12 +64,21 @@ class DeploymentMonitoring:
     def live(self) -> bool:
         return self.until is None
 
-    def series(self) -> dict[tuple[str, str], list[MonitoringPoint]]:
-        """Points by (metric, segment), each oldest first."""
-        found: dict[tuple[str, str], list[MonitoringPoint]] = {}
-        for point in self.points:
-            found.setdefault((point.metric, point.segment), []).append(point)
+    @cached_property
+    def series(self) -> dict[tuple[str, str], list[PointRow]]:
+        """Points by (metric, segment), each oldest first; made once, when ``monitor`` has placed them all."""
+        found: dict[tuple[str, str], list[PointRow]] = {}
+        for row in self.points:
+            key = (row[METRIC], row[SEGMENT])
+            if key in found:
+                found[key].append(row)
+            else:
+                found[key] = [row]
         return dict(sorted(found.items()))
+
+    def latest(self, count: int) -> list[MonitoringPoint]:
+        """The last ``count`` points, newest first."""
+        return [MonitoringPoint._make(row) for row in self.points[:-count - 1:-1]]
 
     def most_drifted(self, limit: int = 10) -> list[ColumnDrift]:
         """The latest snapshot's drifted columns first, the most drifted first."""
@@ -94,7 +106,7 @@ class ModelMonitoring:
 
     @property
     def last_evaluated(self) -> dt.date | None:
-        days = [p.day for d in self.deployments for p in d.points]
+        days = [d.points[-1][DAY] for d in self.deployments if d.points]  # each deployment's points are in time order
         return max(days) if days else None
 
     @property
@@ -144,33 +156,22 @@ def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable
     by_origin: dict[str, list[Snapshot]] = {}
     for snapshot in results.snapshots:
         by_origin.setdefault(snapshot.point.origin, []).append(snapshot)
-    points = sorted([*results.points, *extra_points], key=lambda p: (p.day, p.timestamp, p.origin))
+    rows = sorted([*results.points, *map(tuple, extra_points)], key=itemgetter(DAY, TIMESTAMP, ORIGIN))
     placed_snapshots: set[str] = set()
     targets: dict[tuple[str, str, str, dt.date], DeploymentMonitoring | None] = {}
-    for point in points:
-        model = models.get(point.model)
-        if model is None:
-            problems.append(_problem(point, f"model: found '{point.model}', which no card names; expected one of "
-                                            f"{', '.join(models) or 'no models'}"))
-            continue
-        where = (point.model, point.environment, point.version, point.day)
+    placed = itemgetter(MODEL, ENVIRONMENT, VERSION, DAY)
+    for row in rows:
+        where = placed(row)
         if where not in targets:  # the many results of one day share their deployment
-            targets[where] = next((d for d in model.deployments if d.environment == point.environment
-                                   and d.version == point.version and d.deployment.date <= point.day
-                                   and (d.until is None or point.day < d.until)), None)
+            targets[where] = _deployment_of(models, MonitoringPoint._make(row))
         target = targets[where]
         if target is None:
-            ran = [f"{d.version} from {d.deployment.date}" + (f" to {d.until}" if d.until else "")
-                   for d in model.deployments if d.environment == point.environment]
-            problems.append(_problem(point, (
-                f"found a result of {point.model} {point.version} in {point.environment} on {point.day}, but no "
-                f"deployment of that version there holds that day; the card's deployments to {point.environment}: "
-                f"{'; '.join(ran) or 'none'}")))
+            problems.append(_unplaced(models, MonitoringPoint._make(row)))
             continue
-        target.points.append(point)
-        if point.source == "evidently" and point.origin not in placed_snapshots:
-            placed_snapshots.add(point.origin)
-            target.snapshots += by_origin.get(point.origin, [])
+        target.points.append(row)
+        if row[SOURCE] == "evidently" and row[ORIGIN] not in placed_snapshots:
+            placed_snapshots.add(row[ORIGIN])
+            target.snapshots += by_origin.get(row[ORIGIN], [])
     for name, model in models.items():
         entry = catalog.models[name]
         _alerts(model)
@@ -180,6 +181,28 @@ def monitor(catalog: Catalog, results: MonitoringResults, extra_points: Iterable
                            and (latest is None or (as_of - latest).days > model.cadence_days))
         problems += _unanswered(entry, model, as_of)
     return Monitoring(models, problems, as_of, (*results.masked, *tracker.masked))
+
+
+def _deployment_of(models: dict[str, ModelMonitoring], point: MonitoringPoint) -> DeploymentMonitoring | None:
+    """The deployment of the point's version in its environment whose window holds its day."""
+    model = models.get(point.model)
+    return None if model is None else next((
+        d for d in model.deployments if d.environment == point.environment and d.version == point.version
+        and d.deployment.date <= point.day and (d.until is None or point.day < d.until)), None)
+
+
+def _unplaced(models: dict[str, ModelMonitoring], point: MonitoringPoint) -> Problem:
+    """Why no deployment holds the point."""
+    model = models.get(point.model)
+    if model is None:
+        return _problem(point, f"model: found '{point.model}', which no card names; expected one of "
+                               f"{', '.join(models) or 'no models'}")
+    ran = [f"{d.version} from {d.deployment.date}" + (f" to {d.until}" if d.until else "")
+           for d in model.deployments if d.environment == point.environment]
+    return _problem(point, (
+        f"found a result of {point.model} {point.version} in {point.environment} on {point.day}, but no "
+        f"deployment of that version there holds that day; the card's deployments to {point.environment}: "
+        f"{'; '.join(ran) or 'none'}"))
 
 
 def _problem(point: MonitoringPoint, message: str) -> Problem:
@@ -238,16 +261,18 @@ def _merge_feedback(catalog: Catalog, models: dict[str, ModelMonitoring], tracke
 def _alerts(model: ModelMonitoring) -> None:
     thresholds = model.plan.thresholds if model.plan else []
     for deployment in model.deployments:
+        if not thresholds or not deployment.points:
+            continue
+        series = deployment.series
         for threshold in thresholds:
-            series = [p for p in deployment.points if p.metric == threshold.metric and not p.segment]
-            outside = [p for p in series if _outside(p.value, threshold)]
-            for point in outside:
-                deployment.alerts.append(Alert(point, threshold, open=deployment.live and point is series[-1]))
+            rows = series.get((threshold.metric, ""), [])
+            low, high = threshold.min, threshold.max
+            for row in rows:
+                value = row[VALUE]
+                if (low is not None and value < low) or (high is not None and value > high):
+                    deployment.alerts.append(Alert(MonitoringPoint._make(row), threshold,
+                                                   open=deployment.live and row is rows[-1]))
         deployment.alerts.sort(key=lambda a: (a.point.day, a.point.metric))
-
-
-def _outside(value: float, threshold: MonitoringThreshold) -> bool:
-    return (threshold.min is not None and value < threshold.min) or (threshold.max is not None and value > threshold.max)
 
 
 def _unanswered(entry: ModelEntry, model: ModelMonitoring, as_of: dt.date) -> list[Problem]:

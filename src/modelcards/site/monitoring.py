@@ -8,7 +8,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ..catalog import ModelEntry
-from ..monitoring import DRIFT_SHARE, Alert, ColumnDrift, DeploymentMonitoring, ModelMonitoring, MonitoringPoint
+from ..monitoring import (DAY, DRIFT_SHARE, VALUE, Alert, ColumnDrift, DeploymentMonitoring, ModelMonitoring,
+                          MonitoringPoint)
 from .monitoring_charts import monitoring_chart
 from .paths import monitoring_page, monitoring_report
 
@@ -39,7 +40,7 @@ def deployment_pages(model: ModelEntry, monitored: ModelMonitoring | None) -> li
         reports = [(monitoring_report(model.name, Path(p.report).name), p.report) for p in d.reports if p.report]
         alerts = [a for i, a in enumerate(reversed(d.alerts)) if a.open or i < SHOWN_ALERTS]
         views.append(DeploymentView(d, page, _charts(model, monitored, d), d.most_drifted(), reports,
-                                    d.points[::-1][:SHOWN_RESULTS], alerts))
+                                    d.latest(SHOWN_RESULTS), alerts))
     return views
 
 
@@ -47,15 +48,15 @@ def _charts(model: ModelEntry, monitored: ModelMonitoring, d: DeploymentMonitori
     """The thresholded metrics first (drift share among them), then every other metric of the whole population."""
     thresholds = {t.metric: t for t in (monitored.plan.thresholds if monitored.plan else [])}
     release = next((v.metrics for v in model.card.versions if v.version == d.version), {})
-    series = {metric: points for (metric, segment), points in d.series().items() if not segment}
+    series = {metric: points for (metric, segment), points in d.series.items() if not segment}
     order = sorted(series, key=lambda m: (m not in thresholds, m != DRIFT_SHARE, m))
     charts = []
     for metric in order:
         threshold = thresholds.get(metric)
         low = threshold.min if threshold else None
         high = threshold.max if threshold else None
-        points = [(p.day, p.value, (low is not None and p.value < low) or (high is not None and p.value > high))
-                  for p in series[metric]]
+        points = [(row[DAY], value, (low is not None and value < low) or (high is not None and value > high))
+                  for row in series[metric] for value in (row[VALUE],)]
         charts.append(monitoring_chart(f"{metric} in {d.environment}, version {d.version}", points, low=low,
                                        high=high, reference=release.get(metric)))
     return charts

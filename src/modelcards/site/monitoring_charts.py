@@ -10,12 +10,15 @@ its source. Every text is XML-escaped here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from html import escape
+from operator import itemgetter
 from typing import Sequence
 
 from markupsafe import Markup
 
-from .plots import BOTTOM, FONT_SIZE, HEIGHT, LEFT, PALETTE, POINT_MARKERS, RIGHT, TOP, WIDTH, _nice_ticks, _num, _thin
+from .plots import (BOTTOM, FONT_SIZE, HEIGHT, LEFT, MAX_POINTS, PALETTE, POINT_MARKERS, RIGHT, TOP, WIDTH, _nice_ticks,
+                    _num)
 
 ALERT_COLOR = "#d62728"
 DATE_LABEL_WIDTH = 75  # px a YYYY-MM-DD label needs at the charts' font size
@@ -28,7 +31,6 @@ def monitoring_chart(title: str, points: Sequence[tuple[dt.date, float, bool]], 
     if not points:
         return Markup("")
     results = len(points)
-    # A long history keeps each bucket's lowest and highest value, so a point out of its band is always drawn.
     points = _thin(list(points))
     days = [day.toordinal() for day, _, _ in points]
     values = [value for _, value, _ in points]
@@ -96,3 +98,20 @@ def monitoring_chart(title: str, points: Sequence[tuple[dt.date, float, bool]], 
                      f'data-date="{day.isoformat()}" data-value="{value!r}"><title>{escape(label)}</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _thin(points: list[tuple[dt.date, float, bool]]) -> list[tuple[dt.date, float, bool]]:
+    """A long history in at most about MAX_POINTS points, before any SVG is made of it: each bucket of results
+    keeps its lowest and highest value (the envelope the line draws) and every result outside its band, so that
+    each alert is still a marker."""
+    if len(points) <= MAX_POINTS:
+        return points
+    size = math.ceil(len(points) / (MAX_POINTS // 2))
+    kept: list[tuple[dt.date, float, bool]] = []
+    for start in range(0, len(points), size):
+        bucket = points[start:start + size]
+        kept += sorted({min(bucket, key=_VALUE), max(bucket, key=_VALUE), *(p for p in bucket if p[2])})
+    return kept
+
+
+_VALUE = itemgetter(1)
