@@ -317,3 +317,14 @@ def test_a_wrong_line_after_many_good_ones_is_still_reported_and_every_masked_li
     page = _page(project, "models/bc/monitoring/production-1.2.0-2026-04-06")
     assert "ghp_" not in page
     assert "25 result(s)" in page  # 20 good hours, the 2 masked lines and 3 good CSV lines
+
+
+def test_an_unknown_model_in_a_large_catalog_is_named_with_the_closest_names_not_all_of_them():
+    from modelcards.monitoring.evaluate import MAX_NAMES_LISTED, _model_names
+
+    few = [f"model-{index}" for index in range(MAX_NAMES_LISTED)]
+    assert _model_names(dict.fromkeys(few), "zz") == "one of " + ", ".join(few)
+    many = [f"churn-{index:04d}" for index in range(1000)]
+    assert _model_names(dict.fromkeys(many), "churn") == (
+        "one of the 1000 models the cards name (closest: churn-0999, churn-0998, churn-0997)")
+    assert _model_names(dict.fromkeys(many), "fraud") == "one of the 1000 models the cards name"

@@ -11,6 +11,7 @@ still running is outside the band. Staleness and the time allowed to answer an a
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -191,12 +192,27 @@ def _deployment_of(models: dict[str, ModelMonitoring], point: MonitoringPoint) -
         and d.deployment.date <= point.day and (d.until is None or point.day < d.until)), None)
 
 
+# A catalog of a thousand models would otherwise put a thousand names on the line.
+MAX_NAMES_LISTED = 10
+
+
+def _model_names(models, found: str) -> str:
+    """What a model name had to be: every card's, or the closest of many, and how many there are."""
+    names = list(models)
+    if not names:
+        return "one of no models"
+    if len(names) <= MAX_NAMES_LISTED:
+        return f"one of {', '.join(names)}"
+    close = difflib.get_close_matches(found, names, n=3, cutoff=0.6)
+    hint = f" (closest: {', '.join(close)})" if close else ""
+    return f"one of the {len(names)} models the cards name{hint}"
+
+
 def _unplaced(models: dict[str, ModelMonitoring], point: MonitoringPoint) -> Problem:
     """Why no deployment holds the point."""
     model = models.get(point.model)
     if model is None:
-        return _problem(point, f"model: found '{point.model}', which no card names; expected one of "
-                               f"{', '.join(models) or 'no models'}")
+        return _problem(point, f"model: found '{point.model}', which no card names; expected {_model_names(models, point.model)}")
     ran = [f"{d.version} from {d.deployment.date}" + (f" to {d.until}" if d.until else "")
            for d in model.deployments if d.environment == point.environment]
     return _problem(point, (
@@ -235,7 +251,7 @@ def _merge_feedback(catalog: Catalog, models: dict[str, ModelMonitoring], tracke
 
         entry = catalog.models.get(item.model)
         if entry is None:
-            warn(f"model: found '{item.model}', which no card names; expected one of {', '.join(models) or 'no models'}")
+            warn(f"model: found '{item.model}', which no card names; expected {_model_names(models, item.model)}")
             continue
         dates = {v.version: v.date for v in entry.card.versions}
         known = ", ".join(dates) or "none"
