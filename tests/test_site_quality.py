@@ -56,6 +56,8 @@ def test_generated_and_default_configs_offer_the_examples_palette_toggle(tmp_pat
     generated = yaml.safe_load((tmp_path / "out" / "mkdocs.yml").read_text(encoding="utf-8"))
     assert generated["theme"]["palette"] == example_palette
     assert generated["theme"]["font"] is False  # no CDN: the palette adds no request outside the host
+    # The same header as the plugin's build: the repository link, but no edit button on generated files.
+    assert (generated["repo_url"], generated["edit_uri"]) == (read_mkdocs_yml()["repo_url"], "")
 
     from modelcards.site.standalone import default_mkdocs_yml
 

@@ -66,8 +66,13 @@ def standalone_mkdocs_yml(settings: Settings, pages: list[Page]) -> str:
     nav = _nav_yaml(site_nav((page.path for page in pages), settings.page_prefix), indent="  ")
     css = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".css"))
     js = "".join(f"  - {json.dumps(p)}\n" for p in asset_paths(settings) if p.endswith(".js"))
+    # The repository link in Material's header, as the plugin's build has it; no edit button, as the generated
+    # pages are not files of the repository (the plugin's build points it at each page's card instead).
+    repository = (f"repo_url: {json.dumps(settings.repo_url)}\nedit_uri: \"\"\n"
+                  if settings.repo_url and not settings.audience_filtered else "")
     return (
         f"site_name: {json.dumps(settings.site_name)}\n"
+        f"{repository}"
         f"docs_dir: docs\n"
         f"{THEME}{MARKDOWN_EXTENSIONS}"
         f"plugins:\n  - search\n"
