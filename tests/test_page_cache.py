@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import zlib
 from pathlib import Path
 
-from conftest import run_modelcards, write_project
+from conftest import MODELCARDS, run_modelcards, write_project
 
 QUIET = ["search", {"modelcards": {"lineage_checks": {"no_data_version": "off", "no_code_commit": "off",
                                                       "no_run": "off"}}}]
@@ -66,16 +69,31 @@ def test_a_damaged_cache_entry_is_converted_again_not_trusted(tmp_path: Path) ->
     assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "first")
 
 
-def test_forty_models_render_in_worker_processes_each_page_its_own(tmp_path: Path) -> None:
-    from modelcards.site.pages import PARALLEL_FROM_MODELS, in_parallel
+def test_forty_models_render_and_convert_in_worker_processes_each_page_its_own(tmp_path: Path) -> None:
+    from modelcards.page_cache import CONVERT_AHEAD_FROM
+    from modelcards.parallel import in_parallel
+    from modelcards.site.pages import PARALLEL_FROM_MODELS
 
     names = [f"model-{index:02d}" for index in range(PARALLEL_FROM_MODELS)]
     seen_by = {}  # a closure over a local: forked workers inherit it; it could not have been pickled
-    results = in_parallel(lambda name: [name.upper(), str(seen_by.setdefault(name, len(name)))], names)
+    results = in_parallel(lambda name: [name.upper(), str(seen_by.setdefault(name, len(name)))], names,
+                          from_items=PARALLEL_FROM_MODELS)
     assert results == [[name.upper(), str(len(name))] for name in names]
 
     write_project(tmp_path, {f"{name}.yml": _card(name, f"Summary of {name}.") for name in names}, plugins=QUIET)
-    run_modelcards("build", "-d", "site", cwd=tmp_path, timeout=600)
+    built = run_modelcards("build", "-d", "site", cwd=tmp_path, timeout=600)
+    pages = int(_pages_line(built.stderr).split()[1])
+    assert pages >= CONVERT_AHEAD_FROM
+    cores = len(os.sched_getaffinity(0))
+    spread = f" in {cores} processes" if cores > 1 else ""  # forked workers converted the pages, not MkDocs
+    assert _pages_line(built.stderr) == f"Pages: {pages} converted from Markdown{spread}, 0 unchanged from the cache."
+    # One core: MkDocs renders and converts every page itself, in one process; the site is the same bytes.
+    shutil.rmtree(tmp_path / ".modelcards-cache")
+    one_core = subprocess.run(["taskset", "-c", "0", MODELCARDS, "build", "-d", "one-core"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+    assert one_core.returncode == 0, one_core.stderr
+    assert _pages_line(one_core.stderr) == f"Pages: {pages} converted from Markdown, 0 unchanged from the cache."
+    assert _site_bytes(tmp_path / "one-core") == _site_bytes(tmp_path / "site")
     for name in names:
         page = (tmp_path / f"site/models/{name}/index.html").read_text()
         assert f"Summary of {name}." in page

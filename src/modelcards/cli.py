@@ -110,8 +110,9 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
                    f"{built.explained - built.produced} from the cache or embedded as they are.",
                    err=True)
     if built.pages_converted is not None:
-        click.echo(f"Pages: {built.pages_converted} converted from Markdown, {built.pages_reused} unchanged from the "
-                   "cache.", err=True)
+        spread = f" in {built.conversion_workers} processes" if built.conversion_workers else ""
+        click.echo(f"Pages: {built.pages_converted} converted from Markdown{spread}, {built.pages_reused} unchanged "
+                   "from the cache.", err=True)
     built_for = f" for the {settings.audience} audience" if settings.audience else ""
     click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(built.versions)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
@@ -190,7 +191,8 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
         replace_directory(staging, final_dir)
         page_cache = config.plugins["modelcards"].page_cache
         if page_cache is not None:
-            built = dataclasses.replace(built, pages_converted=page_cache.misses, pages_reused=page_cache.hits)
+            built = dataclasses.replace(built, pages_converted=page_cache.misses, pages_reused=page_cache.hits,
+                                        conversion_workers=page_cache.workers if page_cache.converted_ahead else 0)
     return built, settings, final_dir
 
 
@@ -204,6 +206,7 @@ class _Built:
     produced: int  # of which computed or drawn in this build
     pages_converted: int | None = None  # generated pages converted from Markdown; None without a page cache
     pages_reused: int = 0  # generated pages whose HTML came from the page cache
+    conversion_workers: int = 0  # processes that converted pages ahead of MkDocs; 0 when MkDocs converted them
 
     @classmethod
     def of(cls, site) -> _Built:

@@ -27,14 +27,18 @@ import types
 import zlib
 from pathlib import Path
 
+from mkdocs.structure.files import File
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 from .files import write_atomic
+from .parallel import in_parallel, workers_for
 
 # Bump when an entry's layout changes.
 ENTRY_FORMAT = 1
 _LIBRARIES = ("mkdocs", "markdown", "pymdown-extensions", "mkdocs-modelcards")
+# Below this many pages MkDocs converts them itself: forking workers costs more than it saves.
+CONVERT_AHEAD_FROM = 100
 
 
 class PageCache:
@@ -42,9 +46,12 @@ class PageCache:
 
     def __init__(self, directory: Path, config, files) -> None:
         self.directory = directory
-        self.build_key = _build_key(config, files)
+        # Hashed once: with every file of a large catalog in it, the key runs to hundreds of kilobytes.
+        self.build_digest = hashlib.sha256(_build_key(config, files).encode())
         self.hits = 0
         self.misses = 0
+        self.converted_ahead: set[str] = set()  # src_uris whose entry a worker wrote in this build
+        self.workers = 0  # processes that converted pages ahead of MkDocs
 
     def attach(self, page: Page) -> None:
         """Make ``page.render`` take its HTML from the cache when the same conversion was kept before."""
@@ -55,7 +62,10 @@ class PageCache:
             entry = cache._get(key)
             if entry is not None:
                 _restore(self, entry, files)
-                cache.hits += 1
+                if self.file.src_uri in cache.converted_ahead:
+                    cache.misses += 1
+                else:
+                    cache.hits += 1
                 return
             with _Warnings() as warnings:
                 Page.render(self, config, files)
@@ -65,8 +75,40 @@ class PageCache:
 
         page.render = types.MethodType(render, page)
 
+    def convert_ahead(self, pages: list[File], config, files) -> None:
+        """Convert the pages' Markdown in forked workers, one per core, into the cache, before MkDocs reads the
+        pages one by one and finds them there.
+
+        MkDocs converts pages in one process. A worker runs for each page what MkDocs runs before it converts
+        (``on_pre_page``, ``read_source``, ``on_page_markdown``), so the key it stores under is the one MkDocs
+        will look up; pages already in the cache are skipped. Workers log nothing: a conversion that warns is
+        not kept, so MkDocs converts it again and the warning is logged once, by MkDocs.
+        """
+        self.workers = workers_for(len(pages), from_items=CONVERT_AHEAD_FROM)
+        if not self.workers:
+            return  # MkDocs converts them: the hooks must not run twice in this process
+
+        def convert(file: File) -> str | None:
+            page = file.page if file.page is not None else Page(None, file, config)
+            config._current_page = page
+            page = config.plugins.on_pre_page(page, config=config, files=files)
+            page.read_source(config)
+            page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            key = self._key(page)
+            if self._path(key).exists():
+                return None
+            with _Warnings() as warnings:
+                Page.render(page, config, files)
+            if warnings.logged:
+                return None
+            self._put(key, _entry(page))
+            return file.src_uri
+
+        converted = in_parallel(convert, pages, from_items=CONVERT_AHEAD_FROM, worker_setup=_silence_mkdocs)
+        self.converted_ahead.update(uri for uri in converted if uri is not None)
+
     def _key(self, page: Page) -> str:
-        digest = hashlib.sha256(self.build_key.encode())
+        digest = self.build_digest.copy()
         for part in (page.file.src_uri, page.file.url, page.markdown or ""):
             digest.update(b"\0" + part.encode())
         return digest.hexdigest()
@@ -141,6 +183,12 @@ def _anchor(data: dict) -> AnchorLink:
     anchor = AnchorLink(data["title"], data["id"], data["level"])
     anchor.children = [_anchor(child) for child in data["children"]]
     return anchor
+
+
+def _silence_mkdocs() -> None:
+    """In a worker, MkDocs' console output would duplicate what the build logs."""
+    mkdocs_log = logging.getLogger("mkdocs")
+    mkdocs_log.handlers, mkdocs_log.propagate = [], False
 
 
 class _Warnings(logging.Handler):

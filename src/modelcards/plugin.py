@@ -145,6 +145,9 @@ class ModelcardsPlugin(BasePlugin):
         # Every plugin has added its files by now, and a page's links are converted against all of them.
         cache_dir = self.settings.cache_dir
         self.page_cache = PageCache(cache_dir / "pages", config, files) if cache_dir is not None else None
+        if self.page_cache is not None and self.memo is None:  # a preview converts the few pages an edit changed
+            generated = [file for file in files.documentation_pages() if file.src_uri in self.generated_pages]
+            self.page_cache.convert_ahead(generated, config, files)
         return nav
 
     def on_pre_page(self, page, config, files):

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
-import os
 import posixpath
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -37,6 +34,7 @@ from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
 from ..linking import RunLink
 from ..monitoring import Monitoring, band_text
+from ..parallel import in_parallel
 from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
@@ -173,7 +171,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         out.append(Page(comparisons.data, comparisons.data_json))
         return out
 
-    for model_output in in_parallel(model_pages, list(catalog.models.values())):
+    for model_output in in_parallel(model_pages, list(catalog.models.values()), from_items=PARALLEL_FROM_MODELS):
         pages.extend(model_output)
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
@@ -216,40 +214,6 @@ def render_pages(catalog: Catalog, settings: Settings, *,
 
 # Below this many models one process renders them all: starting workers costs more than it saves.
 PARALLEL_FROM_MODELS = 40
-# What forked workers run and on what: they inherit both as they are, so neither is pickled.
-_task: Callable[[Any], list[Page]] | None = None
-_items: list[Any] = []
-
-
-def in_parallel(task: Callable[[Any], list[Page]], items: list[Any]) -> list[list[Page]]:
-    """``[task(item) for item in items]``, spread over the machine's cores when there are many items.
-
-    Rendering a model's pages reads only the joined catalog, so forked workers can each take a share: they
-    inherit the catalog and ``task`` (a closure over it) as they are, and send back only the pages. Results keep
-    the items' order, so the site is the same bytes whichever way it was rendered. Where fork is missing, or there
-    is one core, it runs here.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if cores < 2 or len(items) < PARALLEL_FROM_MODELS or "fork" not in multiprocessing.get_all_start_methods():
-        return [task(item) for item in items]
-    global _task, _items
-    _task, _items = task, items
-    try:
-        chunks = [range(start, len(items), cores) for start in range(cores)]  # interleaved: similar models mix
-        with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_run_chunk, chunks))
-    finally:
-        _task, _items = None, []
-    ordered: list[list[Page]] = [[] for _ in items]
-    for chunk, outputs in zip(chunks, results):
-        for index, output in zip(chunk, outputs):
-            ordered[index] = output
-    return ordered
-
-
-def _run_chunk(indices: range) -> list[list[Page]]:
-    assert _task is not None
-    return [_task(_items[index]) for index in indices]
 
 
 def _report_day(view, source: str) -> str:

@@ -1,0 +1,56 @@
+"""Spreading independent work over the machine's cores with forked workers.
+
+Forked workers inherit the task and its items as they are, so a closure over the joined catalog (or over
+MkDocs' files and pages) needs no pickling; only the results travel back. Results keep the items' order, so
+the output is the same bytes whichever way it was computed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, TypeVar
+
+Result = TypeVar("Result")
+
+# What forked workers run and on what: set just before the pool forks, so the workers inherit both.
+_task: Callable[[Any], Any] | None = None
+_items: list[Any] = []
+
+
+def workers_for(items: int, *, from_items: int) -> int:
+    """How many forked workers ``in_parallel`` starts for so many items: none below ``from_items`` (starting
+    workers would cost more than they save), on one core, or where fork is missing."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if cores < 2 or items < from_items or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return cores
+
+
+def in_parallel(task: Callable[[Any], Result], items: list[Any], *, from_items: int,
+                worker_setup: Callable[[], None] | None = None) -> list[Result]:
+    """``[task(item) for item in items]``, spread over ``workers_for`` forked workers, or run here when that is
+    none. ``worker_setup`` runs first in each worker."""
+    cores = workers_for(len(items), from_items=from_items)
+    if not cores:
+        return [task(item) for item in items]
+    global _task, _items
+    _task, _items = task, items
+    try:
+        chunks = [range(start, len(items), cores) for start in range(cores)]  # interleaved: similar items mix
+        with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=worker_setup) as pool:
+            results = list(pool.map(_run_chunk, chunks))
+    finally:
+        _task, _items = None, []
+    ordered: list[Any] = [None] * len(items)
+    for chunk, outputs in zip(chunks, results):
+        for index, output in zip(chunk, outputs):
+            ordered[index] = output
+    return ordered
+
+
+def _run_chunk(indices: range) -> list[Any]:
+    assert _task is not None
+    return [_task(_items[index]) for index in indices]
