@@ -16,6 +16,7 @@ from .build import GeneratedSite, Memo, generate_site, store_files
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .page_cache import PageCache
+from .site.compact import compact_html
 from .site.pages import asset_paths
 from .site.paths import site_nav
 
@@ -154,6 +155,13 @@ class ModelcardsPlugin(BasePlugin):
         if self.page_cache is not None and page.file.src_uri in self.generated_pages:
             self.page_cache.attach(page)
         return page
+
+    def on_post_page(self, output, page, config):
+        # The theme's indentation is a quarter of a small page, on thousands of pages; the user's own pages
+        # are left as their theme wrote them.
+        if page.file.src_uri in self.generated_pages:
+            return compact_html(output)
+        return output
 
     def on_post_build(self, config):
         if self.page_cache is not None and self.page_cache.hits + self.page_cache.misses:

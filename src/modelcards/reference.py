@@ -52,7 +52,9 @@ def crosswalk_markdown() -> str:
         "`modelcards build` writes a crosswalk page for each model (`models/<name>/crosswalk`, linked from the "
         "model page's key facts) and a matrix of all models (`crosswalk.md`, in the nav). They map the EU AI "
         "Act's Annex IV, all nine points of Regulation (EU) 2024/1689 as it words them, and five items of the "
-        "NIST AI RMF 1.0 to the card fields that answer them.",
+        "NIST AI RMF 1.0 to the card fields that answer them. A model's crosswalk page is left out of the site's "
+        "search, since it quotes the model page under the regulation's points: search finds the model page and "
+        "the matrix, which link to it.",
         "",
         "## How the status is decided",
         "",

@@ -55,7 +55,7 @@ def monitoring_chart(title: str, points: Sequence[tuple[dt.date, float, bool]], 
     parts = [
         f'<svg class="mc-chart mc-monitoring-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" font-family="sans-serif" font-size="{FONT_SIZE}" '
-        'fill="currentColor">',
+        'fill="currentColor" data-search-exclude="">',
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
         f'<text x="{LEFT}" y="16" font-weight="bold">{escape(title)}</text>',
     ]

@@ -56,7 +56,7 @@ def line_chart(title: str, series: Sequence[tuple[str, Sequence[Point]]], *, x_l
     parts = [
         f'<svg class="mc-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" font-family="sans-serif" font-size="{FONT_SIZE}" '
-        'fill="currentColor">',
+        'fill="currentColor" data-search-exclude="">',
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
         f'<text x="{LEFT}" y="16" font-weight="bold">{escape(title)}</text>',
     ]
@@ -167,7 +167,7 @@ def importance_bars(title: str, bars: Sequence[tuple[str, float]]) -> Markup:
     parts = [
         f'<svg class="mc-chart mc-importance-bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" role="img" font-family="sans-serif" font-size="{FONT_SIZE}" '
-        'fill="currentColor">',
+        'fill="currentColor" data-search-exclude="">',
         f"<title>{escape(title)}</title><desc>{escape(description)}</desc>",
         f'<text x="0" y="16" font-weight="bold">{escape(title)}</text>',
     ]
