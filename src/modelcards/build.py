@@ -292,9 +292,11 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
                                      executor=settings.explain_executor, progress=progress)
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
+    # A preview keeps its pages in memory, to write only those that changed since its last rebuild.
+    keep = SiteFiles(settings.cache_dir).keep if memo is None and settings.cache_dir is not None else None
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
                          gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy,
-                         monitoring=checked.monitoring)
+                         monitoring=checked.monitoring, keep=keep)
     return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history,
                          checked.notices)
 
@@ -312,29 +314,32 @@ def write_pages(pages: list[Page], out_dir: Path) -> None:
     for page in pages:
         target = out_dir / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.content, encoding="utf-8")
+        if page.stored is not None:
+            shutil.copyfile(page.stored, target)
+        else:
+            target.write_text(page.content, encoding="utf-8")
 
 
-SITE_FILES = "site-files"  # the cache's folder of the generated files that are not pages
+SITE_FILES = "site-files"  # the cache's folder of the generated files, by content
 
 
-def store_files(pages: list[Page], cache_dir: Path) -> dict[str, Path]:
-    """Where each generated file that is not a Markdown page (plots, CSV and JSON downloads, exports, lineage
-    sources) is kept on disk: under ``cache_dir`` by the SHA-256 of its content, written only when new. MkDocs
-    copies them from there, as it copies a project's own images, instead of holding every one in memory
-    for the whole build; a rebuild with nothing changed writes none."""
-    folder = cache_dir / SITE_FILES
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = {}
-    for page in pages:
-        if page.path.endswith(".md"):
-            continue
+class SiteFiles:
+    """Generated pages and files kept on disk as they are made: under the cache, by the SHA-256 of their
+    content, written only when new. A catalog of a thousand models makes hundreds of megabytes of pages,
+    plots, downloads and exports; MkDocs reads each from here when it needs it (a page) or copies it (any other
+    file), as it does a project's own, instead of all of them being held in memory from generation to the end
+    of the build. A rebuild with nothing changed writes none."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.folder = cache_dir / SITE_FILES
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def keep(self, page: Page) -> Page:
         content = page.content.encode("utf-8")
-        target = folder / f"{hashlib.sha256(content).hexdigest()}{Path(page.path).suffix}"
+        target = self.folder / f"{hashlib.sha256(content).hexdigest()}{Path(page.path).suffix}"
         if not target.is_file():
             write_atomic(target, content)
-        stored[page.path] = target
-    return stored
+        return replace(page, content="", stored=target)
 
 
 def replace_directory(new: Path, target: Path) -> None:

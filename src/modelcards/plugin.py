@@ -12,7 +12,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from .build import GeneratedSite, Memo, generate_site, store_files
+from .build import GeneratedSite, Memo, generate_site
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .page_cache import PageCache
@@ -128,13 +128,11 @@ class ModelcardsPlugin(BasePlugin):
                     f"{config.docs_dir}/{page.path} has the same path as a page modelcards generates; "
                     "rename it, or set the plugin's 'prefix' option to put the generated pages in a folder"
                 )
-        cache_dir = self.settings.cache_dir
-        stored = store_files(pages, cache_dir) if cache_dir is not None and self.page_files is None else {}
         for page in pages:
-            if self.page_files is not None:
+            if page.stored is not None:
+                files.append(File.generated(config, page.path, abs_src_path=str(page.stored)))
+            elif self.page_files is not None:
                 files.append(self.page_files.file(config, page.path, page.content))
-            elif page.path in stored:
-                files.append(File.generated(config, page.path, abs_src_path=str(stored[page.path])))
             else:
                 files.append(File.generated(config, page.path, content=page.content))
         if config.nav is None:

@@ -16,7 +16,7 @@ from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 from markupsafe import Markup
@@ -58,18 +58,19 @@ VENDOR_ASSETS = ("vendor/svg-pan-zoom.min.js", "vendor/svg-pan-zoom.LICENSE")
 
 @dataclass(frozen=True)
 class Page:
-    """A generated file: its path inside the docs tree and its content."""
+    """A generated file: its path inside the docs tree and its content, or the file on disk that holds it."""
 
     path: str
     content: str
     source: str | None = None  # card file (relative to the project) the page was made from
+    stored: Path | None = None  # set when a ``keep`` of render_pages put the content there (content is then "")
 
 
 def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
                  graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
                  history: History | None = None, policy: PolicyReport | None = None,
-                 monitoring: Monitoring | None = None) -> list[Page]:
+                 monitoring: Monitoring | None = None, keep: Callable[[Page], Page] | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
     Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
@@ -79,7 +80,11 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     model pages get a Policy section, the catalog a policy column, and a Policy page lists every failure and
     waiver. With ``monitoring``, each deployment with results gets a monitoring page, and the catalog the open
     alerts and last evaluation of each model.
+
+    Each page passes through ``keep`` as soon as it is made (in the worker that made it, when models are
+    rendered in several): a large catalog's pages need not all be held in memory at once.
     """
+    keep = keep or (lambda page: page)
     env = _environment()
     prefix = settings.page_prefix
     paths = SitePaths(prefix)
@@ -115,7 +120,11 @@ def render_pages(catalog: Catalog, settings: Settings, *,
             page_path=page_path, paths=paths, catalog=catalog, settings=settings, commit_link=commit_link,
             card_link=card_link, owner_link=owner_link, href=href, change_lines=_change_lines, **context
         )
-        (pages if into is None else into).append(Page(page_path, content.strip() + "\n" + as_of, source))
+        page = Page(page_path, content.strip() + "\n" + as_of, source)
+        if into is None:
+            pages.append(keep(page))
+        else:
+            into.append(page)  # kept with the rest of its group
 
     render("catalog.md.j2", CATALOG_PAGE, view=view, policy=policy, monitoring=monitoring)
     if view.owners:
@@ -169,7 +178,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                    root=root_url(path, settings.directory_urls),
                    node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
         out.append(Page(comparisons.data, comparisons.data_json))
-        return out
+        return [keep(page) for page in out]
 
     for model_output in in_parallel(model_pages, list(catalog.models.values()), from_items=PARALLEL_FROM_MODELS):
         pages.extend(model_output)
@@ -202,13 +211,13 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("lineage.md.j2", LINEAGE_PAGE, diagrams=diagrams)
         render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
                checks={name: Markup(text) for name, text in CHECKS.items()})  # our own Markdown, not input
-        pages.extend(Page(path, source) for path, source in diagrams.files)
+        pages.extend(keep(Page(path, source)) for path, source in diagrams.files)
     if policy is not None:
         render("policy.md.j2", POLICY_PAGE, policy=policy, where=_where)
     if history.cards or settings.audience_filtered:  # a lower audience's build says why it has no history
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
-        pages.append(Page(path, _read_template(f"assets/{asset}")))
+        pages.append(keep(Page(path, _read_template(f"assets/{asset}"))))
     return pages
 
 
