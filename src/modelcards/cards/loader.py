@@ -133,6 +133,7 @@ def load_card_text(text: str, path: str, masker: SecretMasker | None = None) -> 
         return None, problems
     if problems:  # duplicate keys make the card ambiguous even when it validates
         return None, problems
+    document.release_positions(text)
     return LoadedCard(path, card, document), problems
 
 

@@ -11,7 +11,6 @@ one place, at their line.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -48,15 +47,44 @@ def format_key_path(key_path: KeyPath) -> str:
     return text
 
 
-@dataclass
 class YamlDocument:
     """A parsed YAML file plus the position (1-based line, col) of each key path."""
 
-    path: str
-    data: Any
-    value_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
-    scalar_text: dict[KeyPath, str] = field(default_factory=dict)
+    def __init__(self, path: str, data: Any, value_positions: dict[KeyPath, tuple[int, int]] | None = None,
+                 key_positions: dict[KeyPath, tuple[int, int]] | None = None,
+                 scalar_text: dict[KeyPath, str] | None = None) -> None:
+        self.path, self.data = path, data
+        self._tables = (value_positions if value_positions is not None else {},
+                        key_positions if key_positions is not None else {},
+                        scalar_text if scalar_text is not None else {})
+        self._text: str | None = None  # kept by release_positions, to find them again
+
+    @property
+    def value_positions(self) -> dict[KeyPath, tuple[int, int]]:
+        return self._positions()[0]
+
+    @property
+    def key_positions(self) -> dict[KeyPath, tuple[int, int]]:
+        return self._positions()[1]
+
+    @property
+    def scalar_text(self) -> dict[KeyPath, str]:
+        return self._positions()[2]
+
+    def release_positions(self, text: str) -> None:
+        """Let the position tables go, keeping ``text`` (the document as parsed) to find them again.
+
+        The tables are most of a parsed card's memory, about ten times its text, and once a card is checked
+        they are read only to place a problem: a catalog of a thousand cards holds hundreds of megabytes of
+        them for the few that any later stage reports on. The first position asked for parses ``text`` again.
+        """
+        self._tables, self._text = None, text
+
+    def _positions(self) -> tuple[dict, dict, dict]:
+        if self._tables is None:
+            again, _ = parse_yaml(self._text or "", self.path)
+            self._tables = again._positions() if again is not None else ({}, {}, {})
+        return self._tables
 
     def position(self, key_path: KeyPath, *, of_key: bool = False) -> tuple[int, int]:
         """Where ``key_path`` is, or where its closest existing parent is."""
