@@ -7,9 +7,11 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import joblib
@@ -22,7 +24,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 
-from conftest import run_modelcards, write_project
+from conftest import MODELCARDS, run_modelcards, write_project
 from shap_reference import documented_sample
 
 TREE = "sklearn.tree._tree.Tree"
@@ -437,3 +439,43 @@ def test_shap_plots_chooses_which_versions_get_the_beeswarm_and_a_wrong_choice_i
                                      for p in (root / "site/explain").rglob("*.svg")), "the last site stays"
     assert re.search(r"^mkdocs\.yml:\d+:\d+: error: plugins\.modelcards\.shap_plots: found 'newest', expected one "
                      r"of latest, all, none$", result.stderr, re.M), result.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while we looked
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:  # an ended process that nobody has reaped yet is a zombie ("Z"): it holds no memory
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
+def test_explain_workers_end_when_the_build_is_killed(project: Path, tmp_path: Path) -> None:
+    """A CI job cancelled mid-build kills the build's process; its SHAP workers must not live on, holding
+    hundreds of megabytes each, waiting for work that will never come."""
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".modelcards-cache", "site*"))
+    build = subprocess.Popen([str(MODELCARDS), "build", "-d", "killed"], cwd=copy,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (workers := _children(build.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert workers, "the build started no explain workers"
+    finally:
+        build.kill()
+        build.wait()
+    deadline = time.monotonic() + 15
+    while (alive := [pid for pid in workers if _running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert alive == []
