@@ -14,7 +14,8 @@ import pytest
 
 from conftest import run_modelcards, write_project
 from modelcards.sources.masking import mask_records
-from modelcards.sources.record import CodeRef, DatasetRef, Output, RunRecord, dumps, from_json, series, write_export
+from modelcards.sources.record import (CodeRef, DatasetRef, Output, RunRecord, dumps, from_json, parse_export, series,
+                                      write_export)
 
 RUN_ID = "8f14e45fceea167a5a36dedd4bea2543"
 COMMIT = "3b18e512dba79e4c8300dd08aeb37f8e728b8dad"
@@ -232,6 +233,52 @@ def test_two_builds_with_runs_are_byte_identical(tmp_path: Path):
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz")
     assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file() and p.name != "sitemap.xml.gz")
     assert [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()] == []
+
+
+# Exports that msgspec's typed fast path reads, or hands to from_json because a value is not as `dumps` writes
+# it: either way the build must get the record from_json makes of the standard library's parse.
+UNUSUAL_EXPORTS = {
+    "as written": lambda data: data,
+    "a number among params": lambda data: {**data, "params": {**data["params"], "n_estimators": 200}},
+    "a final value written as a string": lambda data: {**data, "metrics": {"m": {"last": "inf"}}},
+    "an integer final value": lambda data: {**data, "metrics": {"m": {"last": 3, "history": None}}},
+    "a history that is not a list": lambda data: {**data, "metrics": {"m": {"last": 3, "history": {"a": 1}}}},
+    "an empty code object": lambda data: {**data, "code": {}},
+    "a code object with only unknown keys": lambda data: {**data, "code": {"branch": "main"}},
+    "null inputs": lambda data: {**data, "inputs": None},
+    "null params": lambda data: {**data, "params": None},
+    "a numeric id": lambda data: {**data, "id": 42},
+    "a numeric experiment": lambda data: {**data, "experiment": 7},
+    "a float dataset size": lambda data: {**data, "inputs": [{"name": "d", "size": 1.5}]},
+    "packages": lambda data: {**data, "packages": [{"name": "numpy", "spec": "==2.1.0"}, {"name": 5}]},
+    "unknown keys": lambda data: {**data, "extra": [1, 2], "inputs": [{"name": "d", "colour": "red"}]},
+    "another format": lambda data: {**data, "format": "modelcards-run/2"},
+    "another source": lambda data: {**data, "source": "../../etc"},
+}
+READ_BY_THE_FAST_PATH = {"as written", "an integer final value", "an empty code object", "unknown keys", "packages",
+                         "a code object with only unknown keys"}
+
+
+@pytest.mark.parametrize("case", sorted(UNUSUAL_EXPORTS))
+def test_the_fast_export_reader_reads_what_from_json_reads(tmp_path: Path, case: str):
+    from modelcards.sources.load import load_runs
+
+    data = UNUSUAL_EXPORTS[case](json.loads(dumps(RUN)))
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs/run.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    loaded = load_runs(["runs"], project_dir=tmp_path)
+    fast = parse_export((tmp_path / "runs/run.json").read_bytes())
+    assert (fast is not None) == (case in READ_BY_THE_FAST_PATH), fast
+    try:
+        expected, _ = mask_records([from_json(data)])
+    except (KeyError, TypeError, ValueError) as exc:  # from_json refuses it: so must the build, with a warning
+        assert not loaded.runs and [p.severity for p in loaded.problems] == ["warning"], exc
+        return
+    assert not loaded.problems
+    assert list(loaded.runs.values()) == expected
+    record = next(iter(loaded.runs.values()))
+    assert [type(getattr(record, key)) for key in ("params", "tags", "inputs", "outputs", "packages")] == \
+        [dict, dict, tuple, tuple, tuple]
 
 
 def test_the_documented_export_example_is_a_valid_export():

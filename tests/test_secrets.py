@@ -11,6 +11,7 @@ The credentials are made up and assembled from pieces, so that no scanner mistak
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import html
 import json
@@ -390,3 +391,49 @@ def test_no_secret_planted_in_monitoring_exports_reaches_the_site_or_the_log(tmp
         tmp_path / "site/models/watched/monitoring/production-1.0-2026-03-02/index.html").read_text())).split())
     assert "recall clinic [masked]" in page or "recall clinic postgres://[masked]@db:5432" in page
     assert "col [masked]" in page and "region [masked]" in page and "loss [masked]" in page
+
+
+def _every_text_replaced(value, text: str, where: str = ""):
+    """(where, a copy of ``value`` with the text at ``where`` replaced by ``text``) for every text in it: each
+    string field, mapping key and value and tuple item, of nested records too, read from the values themselves."""
+    if isinstance(value, str):
+        yield where, text
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{where}.{key} (key)", {**{k: v for k, v in value.items() if k != key}, text: item}
+            for inner, changed in _every_text_replaced(item, text, f"{where}.{key}"):
+                yield inner, {**value, key: changed}
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            for inner, changed in _every_text_replaced(item, text, f"{where}[{i}]"):
+                yield inner, (*value[:i], changed, *value[i + 1:])
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            for inner, changed in _every_text_replaced(getattr(value, field.name), text, f"{where}.{field.name}"):
+                yield inner, dataclasses.replace(value, **{field.name: changed})
+
+
+def test_a_secret_in_any_text_of_a_run_is_masked_after_thousands_of_plain_runs():
+    """The masker clears a run by the texts it has not seen before; a credential anywhere in a run whose
+    every other text was seen plain (the common case, where that shortcut is taken) is still masked."""
+    from modelcards.sources.record import Origin
+
+    plain = dataclasses.replace(planted_run(0, "ordinary"), origin=Origin("runs/mlflow-0.json"))
+    masker = SecretMasker()
+    masker.mask([dataclasses.replace(plain, id=f"{i:032x}") for i in range(2000)])
+    secret, hidden = SHAPES["GitHub token"]
+    planted = list(_every_text_replaced(plain, secret))
+    assert len(planted) > 50 and any(".origin.path" in where for where, _ in planted)
+    for where, record in planted:
+        [masked], found = masker.mask([record])
+        assert found, where
+        assert hidden not in repr(masked), where
+
+
+@pytest.mark.parametrize("params", [{"epochs": 3, "note": SHAPES["Stripe key"][0]},
+                                    {"layers": [SHAPES["Stripe key"][0]]}, {"nested": {"x": SHAPES["Stripe key"][0]}}])
+def test_a_secret_beside_a_value_of_an_unexpected_type_is_masked(params: dict):
+    masker = SecretMasker()
+    masker.mask([planted_run(0, "ordinary")])
+    [masked], found = masker.mask([dataclasses.replace(planted_run(1, "ordinary"), params=params)])
+    assert found and SHAPES["Stripe key"][1] not in repr(masked)

@@ -270,9 +270,9 @@ _UNREAD = object()
 
 def _read_json(path: str, name: str, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
     data = _read_bytes(path)
-    export = parse_export(data)  # the common case, a modelcards export, without parsing metric histories
-    if export is not None:
-        return _read_export(path, name=name, document=export)
+    record = parse_export(data, Origin(name))  # the common case, a modelcards export, without parsing metric histories
+    if record is not None:
+        return ReadResult(records=[record])
     result = ReadResult()
     document = _fast_loads(data)
     try:

@@ -305,63 +305,73 @@ def from_json(data: dict[str, Any], origin: Origin | None = None) -> RunRecord:
     )
 
 
-# The keys ``from_json`` reads; any other key of an export object is ignored.
-EXPORT_KEYS = ("format", "source", "id", "experiment", "name", "status", "start_time", "end_time", "user", "params",
-               "metrics", "tags", "inputs", "outputs", "code", "environment", "packages")
+def parse_export(data: bytes, origin: Origin | None = None) -> RunRecord | None:
+    """The record of an export file, decoded by msgspec (the ``fast`` extra) straight into its types, with
+    each metric history left unparsed (a ``LazyHistory``): most of an export's bytes, and rarely needed.
 
-
-def parse_export(data: bytes) -> dict[str, Any] | None:
-    """The object of an export file for ``from_json``, parsed by msgspec (the ``fast`` extra) with each metric
-    history left unparsed (a ``LazyHistory``): most of an export's bytes, and rarely needed.
-
-    None when msgspec is missing, when the text holds no export object, or when anything in it is not
-    as an export writes it (broken JSON, a metric without "last", a byte-order mark, text that is not
-    UTF-8, values nested too deeply): the caller then parses the file the ordinary way, which reads it
-    or says exactly what is wrong.
+    None when msgspec is missing, or when anything in the text is not exactly as an export writes it
+    (broken JSON, a value of another type, a metric without "last", an unknown format or source, a
+    byte-order mark, text that is not UTF-8, values nested too deeply): the caller then parses the file
+    the ordinary way, with ``from_json``, which reads it or says exactly what is wrong. What this
+    accepts, ``from_json`` reads to an equal record (tests/test_runs.py compares them).
     """
     parser = _export_parser()
     if parser is None or b'"format"' not in data:
         return None
     try:
-        document = parser.decode_export(data)
+        export = parser.decode_export(data)
     except Exception:  # msgspec's DecodeError or ValidationError, UnicodeDecodeError, RecursionError
         return None
-    unset = parser.unset
-    if document.format is unset:
-        return None  # "format" was a value or a nested key: not an export
-    result = {key: value for key in EXPORT_KEYS if (value := getattr(document, key)) is not unset}
-    if "metrics" in result:
-        result["metrics"] = {name: _metric_object(metric.last, bytes(metric.history), parser.decode)
-                             for name, metric in document.metrics.items()}
-    return result
-
-
-def _metric_object(last: Any, history: bytes, decode: Callable[[bytes], Any]) -> dict[str, Any]:
-    if not history:  # no "history" key
-        return {"last": last}
-    if history.startswith(b"["):
-        return {"last": last, "history": LazyHistory(history, decode)}
-    return {"last": last, "history": decode(history)}  # null, or a mistake that from_json reports
+    if export.format != EXPORT_FORMAT or export.source not in SOURCES:
+        return None
+    metrics = {}
+    decode = parser.decode
+    for name, metric in export.metrics.items():
+        history = bytes(metric.history)
+        if history.startswith(b"["):
+            metrics[name] = MetricSeries(metric.last, LazyHistory(history, decode))
+        elif not history or history == b"null":  # no "history" key, or null
+            metrics[name] = MetricSeries(metric.last)
+        else:
+            return None  # a history that is not a list: from_json says so
+    code, packages = export.code, export.packages
+    try:
+        code_ref = CodeRef(code.get("repo"), code.get("commit"), code.get("entry_point")) if code else None
+        package_refs = tuple(Package(str(p["name"]), str(p.get("spec") or ""), str(p.get("manager") or "pip"))
+                             for p in packages or ())
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return RunRecord(
+        export.source, export.id, export.experiment, export.name, export.status, export.start_time,
+        export.end_time, export.user, export.params, metrics, export.tags, export.inputs, export.outputs,
+        code_ref, export.environment, package_refs, origin)
 
 
 class _ExportParser(NamedTuple):
     decode_export: Callable[[bytes], Any]  # bytes -> an Export struct
     decode: Callable[[bytes], Any]  # bytes -> plain Python values
-    unset: Any  # the value of a key the text does not have
 
 
 @lru_cache(maxsize=None)
 def _export_parser() -> _ExportParser | None:
+    """msgspec decoders for the export format, typed as ``to_json`` writes it: datasets and outputs are
+    decoded into ``DatasetRef`` and ``Output`` themselves; anything of another type fails, and the file
+    takes ``from_json``'s way. ``code`` and ``packages``, which ``from_json`` reads loosely, stay plain."""
     try:
         import msgspec
     except ImportError:
         return None
     # A metric's history is cut out as raw text, checked to be valid JSON while it is skipped.
-    metric = msgspec.defstruct("ExportMetric", [("last", object), ("history", msgspec.Raw, msgspec.Raw())])
-    fields: list[tuple[str, Any, Any]] = [
-        (key, dict[str, metric] if key == "metrics" else object, msgspec.UNSET) for key in EXPORT_KEYS]
-    export = msgspec.defstruct("Export", fields)
-    return _ExportParser(msgspec.json.Decoder(export).decode, msgspec.json.decode, msgspec.UNSET)
+    metric = msgspec.defstruct("ExportMetric", [("last", float), ("history", msgspec.Raw, msgspec.Raw())])
+    texts = dict[str, str]
+    export = msgspec.defstruct("Export", [
+        ("format", str), ("source", str), ("id", str),
+        *((key, str | None, None) for key in ("experiment", "name", "status", "start_time", "end_time", "user")),
+        ("params", texts, {}), ("metrics", dict[str, metric], {}), ("tags", texts, {}),
+        ("inputs", tuple[DatasetRef, ...], ()), ("outputs", tuple[Output, ...], ()),
+        ("code", object, None), ("environment", texts, {}), ("packages", object, None),
+    ])
+    return _ExportParser(msgspec.json.Decoder(export).decode, msgspec.json.decode)
 
 
 def write_export(records: list[RunRecord], out_dir: Path) -> list[Path]:
