@@ -25,6 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..catalog import Catalog, ModelEntry, RunEntry
+from ..compare import version_lineage
 from ..cards.schema import ModelCard, Version
 from ..cards.yaml_source import format_key_path
 from ..config import Settings
@@ -71,7 +72,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
                  graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
                  history: History | None = None, policy: PolicyReport | None = None,
-                 monitoring: Monitoring | None = None) -> list[Page]:
+                 monitoring: Monitoring | None = None, groups: PageGroups | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
     Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
@@ -81,6 +82,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     model pages get a Policy section, the catalog a policy column, and a Policy page lists every failure and
     waiver. With ``monitoring``, each deployment with results gets a monitoring page, and the catalog the open
     alerts and last evaluation of each model.
+
+    ``groups``: a preview's (``modelcards serve``), kept from its previous call: each model whose pages would show
+    the same inputs as then keeps the pages made then, which are the same bytes.
     """
     env = _environment()
     prefix = settings.page_prefix
@@ -173,8 +177,21 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         out.append(Page(comparisons.data, comparisons.data_json))
         return out
 
-    for model_output in in_parallel(model_pages, list(catalog.models.values())):
-        pages.extend(model_output)
+    if groups is None:
+        for model_output in in_parallel(model_pages, list(catalog.models.values())):
+            pages.extend(model_output)
+    else:
+        shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
+                  card_pages, owner_slugs, groups.inputs)
+        keys = {name: _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy,
+                                 monitoring, crosswalks[name], runs_of)
+                for runs_of in [_runs_by_model(catalog)] for name, model in catalog.models.items()}
+        changed = [model for name, model in catalog.models.items() if groups.get(name, keys[name]) is None]
+        # Forking for a few groups costs more than it saves, and forks beside the server's threads are fragile.
+        made = dict(zip((model.name for model in changed), (model_pages(model) for model in changed)))
+        groups.keep(keys, made)
+        for name in catalog.models:
+            pages.extend(groups.pages(name))
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
@@ -212,6 +229,75 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
     return pages
+
+
+class PageGroups:
+    """Each model's pages from a preview's previous render, with the inputs they show: a model whose inputs are
+    equal again keeps its pages, so saving one card renders that card's pages and the site-wide ones only.
+
+    ``inputs`` is set by the caller before each render: what stands for the files behind every page (run exports,
+    monitoring results and reports, the tracker's export, the policy), so that a change there renders all again.
+    """
+
+    def __init__(self):
+        self.inputs: object = None
+        self._groups: dict[str, tuple[tuple, list[Page]]] = {}
+        self.rendered = self.reused = 0  # in the last render
+
+    def get(self, name: str, key: tuple) -> list[Page] | None:
+        kept = self._groups.get(name)
+        return kept[1] if kept is not None and kept[0] == key else None
+
+    def keep(self, keys: dict[str, tuple], made: dict[str, list[Page]]) -> None:
+        """Keep ``made`` (the groups rendered now) and the unchanged ones; forget the models that are gone."""
+        self.rendered, self.reused = len(made), len(keys) - len(made)
+        self._groups = {name: (key, made[name] if name in made else self._groups[name][1])
+                        for name, key in keys.items()}
+
+    def pages(self, name: str) -> list[Page]:
+        return self._groups[name][1]
+
+
+class _Same:
+    """Equal only to a wrapper of the very same object. A preview's memo keeps a card whose text did not change
+    as the object it parsed before; comparing by identity tells an unchanged card from an edit that parses to
+    equal values but shows differently (``1`` and ``true`` are equal in Python)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _runs_by_model(catalog: Catalog) -> dict[str, list[RunEntry]]:
+    found: dict[str, list[RunEntry]] = {}
+    for entry in catalog.runs.values():
+        for name in dict.fromkeys(model for model, _ in entry.model_versions):
+            found.setdefault(name, []).append(entry)
+    return found
+
+
+def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: LineageGraph | None, diagrams,
+               explained: dict, history: History, policy: PolicyReport | None, monitoring: Monitoring | None,
+               model_crosswalk, runs_of: dict[str, list[RunEntry]]) -> tuple:
+    """Everything a model's page group shows, from what is in memory already: its card (the very object parsed
+    from unchanged text), its entry, runs, datasets, lineage (the diagram and each version's upstream nodes),
+    explanations, history, policy, monitoring and crosswalk, and what every page shares (``shared``)."""
+    name = model.name
+    datasets = tuple((dataset, entry.card, _Same(entry.source.document) if entry.source else None)
+                     for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
+    lineage = tuple(graph.nodes[node] for version in model.card.versions
+                    for node in version_lineage(graph, name, version.version)) if graph is not None else ()
+    return (shared, _Same(model.source.document), model, tuple(runs_of.get(name, ())), datasets,
+            diagrams.models.get(name) if diagrams else None, lineage,
+            tuple(explained.get((name, version.version)) for version in model.card.versions),
+            history.cards.get(model.source.path), policy.models.get(name) if policy else None,
+            monitoring.models.get(name) if monitoring else None, model_crosswalk)
 
 
 # Below this many models one process renders them all: starting workers costs more than it saves.
