@@ -35,7 +35,7 @@ from .sources.pinning import PinnedRuns, dvc_projects
 from .waivers import as_of_date
 
 if TYPE_CHECKING:
-    from .explain.stage import Explained, Progress
+    from .explain.stage import Explained, FoundBefore, Progress
     from .site.pages import Page, PageGroups
 
 
@@ -166,11 +166,13 @@ class Memo:
     settings: Settings | None = None
     parsed_cards: ParsedCards = field(default_factory=dict)
     runs: tuple[tuple, LoadedRuns] | None = None  # (the run files' paths, sizes and times, what they gave)
+    found_explanations: FoundBefore = field(default_factory=dict)  # taken from the cache, with their files' stamps
     page_groups: PageGroups | None = None  # each model's pages, kept while what they show is unchanged
 
     def for_settings(self, settings: Settings) -> Memo:
         if self.settings != settings:
             self.settings, self.parsed_cards, self.runs, self.page_groups = settings, {}, None, None
+            self.found_explanations = {}
         return self
 
     def groups(self, settings: Settings) -> PageGroups:
@@ -302,7 +304,8 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     with _cache_dir(settings) as cache_dir:
         explained = explain_versions(checked.catalog, project_dir=settings.project_dir, cache_dir=cache_dir,
                                      workers=settings.explain_workers, plots=settings.shap_plots,
-                                     executor=settings.explain_executor, progress=progress)
+                                     executor=settings.explain_executor, progress=progress,
+                                     found_before=memo.found_explanations if memo is not None else None)
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,

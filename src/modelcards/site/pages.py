@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -186,12 +187,10 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         keys = {name: _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy,
                                  monitoring, crosswalks[name], runs_of)
                 for runs_of in [_runs_by_model(catalog)] for name, model in catalog.models.items()}
-        changed = [model for name, model in catalog.models.items() if groups.get(name, keys[name]) is None]
-        # Forking for a few groups costs more than it saves, and forks beside the server's threads are fragile.
-        made = dict(zip((model.name for model in changed), (model_pages(model) for model in changed)))
-        groups.keep(keys, made)
-        for name in catalog.models:
-            pages.extend(groups.pages(name))
+        changed = [model for name, model in catalog.models.items() if groups.get(("model", name), keys[name]) is None]
+        made = dict(zip((model.name for model in changed), in_parallel(model_pages, changed)))
+        for name, key in keys.items():
+            pages.extend(groups.put(("model", name), key, made[name] if name in made else groups.get(("model", name), key)))
     render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
@@ -210,10 +209,19 @@ def render_pages(catalog: Catalog, settings: Settings, *,
             continue  # a row of the trials table on its parent's or experiment's page
         record = entry.record
         commit = record.code.commit if record.code else None
+        if groups is not None:  # a run's page shows its entry, its trials and the titles of the models it made
+            key = (shared, entry, tuple(catalog.runs[ref] for ref in entry.trials),
+                   tuple(catalog.models[model].card.title for model, _ in entry.model_versions))
+            kept = groups.get(("run", entry.ref), key)
+            if kept is not None:
+                pages.extend(groups.put(("run", entry.ref), key, kept))
+                continue
+        out: list[Page] = []
         render("run.md.j2", run_page(entry.ref), entry=entry, r=record, run_title=record.name or record.id,
                commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
                tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None,
-               trials=_trial_table(catalog, entry.trials) if entry.trials else None)
+               trials=_trial_table(catalog, entry.trials) if entry.trials else None, into=out)
+        pages.extend(groups.put(("run", entry.ref), key, out) if groups is not None else out)
     for (source, experiment), refs in catalog.experiments.items():
         render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
                trials=_trial_table(catalog, refs))
@@ -228,12 +236,15 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(Page(path, _read_template(f"assets/{asset}")))
+    if groups is not None:
+        groups.finish(len(made), len(catalog.models) - len(made))
     return pages
 
 
 class PageGroups:
-    """Each model's pages from a preview's previous render, with the inputs they show: a model whose inputs are
-    equal again keeps its pages, so saving one card renders that card's pages and the site-wide ones only.
+    """Pages from a preview's previous render, by group (a model's pages, a run's page), with the inputs they
+    show: a group whose inputs are equal again keeps its pages, so saving one card renders that card's pages
+    and the site-wide ones only.
 
     ``inputs`` is set by the caller before each render: what stands for the files behind every page (run exports,
     monitoring results and reports, the tracker's export, the policy), so that a change there renders all again.
@@ -241,37 +252,22 @@ class PageGroups:
 
     def __init__(self):
         self.inputs: object = None
-        self._groups: dict[str, tuple[tuple, list[Page]]] = {}
-        self.rendered = self.reused = 0  # in the last render
+        self._kept: dict[tuple[str, str], tuple[tuple, list[Page]]] = {}
+        self._now: dict[tuple[str, str], tuple[tuple, list[Page]]] = {}
+        self.rendered = self.reused = 0  # model groups, in the last render
 
-    def get(self, name: str, key: tuple) -> list[Page] | None:
-        kept = self._groups.get(name)
+    def get(self, group: tuple[str, str], key: tuple) -> list[Page] | None:
+        kept = self._kept.get(group)
         return kept[1] if kept is not None and kept[0] == key else None
 
-    def keep(self, keys: dict[str, tuple], made: dict[str, list[Page]]) -> None:
-        """Keep ``made`` (the groups rendered now) and the unchanged ones; forget the models that are gone."""
-        self.rendered, self.reused = len(made), len(keys) - len(made)
-        self._groups = {name: (key, made[name] if name in made else self._groups[name][1])
-                        for name, key in keys.items()}
+    def put(self, group: tuple[str, str], key: tuple, pages: list[Page]) -> list[Page]:
+        self._now[group] = (key, pages)
+        return pages
 
-    def pages(self, name: str) -> list[Page]:
-        return self._groups[name][1]
-
-
-class _Same:
-    """Equal only to a wrapper of the very same object. A preview's memo keeps a card whose text did not change
-    as the object it parsed before; comparing by identity tells an unchanged card from an edit that parses to
-    equal values but shows differently (``1`` and ``true`` are equal in Python)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object):
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.value is self.value
-
-    __hash__ = None  # type: ignore[assignment]
+    def finish(self, rendered: int, reused: int) -> None:
+        """Keep this render's groups for the next; those not made this time (a model removed) are forgotten."""
+        self._kept, self._now = self._now, {}
+        self.rendered, self.reused = rendered, reused
 
 
 def _runs_by_model(catalog: Catalog) -> dict[str, list[RunEntry]]:
@@ -285,15 +281,17 @@ def _runs_by_model(catalog: Catalog) -> dict[str, list[RunEntry]]:
 def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: LineageGraph | None, diagrams,
                explained: dict, history: History, policy: PolicyReport | None, monitoring: Monitoring | None,
                model_crosswalk, runs_of: dict[str, list[RunEntry]]) -> tuple:
-    """Everything a model's page group shows, from what is in memory already: its card (the very object parsed
-    from unchanged text), its entry, runs, datasets, lineage (the diagram and each version's upstream nodes),
-    explanations, history, policy, monitoring and crosswalk, and what every page shares (``shared``)."""
+    """Everything a model's page group shows, from what is in memory already: its entry (the card with the
+    document it was parsed from, whose scalars' text tells ``1`` from ``true``, equal in Python), runs, datasets,
+    lineage (the diagram and each version's upstream nodes), explanations, history, policy, monitoring and
+    crosswalk, and what every page shares (``shared``). Unchanged objects kept by a preview's memo compare at once,
+    by identity."""
     name = model.name
-    datasets = tuple((dataset, entry.card, _Same(entry.source.document) if entry.source else None)
+    datasets = tuple((dataset, entry.card, entry.source)
                      for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
     lineage = tuple(graph.nodes[node] for version in model.card.versions
                     for node in version_lineage(graph, name, version.version)) if graph is not None else ()
-    return (shared, _Same(model.source.document), model, tuple(runs_of.get(name, ())), datasets,
+    return (shared, model, tuple(runs_of.get(name, ())), datasets,
             diagrams.models.get(name) if diagrams else None, lineage,
             tuple(explained.get((name, version.version)) for version in model.card.versions),
             history.cards.get(model.source.path), policy.models.get(name) if policy else None,
@@ -313,10 +311,12 @@ def in_parallel(task: Callable[[Any], list[Page]], items: list[Any]) -> list[lis
     Rendering a model's pages reads only the joined catalog, so forked workers can each take a share: they
     inherit the catalog and ``task`` (a closure over it) as they are, and send back only the pages. Results keep
     the items' order, so the site is the same bytes whichever way it was rendered. Where fork is missing, or there
-    is one core, it runs here.
+    is one core, it runs here; so it does while other threads run (`serve`'s rebuilds, beside its HTTP server and
+    file watcher), as a forked child can hang on a lock one of them held.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if cores < 2 or len(items) < PARALLEL_FROM_MODELS or "fork" not in multiprocessing.get_all_start_methods():
+    if cores < 2 or len(items) < PARALLEL_FROM_MODELS or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() > 1:
         return [task(item) for item in items]
     global _task, _items
     _task, _items = task, items
