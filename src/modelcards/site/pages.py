@@ -30,7 +30,7 @@ from ..compare import version_lineage
 from ..cards.schema import ModelCard, Version
 from ..cards.yaml_source import format_key_path
 from ..config import Settings
-from ..crosswalk import REQUIREMENTS, Coverage, Requirement, crosswalk
+from ..crosswalk import REQUIREMENTS, Coverage, Crosswalk, Requirement, crosswalk
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
@@ -131,8 +131,25 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     for owner in view.owners:
         render("owner.md.j2", owner_page(owner.slug), owner=owner, policy=policy,
                rows=[rows_by_model[model.name] for model in owner.models])
-    crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
+    crosswalks = {name: crosswalk(model, catalog) if groups is None else _kept_crosswalk(groups, model, catalog)
+                  for name, model in catalog.models.items()}
     today = as_of_date()
+    # What every page shows or links by: a change here renders every page again.
+    shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
+              card_pages, owner_slugs, groups.inputs if groups is not None else None)
+
+    def render_kept(group: tuple[str, str], key: Callable[[], tuple], template: str, path: str,
+                    context: Callable[[], dict[str, Any]], source: str | None = None) -> None:
+        """``render``; with a preview's ``groups``, only when ``key()`` differs from the previous render's."""
+        if groups is None:
+            render(template, path, source, **context())
+            return
+        full_key = (shared, key())
+        kept = groups.get(group, full_key)
+        if kept is None:
+            kept = []
+            render(template, path, source, into=kept, **context())
+        pages.extend(groups.put(group, full_key, kept))
 
     def model_pages(model: ModelEntry) -> list[Page]:
         """A model's page and every page and file beside it: exports, monitoring, crosswalk, comparisons."""
@@ -182,8 +199,6 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         for model_output in in_parallel(model_pages, list(catalog.models.values())):
             pages.extend(model_output)
     else:
-        shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
-                  card_pages, owner_slugs, groups.inputs)
         keys = {name: _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy,
                                  monitoring, crosswalks[name], runs_of)
                 for runs_of in [_runs_by_model(catalog)] for name, model in catalog.models.items()}
@@ -191,7 +206,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         made = dict(zip((model.name for model in changed), in_parallel(model_pages, changed)))
         for name, key in keys.items():
             pages.extend(groups.put(("model", name), key, made[name] if name in made else groups.get(("model", name), key)))
-    render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
+    render_kept(("page", CROSSWALK_PAGE), lambda: tuple((name, crosswalks[name], model.card.title,
+                                                        model.card.risk_tier) for name, model in catalog.models.items()),
+                "crosswalk_matrix.md.j2", CROSSWALK_PAGE, lambda: dict(crosswalks=crosswalks, requirements=REQUIREMENTS))
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
@@ -209,19 +226,15 @@ def render_pages(catalog: Catalog, settings: Settings, *,
             continue  # a row of the trials table on its parent's or experiment's page
         record = entry.record
         commit = record.code.commit if record.code else None
-        if groups is not None:  # a run's page shows its entry, its trials and the titles of the models it made
-            key = (shared, entry, tuple(catalog.runs[ref] for ref in entry.trials),
-                   tuple(catalog.models[model].card.title for model, _ in entry.model_versions))
-            kept = groups.get(("run", entry.ref), key)
-            if kept is not None:
-                pages.extend(groups.put(("run", entry.ref), key, kept))
-                continue
-        out: list[Page] = []
-        render("run.md.j2", run_page(entry.ref), entry=entry, r=record, run_title=record.name or record.id,
-               commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
-               tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None,
-               trials=_trial_table(catalog, entry.trials) if entry.trials else None, into=out)
-        pages.extend(groups.put(("run", entry.ref), key, out) if groups is not None else out)
+        # A run's page shows its entry, its trials and the titles of the models it made.
+        render_kept(("run", entry.ref), lambda: (entry, tuple(catalog.runs[ref] for ref in entry.trials),
+                                                 tuple(catalog.models[model].card.title
+                                                       for model, _ in entry.model_versions)),
+                    "run.md.j2", run_page(entry.ref), lambda: dict(
+                        entry=entry, r=record, run_title=record.name or record.id,
+                        commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
+                        tags=_shown_tags(record.tags), trials=_trial_table(catalog, entry.trials) if entry.trials else None),
+                    source=record.origin.path if record.origin else None)
     for (source, experiment), refs in catalog.experiments.items():
         render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
                trials=_trial_table(catalog, refs))
@@ -243,7 +256,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
 
 class PageGroups:
     """Pages from a preview's previous render, by group (a model's pages, a run's page), with the inputs they
-    show: a group whose inputs are equal again keeps its pages, so saving one card renders that card's pages
+    show, and each model's crosswalk with the cards it reads: a group whose inputs are equal again keeps its pages, so saving one card renders that card's pages
     and the site-wide ones only.
 
     ``inputs`` is set by the caller before each render: what stands for the files behind every page (run exports,
@@ -252,22 +265,30 @@ class PageGroups:
 
     def __init__(self):
         self.inputs: object = None
-        self._kept: dict[tuple[str, str], tuple[tuple, list[Page]]] = {}
-        self._now: dict[tuple[str, str], tuple[tuple, list[Page]]] = {}
+        self._kept: dict[tuple[str, str], tuple[tuple, Any]] = {}  # group -> (key, its pages or its crosswalk)
+        self._now: dict[tuple[str, str], tuple[tuple, Any]] = {}
         self.rendered = self.reused = 0  # model groups, in the last render
 
-    def get(self, group: tuple[str, str], key: tuple) -> list[Page] | None:
+    def get(self, group: tuple[str, str], key: tuple) -> Any:
         kept = self._kept.get(group)
         return kept[1] if kept is not None and kept[0] == key else None
 
-    def put(self, group: tuple[str, str], key: tuple, pages: list[Page]) -> list[Page]:
-        self._now[group] = (key, pages)
-        return pages
+    def put(self, group: tuple[str, str], key: tuple, value: Any) -> Any:
+        self._now[group] = (key, value)
+        return value
 
     def finish(self, rendered: int, reused: int) -> None:
         """Keep this render's groups for the next; those not made this time (a model removed) are forgotten."""
         self._kept, self._now = self._now, {}
         self.rendered, self.reused = rendered, reused
+
+
+def _kept_crosswalk(groups: PageGroups, model: ModelEntry, catalog: Catalog) -> Crosswalk:
+    """The model's crosswalk, made again only when its card or its datasets' cards changed (all it reads)."""
+    key = (model.card, tuple(entry.card if (entry := catalog.datasets.get(name)) else None
+                             for name in model.dataset_names()))
+    kept = groups.get(("crosswalk", model.name), key)
+    return groups.put(("crosswalk", model.name), key, kept if kept is not None else crosswalk(model, catalog))
 
 
 def _runs_by_model(catalog: Catalog) -> dict[str, list[RunEntry]]:
