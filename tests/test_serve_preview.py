@@ -89,8 +89,8 @@ def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_
     card = project / "cards" / "churn.yml"
     port = free_port()
     root = f"http://127.0.0.1:{port}/"
-    shown_elsewhere = ["", "models/churn/", "models/churn/crosswalk/", "crosswalk/", "datasets/customers/", "owners/retention-ml/",
-                       "tags/retention/"]
+    shown_elsewhere = ["", "models/churn/", "models/churn/crosswalk/", "crosswalk/", "datasets/customers/",
+                       "owners/retention-ml/", "tags/retention/"]
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,

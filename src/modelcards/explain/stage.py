@@ -100,10 +100,12 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
                 failed(key, str(exc))
 
     missing: list[tuple[str, str]] = []
-    before, found_before = (found_before or {}).copy(), found_before if found_before is not None else {}
-    found_before.clear()
+    before = dict(found_before or {})
+    if found_before is not None:
+        found_before.clear()
     for key, job in jobs.items():
-        identity = (job.settings, job.plotted, _files_stamp(job.settings, project_dir))
+        identity = (job.settings, job.plotted, _files_stamp(job.settings, project_dir)) if found_before is not None \
+            else None
         kept = before.get(key)
         if kept is not None and kept[0] == identity and identity[2] is not None:
             found_before[key], explained.versions[key] = kept, kept[1]
@@ -121,7 +123,8 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
             missing.append(key)
         else:
             explained.versions[key] = found
-            found_before[key] = (identity, found)
+            if found_before is not None and identity[2] is not None:
+                found_before[key] = (identity, found)
 
     # Versions explained from the same bytes with the same settings (a model promoted unchanged, cards copied
     # from a template) share one piece of work: produced once, stored once, given to each.

@@ -205,10 +205,13 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         changed = [model for name, model in catalog.models.items() if groups.get(("model", name), keys[name]) is None]
         made = dict(zip((model.name for model in changed), in_parallel(model_pages, changed)))
         for name, key in keys.items():
-            pages.extend(groups.put(("model", name), key, made[name] if name in made else groups.get(("model", name), key)))
-    render_kept(("page", CROSSWALK_PAGE), lambda: tuple((name, crosswalks[name], model.card.title,
-                                                        model.card.risk_tier) for name, model in catalog.models.items()),
-                "crosswalk_matrix.md.j2", CROSSWALK_PAGE, lambda: dict(crosswalks=crosswalks, requirements=REQUIREMENTS))
+            kept = made[name] if name in made else groups.get(("model", name), key)
+            pages.extend(groups.put(("model", name), key, kept))
+    render_kept(("page", CROSSWALK_PAGE),
+                lambda: tuple((name, crosswalks[name], model.card.title, model.card.risk_tier)
+                              for name, model in catalog.models.items()),
+                "crosswalk_matrix.md.j2", CROSSWALK_PAGE,
+                lambda: dict(crosswalks=crosswalks, requirements=REQUIREMENTS))
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
@@ -233,7 +236,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                     "run.md.j2", run_page(entry.ref), lambda: dict(
                         entry=entry, r=record, run_title=record.name or record.id,
                         commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
-                        tags=_shown_tags(record.tags), trials=_trial_table(catalog, entry.trials) if entry.trials else None),
+                        tags=_shown_tags(record.tags),
+                        trials=_trial_table(catalog, entry.trials) if entry.trials else None),
                     source=record.origin.path if record.origin else None)
     for (source, experiment), refs in catalog.experiments.items():
         render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
@@ -255,9 +259,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
 
 
 class PageGroups:
-    """Pages from a preview's previous render, by group (a model's pages, a run's page), with the inputs they
-    show, and each model's crosswalk with the cards it reads: a group whose inputs are equal again keeps its pages, so saving one card renders that card's pages
-    and the site-wide ones only.
+    """Pages from a preview's previous render, by group (a model's pages, a run's page, the crosswalk matrix), with
+    the inputs they show, and each model's crosswalk with the cards it reads. A group whose inputs are equal again
+    keeps what it made, so saving one card renders that card's pages and the pages listing it only.
 
     ``inputs`` is set by the caller before each render: what stands for the files behind every page (run exports,
     monitoring results and reports, the tracker's export, the policy), so that a change there renders all again.
