@@ -8,6 +8,7 @@ over HTTP until the new text is in it. The target is the "Live preview" issue's:
 1 when it is missed.
 
     .venv/bin/python benchmarks/serve_preview.py [--models 1000] [--edits 2] [--cache-from DIR] [--keep DIR]
+                                                 [--start-timeout SECONDS]
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def main() -> int:
     parser.add_argument("--cache-from", type=Path, default=None,
                         help="A .modelcards-cache folder of an earlier run to start from (the warm-up is then quick).")
     parser.add_argument("--keep", type=Path, default=None, help="Build the project in this folder and keep it.")
+    parser.add_argument("--start-timeout", type=float, default=900,
+                        help="Seconds to wait for serve's first build (default: %(default)s).")
     args = parser.parse_args()
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="modelcards-serve-"))
     project = scratch / f"n{args.models}"
@@ -98,7 +101,7 @@ def main() -> int:
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     times = []
     try:
-        title = wait_for(url, name, 900, server)
+        title = wait_for(url, name, args.start_timeout, server)
         print(f"  serve start-up, until {url} is served: {title:.1f} s")
         for edit in range(1, args.edits + 1):
             time.sleep(1.5)  # let the watcher settle, as between an author's saves

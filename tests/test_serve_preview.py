@@ -4,6 +4,7 @@ edit breaks the card."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +32,11 @@ def fetch(url: str) -> str | None:
             return response.read().decode("utf-8")
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return None
+
+
+def without_reload(page: str) -> str:
+    """A served page without the script the server adds, whose numbers change with every build."""
+    return re.sub(r"reload\(\d+, \d+\)", "", page)
 
 
 def wait_until(condition, what: str, log: Path) -> None:
@@ -72,6 +78,45 @@ def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp
         assert "Traceback" not in printed
         assert "Predicts cancellations within 45 days." in (fetch(churn) or "")  # the last good page, at once
         assert "The least a card needs" in (fetch(minimal) or "")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
+def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_models(tmp_path: Path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES, project / "cards")
+    card = project / "cards" / "churn.yml"
+    port = free_port()
+    root = f"http://127.0.0.1:{port}/"
+    shown_elsewhere = ["", "models/churn/", "models/churn/crosswalk/", "crosswalk/", "datasets/customers/",
+                       "owners/retention-ml/", "tags/retention/"]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True,
+                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    try:
+        wait_until(lambda: "Customer churn" in (fetch(root + "models/churn/") or ""), "churn's page served", log)
+        for page in shown_elsewhere:
+            assert "Customer churn" in fetch(root + page) and "Churn, as edited" not in fetch(root + page), page
+        minimal_before = fetch(root + "models/minimal/")
+        assert "rendered the pages of 2 model(s), kept 0 unchanged" in log.read_text(encoding="utf-8")
+        time.sleep(1)  # the watcher polls every 0.5 s: an edit at once could fall in the first build
+
+        card.write_text(card.read_text(encoding="utf-8").replace("title: Customer churn", "title: Churn, as edited"),
+                        encoding="utf-8")
+        wait_until(lambda: "rendered the pages of 1 model(s), kept 1 unchanged" in log.read_text(encoding="utf-8"),
+                   "the edited model's pages rendered, the other's kept", log)
+        wait_until(lambda: "Churn, as edited" in (fetch(root + "models/churn/") or ""), "the edit shown", log)
+        for page in shown_elsewhere:  # the catalog row, the crosswalk, the dataset, owner and tag pages listing it
+            assert "Churn, as edited" in fetch(root + page), page
+        assert without_reload(fetch(root + "models/minimal/")) == without_reload(minimal_before)  # not rendered again
+
+        card.write_text(card.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")  # shows nowhere
+        wait_until(lambda: "rendered the pages of 0 model(s), kept 2 unchanged" in log.read_text(encoding="utf-8"),
+                   "a save that changes nothing shown rendering no model's pages", log)
+        assert "Traceback" not in log.read_text(encoding="utf-8")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)

@@ -35,8 +35,8 @@ from .sources.pinning import PinnedRuns, dvc_projects
 from .waivers import as_of_date
 
 if TYPE_CHECKING:
-    from .explain.stage import Explained, Progress
-    from .site.pages import Page
+    from .explain.stage import Explained, FoundBefore, Progress
+    from .site.pages import Page, PageGroups
 
 
 @dataclass(frozen=True)
@@ -166,11 +166,26 @@ class Memo:
     settings: Settings | None = None
     parsed_cards: ParsedCards = field(default_factory=dict)
     runs: tuple[tuple, LoadedRuns] | None = None  # (the run files' paths, sizes and times, what they gave)
+    found_explanations: FoundBefore = field(default_factory=dict)  # taken from the cache, with their files' stamps
+    page_groups: PageGroups | None = None  # each model's pages, kept while what they show is unchanged
 
     def for_settings(self, settings: Settings) -> Memo:
         if self.settings != settings:
-            self.settings, self.parsed_cards, self.runs = settings, {}, None
+            self.settings, self.parsed_cards, self.runs, self.page_groups = settings, {}, None, None
+            self.found_explanations = {}
         return self
+
+    def groups(self, settings: Settings) -> PageGroups:
+        """The kept page groups, told what the files behind every page are now: the run exports, monitoring
+        results and reports, the tracker's export and the policy (their sizes and modification times)."""
+        from .site.pages import PageGroups
+
+        if self.page_groups is None:
+            self.page_groups = PageGroups()
+        self.page_groups.inputs = (self.runs[0] if self.runs else None, _files_stamp(
+            [settings.project_dir / entry for entry in (*settings.monitoring, *settings.feedback)]
+            + ([settings.policy] if settings.policy is not None else [])))
+        return self.page_groups
 
     def loaded_runs(self, settings: Settings, masker: SecretMasker) -> LoadedRuns:
         stamp = _files_stamp([settings.project_dir / entry for entry in settings.runs])
@@ -289,14 +304,16 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     with _cache_dir(settings) as cache_dir:
         explained = explain_versions(checked.catalog, project_dir=settings.project_dir, cache_dir=cache_dir,
                                      workers=settings.explain_workers, plots=settings.shap_plots,
-                                     executor=settings.explain_executor, progress=progress)
+                                     executor=settings.explain_executor, progress=progress,
+                                     found_before=memo.found_explanations if memo is not None else None)
     if explained.problems:
         raise InvalidCards([*checked.problems, *project_masker(settings).mask_problems(explained.problems)])
     # A preview keeps its pages in memory, to write only those that changed since its last rebuild.
     keep = SiteFiles(settings.cache_dir).keep if memo is None and settings.cache_dir is not None else None
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
                          gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy,
-                         monitoring=checked.monitoring, keep=keep)
+                         monitoring=checked.monitoring, keep=keep,
+                         groups=memo.groups(settings) if memo is not None else None)
     return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history,
                          checked.notices)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .cards.loader import LoadedCard
 from .cards.schema import DatasetCard, DataRef, Deployment, ModelCard, Version
@@ -59,7 +60,7 @@ class ModelEntry:
         newest = self.versions_newest_first
         return newest[0] if newest else None
 
-    @property
+    @cached_property  # the policy, the pages, the exports and the crosswalk each ask for it
     def states(self) -> dict[str, VersionStatus]:
         """Each version's derived state (draft ... retired), by version label."""
         return version_states(self.card)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, TypeVar
 
@@ -21,9 +22,12 @@ _items: list[Any] = []
 
 def workers_for(items: int, *, from_items: int) -> int:
     """How many forked workers ``in_parallel`` starts for so many items: none below ``from_items`` (starting
-    workers would cost more than they save), on one core, or where fork is missing."""
+    workers would cost more than they save), on one core, where fork is missing, or while other threads run
+    (`serve`'s rebuilds, beside its HTTP server and file watcher): a forked child can hang on a lock one of
+    them held."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if cores < 2 or items < from_items or "fork" not in multiprocessing.get_all_start_methods():
+    if cores < 2 or items < from_items or "fork" not in multiprocessing.get_all_start_methods() \
+            or threading.active_count() > 1:
         return 0
     return cores
 

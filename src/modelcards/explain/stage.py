@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterator
@@ -67,13 +67,16 @@ class _Job:
 
 def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, workers: int = 0,
                      plots: str = "latest", executor: Executor | str | None = None,
-                     progress: Progress | None = None) -> Explained:
+                     progress: Progress | None = None, found_before: FoundBefore | None = None) -> Explained:
     """Explanations for every version with an ``explainability`` block, produced only where not cached.
 
     ``plots`` (one of plots.PLOT_CHOICES) says which versions also get shap's plots: drawing them is most of a cold
     build's explain time and most of an explained site's bytes, and a reader compares older versions through
     their importance tables and rank changes. ``executor`` is where the missing ones are produced: any
     ``concurrent.futures`` executor, a Dask scheduler's address, or None for local processes (see _executor).
+    ``found_before``: a preview's, kept from its previous call. A version found in the cache then, with the same
+    settings and files of the same sizes and modification times now, is taken from it without reading its model
+    and data again; it is left holding this call's found versions.
     """
     explained = Explained()
     jobs: dict[tuple[str, str], _Job] = {}
@@ -99,7 +102,16 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
                 failed(key, str(exc))
 
     missing: list[tuple[str, str]] = []
+    before = dict(found_before or {})
+    if found_before is not None:
+        found_before.clear()
     for key, job in jobs.items():
+        identity = (job.settings, job.plotted, _files_stamp(job.settings, project_dir)) if found_before is not None \
+            else None
+        kept = before.get(key)
+        if kept is not None and kept[0] == identity and identity[2] is not None:
+            found_before[key], explained.versions[key] = kept, kept[1]
+            continue
         try:
             inputs = read_inputs(job.settings, project_dir) if isinstance(job.settings, ExplainSettings) else None
             known = _known_explanation(job, inputs, project_dir, cache_dir)
@@ -113,6 +125,8 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
             missing.append(key)
         else:
             explained.versions[key] = found
+            if found_before is not None and identity[2] is not None:
+                found_before[key] = (identity, found)
 
     # Versions explained from the same bytes with the same settings (a model promoted unchanged, cards copied
     # from a template) share one piece of work: produced once, stored once, given to each.
@@ -185,6 +199,33 @@ def _field_named_in(settings: ExplainSettings | EmbedSettings | None, message: s
         if path is not None and message.startswith(Path(path).as_posix()):
             return (key,)
     return ()
+
+
+# (model, version) -> (settings, plotted, the files' stamp), the version as found in the cache
+FoundBefore = dict[tuple[str, str], tuple[tuple, "VersionExplanation"]]
+
+
+def _files_stamp(settings: ExplainSettings | EmbedSettings, project_dir: Path) -> tuple | None:
+    """Each file (or file in a folder: an MLflow model directory) the settings name, with its size and modification
+    time; None when one cannot be read, so that the version is looked up as usual and its problem reported."""
+    stamp = []
+    for item in fields(settings):
+        path = getattr(settings, item.name)
+        if not isinstance(path, Path):
+            continue
+        full = project_dir / path
+        try:
+            if full.is_dir():
+                for folder, dirs, files in os.walk(full):
+                    dirs.sort()
+                    stamp.extend((folder, name, os.stat(os.path.join(folder, name)).st_size,
+                                  os.stat(os.path.join(folder, name)).st_mtime_ns) for name in sorted(files))
+            else:
+                info = full.stat()
+                stamp.append((str(full), info.st_size, info.st_mtime_ns))
+        except OSError:
+            return None
+    return tuple(stamp)
 
 
 def _known_explanation(job: _Job, inputs: ExplainInputs | None, project_dir: Path,

@@ -15,7 +15,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import itemgetter
 
 from ..cards.schema import Deployment, Feedback, FeedbackKind, MonitoringPlan, MonitoringThreshold
@@ -203,9 +203,14 @@ def _model_names(models, found: str) -> str:
         return "one of no models"
     if len(names) <= MAX_NAMES_LISTED:
         return f"one of {', '.join(names)}"
-    close = difflib.get_close_matches(found, names, n=3, cutoff=0.6)
+    close = _closest(found, tuple(names))
     hint = f" (closest: {', '.join(close)})" if close else ""
     return f"one of the {len(names)} models the cards name{hint}"
+
+
+@lru_cache(maxsize=256)  # each of a preview's rebuilds reports the same unknown names against the same cards
+def _closest(found: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(difflib.get_close_matches(found, names, n=3, cutoff=0.6))
 
 
 def _unplaced(models: dict[str, ModelMonitoring], point: MonitoringPoint) -> Problem:

@@ -22,10 +22,11 @@ import jinja2
 from markupsafe import Markup
 
 from ..catalog import Catalog, ModelEntry, RunEntry
+from ..compare import version_lineage
 from ..cards.schema import ModelCard, Version
 from ..cards.yaml_source import format_key_path
 from ..config import Settings
-from ..crosswalk import REQUIREMENTS, Coverage, Requirement, crosswalk
+from ..crosswalk import REQUIREMENTS, Coverage, Crosswalk, Requirement, crosswalk
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
@@ -70,7 +71,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
                  graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
                  history: History | None = None, policy: PolicyReport | None = None,
-                 monitoring: Monitoring | None = None, keep: Callable[[Page], Page] | None = None) -> list[Page]:
+                 monitoring: Monitoring | None = None, keep: Callable[[Page], Page] | None = None,
+                 groups: PageGroups | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
     Those files are the plots and CSVs of the ``explained`` versions and, with a lineage ``graph``, the
@@ -83,6 +85,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
 
     Each page passes through ``keep`` as soon as it is made (in the worker that made it, when models are
     rendered in several): a large catalog's pages need not all be held in memory at once.
+
+    ``groups``: a preview's (``modelcards serve``), kept from its previous call: each model whose pages would show
+    the same inputs as then keeps the pages made then, which are the same bytes.
     """
     keep = keep or (lambda page: page)
     env = _environment()
@@ -133,8 +138,25 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     for owner in view.owners:
         render("owner.md.j2", owner_page(owner.slug), owner=owner, policy=policy,
                rows=[rows_by_model[model.name] for model in owner.models])
-    crosswalks = {name: crosswalk(model, catalog) for name, model in catalog.models.items()}
+    crosswalks = {name: crosswalk(model, catalog) if groups is None else _kept_crosswalk(groups, model, catalog)
+                  for name, model in catalog.models.items()}
     today = as_of_date()
+    # What every page shows or links by: a change here renders every page again.
+    shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
+              card_pages, owner_slugs, groups.inputs if groups is not None else None)
+
+    def render_kept(group: tuple[str, str], key: Callable[[], tuple], template: str, path: str,
+                    context: Callable[[], dict[str, Any]], source: str | None = None) -> None:
+        """``render``; with a preview's ``groups``, only when ``key()`` differs from the previous render's."""
+        if groups is None:
+            render(template, path, source, **context())
+            return
+        full_key = (shared, key())
+        kept = groups.get(group, full_key)
+        if kept is None:
+            kept = []
+            render(template, path, source, into=kept, **context())
+        pages.extend(groups.put(group, full_key, kept))
 
     def model_pages(model: ModelEntry) -> list[Page]:
         """A model's page and every page and file beside it: exports, monitoring, crosswalk, comparisons."""
@@ -180,9 +202,24 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         out.append(Page(comparisons.data, comparisons.data_json))
         return [keep(page) for page in out]
 
-    for model_output in in_parallel(model_pages, list(catalog.models.values()), from_items=PARALLEL_FROM_MODELS):
-        pages.extend(model_output)
-    render("crosswalk_matrix.md.j2", CROSSWALK_PAGE, crosswalks=crosswalks, requirements=REQUIREMENTS)
+    if groups is None:
+        for model_output in in_parallel(model_pages, list(catalog.models.values()), from_items=PARALLEL_FROM_MODELS):
+            pages.extend(model_output)
+    else:
+        keys = {name: _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy,
+                                 monitoring, crosswalks[name], runs_of)
+                for runs_of in [_runs_by_model(catalog)] for name, model in catalog.models.items()}
+        changed = [model for name, model in catalog.models.items() if groups.get(("model", name), keys[name]) is None]
+        made = dict(zip((model.name for model in changed),
+                        in_parallel(model_pages, changed, from_items=PARALLEL_FROM_MODELS)))
+        for name, key in keys.items():
+            kept = made[name] if name in made else groups.get(("model", name), key)
+            pages.extend(groups.put(("model", name), key, kept))
+    render_kept(("page", CROSSWALK_PAGE),
+                lambda: tuple((name, crosswalks[name], model.card.title, model.card.risk_tier)
+                              for name, model in catalog.models.items()),
+                "crosswalk_matrix.md.j2", CROSSWALK_PAGE,
+                lambda: dict(crosswalks=crosswalks, requirements=REQUIREMENTS))
     render("datasets.md.j2", DATASETS_PAGE)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
@@ -200,10 +237,16 @@ def render_pages(catalog: Catalog, settings: Settings, *,
             continue  # a row of the trials table on its parent's or experiment's page
         record = entry.record
         commit = record.code.commit if record.code else None
-        render("run.md.j2", run_page(entry.ref), entry=entry, r=record, run_title=record.name or record.id,
-               commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
-               tags=_shown_tags(record.tags), source=record.origin.path if record.origin else None,
-               trials=_trial_table(catalog, entry.trials) if entry.trials else None)
+        # A run's page shows its entry, its trials and the titles of the models it made.
+        render_kept(("run", entry.ref), lambda: (entry, tuple(catalog.runs[ref] for ref in entry.trials),
+                                                 tuple(catalog.models[model].card.title
+                                                       for model, _ in entry.model_versions)),
+                    "run.md.j2", run_page(entry.ref), lambda: dict(
+                        entry=entry, r=record, run_title=record.name or record.id,
+                        commit_url=settings.commit_url(commit) if commit else None, charts=_run_charts(entry),
+                        tags=_shown_tags(record.tags),
+                        trials=_trial_table(catalog, entry.trials) if entry.trials else None),
+                    source=record.origin.path if record.origin else None)
     for (source, experiment), refs in catalog.experiments.items():
         render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
                trials=_trial_table(catalog, refs))
@@ -218,7 +261,74 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(keep(Page(path, _read_template(f"assets/{asset}"))))
+    if groups is not None:
+        groups.finish(len(made), len(catalog.models) - len(made))
     return pages
+
+
+class PageGroups:
+    """Pages from a preview's previous render, by group (a model's pages, a run's page, the crosswalk matrix), with
+    the inputs they show, and each model's crosswalk with the cards it reads. A group whose inputs are equal again
+    keeps what it made, so saving one card renders that card's pages and the pages listing it only.
+
+    ``inputs`` is set by the caller before each render: what stands for the files behind every page (run exports,
+    monitoring results and reports, the tracker's export, the policy), so that a change there renders all again.
+    """
+
+    def __init__(self):
+        self.inputs: object = None
+        self._kept: dict[tuple[str, str], tuple[tuple, Any]] = {}  # group -> (key, its pages or its crosswalk)
+        self._now: dict[tuple[str, str], tuple[tuple, Any]] = {}
+        self.rendered = self.reused = 0  # model groups, in the last render
+
+    def get(self, group: tuple[str, str], key: tuple) -> Any:
+        kept = self._kept.get(group)
+        return kept[1] if kept is not None and kept[0] == key else None
+
+    def put(self, group: tuple[str, str], key: tuple, value: Any) -> Any:
+        self._now[group] = (key, value)
+        return value
+
+    def finish(self, rendered: int, reused: int) -> None:
+        """Keep this render's groups for the next; those not made this time (a model removed) are forgotten."""
+        self._kept, self._now = self._now, {}
+        self.rendered, self.reused = rendered, reused
+
+
+def _kept_crosswalk(groups: PageGroups, model: ModelEntry, catalog: Catalog) -> Crosswalk:
+    """The model's crosswalk, made again only when its card or its datasets' cards changed (all it reads)."""
+    key = (model.card, tuple(entry.card if (entry := catalog.datasets.get(name)) else None
+                             for name in model.dataset_names()))
+    kept = groups.get(("crosswalk", model.name), key)
+    return groups.put(("crosswalk", model.name), key, kept if kept is not None else crosswalk(model, catalog))
+
+
+def _runs_by_model(catalog: Catalog) -> dict[str, list[RunEntry]]:
+    found: dict[str, list[RunEntry]] = {}
+    for entry in catalog.runs.values():
+        for name in dict.fromkeys(model for model, _ in entry.model_versions):
+            found.setdefault(name, []).append(entry)
+    return found
+
+
+def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: LineageGraph | None, diagrams,
+               explained: dict, history: History, policy: PolicyReport | None, monitoring: Monitoring | None,
+               model_crosswalk, runs_of: dict[str, list[RunEntry]]) -> tuple:
+    """Everything a model's page group shows, from what is in memory already: its entry (the card with the
+    document it was parsed from, whose scalars' text tells ``1`` from ``true``, equal in Python), runs, datasets,
+    lineage (the diagram and each version's upstream nodes), explanations, history, policy, monitoring and
+    crosswalk, and what every page shares (``shared``). Unchanged objects kept by a preview's memo compare at once,
+    by identity."""
+    name = model.name
+    datasets = tuple((dataset, entry.card, entry.source)
+                     for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
+    lineage = tuple(graph.nodes[node] for version in model.card.versions
+                    for node in version_lineage(graph, name, version.version)) if graph is not None else ()
+    return (shared, model, tuple(runs_of.get(name, ())), datasets,
+            diagrams.models.get(name) if diagrams else None, lineage,
+            tuple(explained.get((name, version.version)) for version in model.card.versions),
+            history.cards.get(model.source.path), policy.models.get(name) if policy else None,
+            monitoring.models.get(name) if monitoring else None, model_crosswalk)
 
 
 # Below this many models one process renders them all: starting workers costs more than it saves.

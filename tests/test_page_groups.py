@@ -1,0 +1,78 @@
+"""A preview's rebuild (`modelcards serve`) keeps the pages of models whose inputs did not change: whatever it keeps
+or renders again, its pages are the bytes a fresh build makes of the same files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from modelcards.build import Memo, generate_site
+from modelcards.config import settings_from
+from modelcards.errors import InvalidCards
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cards" / "valid"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    shutil.copytree(FIXTURES, tmp_path / "cards")
+    return tmp_path
+
+
+def pages(project: Path, memo: Memo | None = None) -> list[tuple[str, str]]:
+    settings = settings_from({"cards_dir": "cards", "cache_dir": str(project / "cache")}, project_dir=project)
+    return [(page.path, page.content) for page in generate_site(settings, memo=memo).pages]
+
+
+def edit(card: Path, old: str, new: str) -> None:
+    text = card.read_text(encoding="utf-8")
+    assert old in text
+    card.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_each_rebuild_gives_the_pages_of_a_fresh_build_and_renders_only_the_changed_models(project: Path):
+    memo = Memo()
+    assert pages(project, memo) == pages(project)
+    assert (memo.page_groups.rendered, memo.page_groups.reused) == (2, 0)
+
+    assert pages(project, memo) == pages(project)  # nothing changed
+    assert (memo.page_groups.rendered, memo.page_groups.reused) == (0, 2)
+
+    churn = project / "cards" / "churn.yml"
+    edit(churn, "title: Customer churn", "title: Churn, edited")
+    assert pages(project, memo) == pages(project)
+    assert (memo.page_groups.rendered, memo.page_groups.reused) == (1, 1)
+
+    # Values that parse equal to the old ones (1 == True in Python) but are written differently on the pages.
+    edit(churn, "  cost_center: CC-4711", "  cost_center: CC-4711\n  seats: 1")
+    pages(project, memo)
+    edit(churn, "  seats: 1", "  seats: true")
+    assert pages(project, memo) == pages(project)
+    assert memo.page_groups.rendered == 1
+    edit(project / "cards" / "customers.yml", "retention_days: 365", "retention_days: 365.0")
+    assert pages(project, memo) == pages(project)
+
+    edit(project / "cards" / "customers.yml", "title: Subscriber snapshot", "title: Subscribers, edited")
+    assert pages(project, memo) == pages(project)  # churn lists the dataset by its title
+    assert memo.page_groups.rendered == 1
+
+    (project / "cards" / "minimal.yml").unlink()
+    fresh = pages(project)
+    assert pages(project, memo) == fresh
+    assert not any(path.startswith("models/minimal") for path, _ in fresh)
+
+
+def test_a_broken_card_between_rebuilds_changes_nothing_kept(project: Path):
+    memo = Memo()
+    pages(project, memo)
+    churn = project / "cards" / "churn.yml"
+    good = churn.read_text(encoding="utf-8")
+    edit(churn, "summary: Predicts which subscribers cancel within 30 days.", "summary: [not, a, sentence]")
+    with pytest.raises(InvalidCards):
+        pages(project, memo)
+    churn.write_text(good.replace("within 30 days", "within 45 days"), encoding="utf-8")
+    assert pages(project, memo) == pages(project)
+    assert (memo.page_groups.rendered, memo.page_groups.reused) == (1, 1)
