@@ -24,7 +24,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def pages(project: Path, memo: Memo | None = None) -> list[tuple[str, str]]:
     settings = settings_from({"cards_dir": "cards", "cache_dir": str(project / "cache")}, project_dir=project)
-    return [(page.path, page.content) for page in generate_site(settings, memo=memo).pages]
+    # A build keeps its pages on disk as it makes them (build.SiteFiles), a preview in memory.
+    return [(page.path, page.stored.read_text(encoding="utf-8") if page.stored else page.content)
+            for page in generate_site(settings, memo=memo).pages]
 
 
 def edit(card: Path, old: str, new: str) -> None:
