@@ -28,6 +28,7 @@ from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedCards, link_runs
 from .monitoring import Monitoring, mlflow_points, monitor, read_feedback, read_monitoring
+from .parallel import apart
 from .policy import PolicyReport, evaluate_policy, load_policy
 from .sources.load import LoadedRuns, load_runs
 from .sources.masking import MaskedValue, SecretMasker
@@ -71,13 +72,24 @@ class CheckedCatalog:
 
 @dataclass(frozen=True)
 class GeneratedSite:
-    catalog: Catalog
+    catalog: Catalog | None  # None when generated apart: the build needs only the pages and what to report
     pages: list[Page]
     warnings: list[Problem]
     masked: tuple[MaskedValue, ...] = ()
     explained: Explained | None = None
     history: History = field(default_factory=History)
     notices: list[Problem] = field(default_factory=list)  # waived policy failures, printed as info
+    counts: SiteCounts | None = None
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """What a build says it built."""
+
+    versions: dict[str, int]  # model name -> how many versions its card has
+    runs: int
+    explained: int  # versions with an explanation
+    produced: int  # of which computed or drawn in this build
 
 
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
@@ -314,8 +326,26 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
                          gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy,
                          monitoring=checked.monitoring, keep=keep,
                          groups=memo.groups(settings) if memo is not None else None)
+    counts = SiteCounts({name: len(model.card.versions) for name, model in checked.catalog.models.items()},
+                        len(checked.catalog.runs), len(explained.versions), explained.produced)
     return GeneratedSite(checked.catalog, pages, checked.warnings, checked.masked, explained, checked.history,
-                         checked.notices)
+                         checked.notices, counts)
+
+
+def generate_site_apart(settings: Settings, *, strict: bool = False,
+                        progress: Progress | None = None) -> GeneratedSite:
+    """``generate_site`` in a process of its own, which ends once the pages are made: a build's process then
+    holds only the list of pages (kept on disk, see SiteFiles) and what to report, never the catalog.
+
+    A thousand-model catalog, its lineage and explanations take hundreds of megabytes while pages are made.
+    Freed in the build's own process, that memory would stay with it through MkDocs' build, which needs as
+    much again for the pages' HTML. Where a process cannot be forked, it is generated here.
+    """
+    def generate() -> GeneratedSite:
+        site = generate_site(settings, strict=strict, progress=progress)
+        return replace(site, catalog=None, explained=None, history=History(notes=site.history.notes))
+
+    return apart(generate)
 
 
 @contextmanager

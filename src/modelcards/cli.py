@@ -14,7 +14,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -22,6 +22,9 @@ from . import DISTRIBUTION
 from .config import AUDIENCES
 from .errors import EXIT_INVALID_INPUT, EnvironmentProblem, InvalidCards, ModelcardsError, Problem
 from .export import FORMATS as EXPORT_FORMATS
+
+if TYPE_CHECKING:
+    from .build import SiteCounts
 
 FORMATS = click.Choice(["text", "github"])
 
@@ -104,17 +107,18 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
     _setup_logging(verbose)
     started = time.perf_counter()
     built, settings, final_dir = _build_site(config_file, strict, site_dir, output_format, audience=audience)
-    runs = f" and {built.runs} run(s)" if built.runs else ""
-    if built.explained:
-        click.echo(f"Explanations: {built.explained} version(s), {built.produced} computed or drawn, "
-                   f"{built.explained - built.produced} from the cache or embedded as they are.",
+    counts = built.counts
+    runs = f" and {counts.runs} run(s)" if counts.runs else ""
+    if counts.explained:
+        click.echo(f"Explanations: {counts.explained} version(s), {counts.produced} computed or drawn, "
+                   f"{counts.explained - counts.produced} from the cache or embedded as they are.",
                    err=True)
     if built.pages_converted is not None:
         spread = f" in {built.conversion_workers} processes" if built.conversion_workers else ""
         click.echo(f"Pages: {built.pages_converted} converted from Markdown{spread}, {built.pages_reused} unchanged "
                    "from the cache.", err=True)
     built_for = f" for the {settings.audience} audience" if settings.audience else ""
-    click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(built.versions)} model card(s){runs} "
+    click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(counts.versions)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
                f"or serve it: python -m http.server -d {_shown(final_dir)}", err=True)
 
@@ -140,7 +144,7 @@ def pdf(model: str, out: Path | None, config_file: Path | None, strict: bool) ->
     with tempfile.TemporaryDirectory(prefix="modelcards-pdf-") as scratch:
         built, settings, site_dir = _build_site(config_file, strict, Path(scratch, "site"), "text", model=model)
         print_to_pdf(chromium, model_html(site_dir, settings, model), out)
-    click.echo(f"Wrote {_shown(out)}: the page of {model} ({built.versions[model]} version(s)).", err=True)
+    click.echo(f"Wrote {_shown(out)}: the page of {model} ({built.counts.versions[model]} version(s)).", err=True)
 
 
 def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, output_format: str,
@@ -153,13 +157,13 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    from .build import generate_site, replace_directory
+    from .build import generate_site_apart, replace_directory
 
     with _mkdocs_config_file(config_file) as (path, project_dir):
         config, settings = _load_mkdocs_config(path, strict, project_dir, output_format, audience=audience)
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            site = generate_site(settings, strict=strict, progress=ProgressBar())
+            site = generate_site_apart(settings, strict=strict, progress=ProgressBar())
         except InvalidCards as exc:
             _report(exc.problems, output_format)
             click.echo(f"{exc}; the site was not built", err=True)
@@ -167,12 +171,10 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
         _report([*site.warnings, *site.notices], output_format)
         _report_masked(site.masked)
         _report_notes(site.history.notes)
-        if model is not None and model not in site.catalog.models:
+        if model is not None and model not in site.counts.versions:
             raise click.BadParameter(f"the cards have no model {model!r}; they have: "
-                                     f"{', '.join(sorted(site.catalog.models)) or 'none'}", param_hint="'MODEL'")
-        built = _Built.of(site)
-        # The plugin takes the site and lets its pages go once MkDocs has them: held here too, the catalog
-        # and every generated file would stay in memory through MkDocs' whole build.
+                                     f"{', '.join(sorted(site.counts.versions)) or 'none'}", param_hint="'MODEL'")
+        built = _Built(site.counts)
         config.plugins["modelcards"].preloaded, site = site, None
         final_dir = (site_dir or Path(config.site_dir)).resolve()
         final_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -200,20 +202,10 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
 class _Built:
     """What the commands say about a build once it is done."""
 
-    versions: dict[str, int]  # model name -> how many versions its card has
-    runs: int
-    explained: int  # versions with an explanation
-    produced: int  # of which computed or drawn in this build
+    counts: SiteCounts  # models and their versions, runs, explanations
     pages_converted: int | None = None  # generated pages converted from Markdown; None without a page cache
     pages_reused: int = 0  # generated pages whose HTML came from the page cache
     conversion_workers: int = 0  # processes that converted pages ahead of MkDocs; 0 when MkDocs converted them
-
-    @classmethod
-    def of(cls, site) -> _Built:
-        explained = site.explained
-        return cls({name: len(model.card.versions) for name, model in site.catalog.models.items()},
-                   len(site.catalog.runs), len(explained.versions) if explained else 0,
-                   explained.produced if explained else 0)
 
 
 @cli.command()

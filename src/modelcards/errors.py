@@ -66,6 +66,9 @@ class InvalidCards(ModelcardsError):
     def format_message(self) -> str:
         return "\n".join(p.format() for p in self.problems) + f"\n{self}"
 
+    def __reduce__(self):  # pickled with its problems, not its message, to come back from another process
+        return InvalidCards, (self.problems,)
+
 
 class ExplainError(ModelcardsError):
     """A model or data file cannot be explained; the message names the file."""

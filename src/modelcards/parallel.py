@@ -58,3 +58,24 @@ def in_parallel(task: Callable[[Any], Result], items: list[Any], *, from_items: 
 def _run_chunk(indices: range) -> list[Any]:
     assert _task is not None
     return [_task(_items[index]) for index in indices]
+
+
+def apart(task: Callable[[], Result]) -> Result:
+    """``task()`` in a forked child process, its result (or exception) sent back; here when forking is not safe.
+
+    The child's memory goes back to the system when it ends, however much ``task`` took.
+    """
+    if workers_for(1, from_items=1) == 0:
+        return task()
+    global _task
+    _task = task
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            return pool.submit(_run_task).result()
+    finally:
+        _task = None
+
+
+def _run_task() -> Any:
+    assert _task is not None
+    return _task()
