@@ -80,6 +80,17 @@ class YamlDocument:
         """
         self._tables, self._text = None, text
 
+    def __eq__(self, other: object) -> bool:
+        # Equal when parsed from the same values at the same places, as a preview compares a saved card with
+        # the one it parsed before (the same object, unless the file changed).
+        if self is other:
+            return True
+        if not isinstance(other, YamlDocument):
+            return NotImplemented
+        return (self.path, self.data, self._positions()) == (other.path, other.data, other._positions())
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it was
+
     def _positions(self) -> tuple[dict, dict, dict]:
         if self._tables is None:
             again, _ = parse_yaml(self._text or "", self.path)
