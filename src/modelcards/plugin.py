@@ -12,7 +12,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from .build import GeneratedSite, Memo, generate_site
+from .build import GeneratedSite, Memo, generate_site, generate_site_apart
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .page_cache import PageCache
@@ -91,8 +91,11 @@ class ModelcardsPlugin(BasePlugin):
         site, self.preloaded = self.preloaded, None
         if site is None:
             try:
-                site = generate_site(self.settings, strict=bool(config.strict), progress=_log_progress,
-                                     memo=self.memo)
+                if self.memo is None:  # a build: the catalog's memory ends with the process that made the pages
+                    site = generate_site_apart(self.settings, strict=bool(config.strict), progress=_log_progress)
+                else:
+                    site = generate_site(self.settings, strict=bool(config.strict), progress=_log_progress,
+                                         memo=self.memo)
             except ModelcardsError as exc:
                 message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
                 if self.memo is None or self.site is None:
