@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, TypeVar
 
@@ -44,7 +45,7 @@ def in_parallel(task: Callable[[Any], Result], items: list[Any], *, from_items: 
     try:
         chunks = [range(start, len(items), cores) for start in range(cores)]  # interleaved: similar items mix
         with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=worker_setup) as pool:
+                                 initializer=_start_worker, initargs=(os.getpid(), worker_setup)) as pool:
             results = list(pool.map(_run_chunk, chunks))
     finally:
         _task, _items = None, []
@@ -70,7 +71,8 @@ def apart(task: Callable[[], Result]) -> Result:
     global _task
     _task = task
     try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=end_with, initargs=(os.getpid(),)) as pool:
             return pool.submit(_run_task).result()
     finally:
         _task = None
@@ -79,3 +81,24 @@ def apart(task: Callable[[], Result]) -> Result:
 def _run_task() -> Any:
     assert _task is not None
     return _task()
+
+
+def end_with(parent: int) -> None:
+    """Make this worker process end when ``parent`` (the process that started it) does.
+
+    A build stopped hard (a cancelled CI job, a killed `serve`) would otherwise leave its workers waiting for
+    work that never comes: a pool's worker holds the writing end of its own queue, so the parent's death does
+    not reach it. Each would live on with what it had loaded (SHAP, numba and matplotlib, or a catalog).
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _start_worker(parent: int, setup: Callable[[], None] | None) -> None:
+    end_with(parent)
+    if setup is not None:
+        setup()

@@ -11,8 +11,6 @@ of the block, naming the file.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -28,6 +26,7 @@ from modelcards.explain.cache import ExplanationCache, embed_cache_key
 from modelcards.explain.compute import ExplainInputs, Explanation, ExplainSettings, explain, read_inputs
 from modelcards.explain.embed import EmbedSettings, embed
 from modelcards.explain.plots import PlotCache, plot_key, render_plots
+from modelcards.parallel import end_with
 
 DASK_CONNECT_SECONDS = 30
 
@@ -307,22 +306,8 @@ def _executor(executor: Executor | str | None, jobs: int, workers: int) -> Itera
     else:
         # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
         with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
-                                 initializer=_exit_with, initargs=(os.getpid(),)) as pool:
+                                 initializer=end_with, initargs=(os.getpid(),)) as pool:
             yield pool, f"{processes} processes"
-
-
-def _exit_with(build: int) -> None:
-    """Make a worker end when the build's process does.
-
-    A build stopped hard (a cancelled CI job, a killed `serve`) leaves spawned workers waiting for work that
-    will never come, each holding SHAP, numba and matplotlib; they would outlive it unless they look.
-    """
-    def watch() -> None:
-        while os.getppid() == build:
-            time.sleep(1)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def _dask_client(address: str):
