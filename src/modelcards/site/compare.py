@@ -93,7 +93,8 @@ def _ranks(found: VersionExplanation | None):
 def versions_json(model: ModelEntry, settings: Settings, facts: dict[str, VersionFacts], pairs: list[Pair],
                   nodes: dict[str, Node]) -> str:
     """What the picker needs to compare any two versions as a pre-built comparison does, with URLs relative to the
-    site root (the script resolves them against the page's). Keys sorted, so a build is byte for byte the same."""
+    site root (the script resolves them against the page's). Keys sorted, so a build is byte for byte the same;
+    no whitespace, as only the script reads it."""
     anchors = version_anchors(model)
     paths = SitePaths()  # URLs below are relative to the root, inside the prefix
     targets = {(model.name, label): anchor for label, anchor in anchors.items()}
@@ -119,7 +120,7 @@ def versions_json(model: ModelEntry, settings: Settings, facts: dict[str, Versio
         "commit_url": settings.commit_url(COMMIT),
         "compare_url": settings.compare_url(BEFORE, AFTER),
     }
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _root_relative(settings: Settings, target: str | None) -> str | None:
