@@ -630,7 +630,7 @@
       dialog.mcPanZoom = zoom;  // for tests and the curious
       button("Close the full-size view", "Close", function () { dialog.close(); }).focus();
     }, function () {
-      // The library did not load: the SVG file is the full-size view.
+      // The library did not load: the link's own target, the diagram laid over the window by CSS.
       dialog.close();
       window.location.href = link.href;
     });
