@@ -92,7 +92,10 @@ def test_prebuilt_comparisons_show_only_the_params_that_differ_and_the_toggle_sh
     assert "they are consecutive versions" in text
     assert "a rollback on 2026-03-03" not in text  # the next comparison's reasons are not this one's
 
-    page.get_by_label("Show everything, the rows that are the same too").check()
+    toggles = page.get_by_label("Show everything, the rows that are the same too")
+    assert toggles.count() == 4  # one in each comparison, in sight where it is read
+    toggles.first.check()
+    assert all(toggles.nth(index).is_checked() for index in range(4))  # one of them checks all
     everything = visible_rows(page, "Params", "1.0.0...1.1.0")
     assert sorted(everything) == sorted({*VERSIONS["1.0.0"]["params"], *VERSIONS["1.1.0"]["params"]})
     assert visible_rows(page, "Code", "1.0.0...1.1.0") == ["repository", "commit", "path"]
