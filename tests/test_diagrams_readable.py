@@ -180,8 +180,8 @@ def test_the_full_size_view_opens_pans_and_zooms(desktop, model_pages, example) 
     page = desktop.new_page()
     page.goto(model_pages[0])
     link = page.locator("a.mc-lineage-full").first
-    href = link.get_attribute("href")
-    assert href and href.endswith(".svg")
+    # The full-size view is the page's own diagram: no SVG file of its own (issue 15: site size).
+    assert link.get_attribute("href") == "#mc-lineage-diagram"
     link.click()
     dialog = page.locator("dialog.mc-lineage-dialog[open]")
     viewport = dialog.locator("svg .svg-pan-zoom_viewport")
@@ -201,18 +201,26 @@ def test_the_full_size_view_opens_pans_and_zooms(desktop, model_pages, example) 
     assert page.evaluate("() => document.activeElement.classList.contains('mc-lineage-full')")
 
 
-def test_without_javascript_the_full_size_link_is_the_svg_whose_links_work(browser, model_pages) -> None:
+def test_without_javascript_the_full_size_link_fills_the_window_with_the_diagram_whose_links_work(
+        browser, model_pages) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.goto(model_pages[0])
+    diagram = page.locator("#mc-lineage-diagram")
+    assert diagram.bounding_box()["width"] < 1440  # in the column
     page.locator("a.mc-lineage-full").first.click()
-    page.wait_for_url(re.compile(r".*\.svg$"))
-    hrefs = page.evaluate("""() => [...document.querySelectorAll('a')].map(a =>
+    page.wait_for_url(re.compile(r".*#mc-lineage-diagram$"))
+    assert diagram.bounding_box() == {"x": 0, "y": 0, "width": 1440, "height": 900}  # the whole window
+    hrefs = diagram.evaluate("""d => [...d.querySelectorAll('svg a')].map(a =>
         a.getAttributeNS('http://www.w3.org/1999/xlink', 'href')).filter(Boolean)""")
     assert len(hrefs) >= 5
     for href in set(hrefs):
         target = urljoin(page.url, href)
         assert context.request.get(target).status == 200, target
+    diagram.get_by_role("link", name="Close the full-size view").click()
+    page.wait_for_url(re.compile(r".*#mc-lineage-open$"))
+    assert diagram.bounding_box()["width"] < 1440
+    assert not diagram.get_by_role("link", name="Close the full-size view").is_visible()
     context.close()
 
 

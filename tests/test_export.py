@@ -351,6 +351,25 @@ def test_exports_in_the_site_are_made_from_masked_runs(built_site):
     assert run["params"]["C"] == "1.0" and run["params"]["token"] != SECRET
 
 
+def test_the_sites_json_downloads_are_compact_and_hold_what_the_cli_exports(built_site, tmp_path):
+    """The site writes its JSON downloads without whitespace (keys sorted, so the bytes are stable); the files
+    `modelcards export` writes stay indented, for git. Both hold the same JSON."""
+    root = built_site.parent
+    exported = {"cyclonedx": "churn.cdx.json", "spdx": "churn.spdx3.json", "json": "catalog.json"}
+    for fmt in exported:  # the build ran without SOURCE_DATE_EPOCH too: both describe today
+        run_modelcards("export", "--format", fmt, "churn", "--out", tmp_path / fmt, cwd=root)
+    for fmt, name in exported.items():
+        site_file = built_site / "models/churn/export" / (name if fmt != "json" else "churn.catalog.json")
+        compact = site_file.read_text(encoding="utf-8")
+        pretty = (tmp_path / fmt / name).read_text(encoding="utf-8")
+        assert json.loads(compact) == json.loads(pretty), fmt
+        assert compact == json.dumps(json.loads(compact), sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")) + "\n", fmt
+        assert pretty.startswith("{\n  \""), fmt
+    versions = (built_site / "models/churn/versions.json").read_text(encoding="utf-8")
+    assert versions.count("\n") == 1 and json.loads(versions)["model"] == "churn"
+
+
 def test_without_the_bom_extras_the_site_offers_the_other_exports_and_builds(built_site, tmp_path):
     import subprocess
     import sys

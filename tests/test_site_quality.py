@@ -148,7 +148,7 @@ def test_wide_tables_are_named_keyboard_regions_and_every_header_cell_has_text(b
 def page_kinds(site_dir: Path) -> dict[str, str]:
     """One page of each kind the example site has, as a path under the site's root (``#...`` for a section).
 
-    The model is the one with the most compare pages (the example's rollback model); the other pages are the
+    The model is the one with the most pre-built comparisons (the example's rollback model); the other pages are the
     first of their folder, so a renamed example still gives every kind.
     """
     def first(folder: str) -> str:
@@ -158,9 +158,12 @@ def page_kinds(site_dir: Path) -> dict[str, str]:
         return pages[0]
 
     models = [p.parent for p in (site_dir / "models").glob("*/index.html")]
-    model = max(sorted(models), key=lambda m: len(list((m / "compare").glob("*...*/index.html"))))
+    def comparisons(model: Path) -> list[str]:  # the pre-built comparisons' anchors on its compare page
+        return re.findall(r'<h2 id="([^"]*\.\.\.[^"]*)"', (model / "compare/index.html").read_text("utf-8"))
+
+    model = max(sorted(models), key=lambda m: len(comparisons(m)))
     model_path = model.relative_to(site_dir).as_posix() + "/"
-    compare = sorted((model / "compare").glob("*...*/index.html"))[0].parent.name
+    compare = comparisons(model)[0]
     versions = sorted(yaml.safe_load((REPO_ROOT / "cards" / f"{model.name}.yml").read_text("utf-8"))["versions"],
                       key=lambda v: v["date"])
     assert len(versions) >= 2, f"{model.name} has fewer than two versions"
@@ -169,8 +172,9 @@ def page_kinds(site_dir: Path) -> dict[str, str]:
         "model": model_path,
         # The second version's section, with its folded details open (#version-N counts from the newest).
         "version section": f"{model_path}#version-{len(versions) - 1}",
-        "compare index": f"{model_path}compare/",
-        "compare page": f"{model_path}compare/{compare}/",
+        "compare page": f"{model_path}compare/",
+        # A pre-built comparison: a section of the model's compare page.
+        "comparison": f"{model_path}compare/#{compare}",
         "model crosswalk": f"{model_path}crosswalk/",
         "crosswalk matrix": "crosswalk/",
         "owners": "owners/",

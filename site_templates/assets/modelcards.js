@@ -237,7 +237,7 @@
 
 // --- Compare pages: pick any two versions of a model ----------------------------------------------------------
 // The picker reads the model's versions.json and compares the two versions with the rules of
-// modelcards/compare.py, so a picked pair shows what a pre-built page shows. Every value from the data is set
+// modelcards/compare.py, so a picked pair shows what a pre-built comparison shows. Every value from the data is set
 // with textContent or as an attribute value, never parsed as HTML. The pick lives in the URL (#compare=A...B).
 (function () {
   "use strict";
@@ -328,8 +328,8 @@
     var prebuilt = data.pages[a.version + "..." + b.version];
     if (prebuilt) {
       intro.appendChild(document.createTextNode(" "));
-      intro.appendChild(el("a", { href: resolve(root, prebuilt) }, ["Its own page"]));
-      intro.appendChild(document.createTextNode(" says why they are compared."));
+      intro.appendChild(el("a", { href: resolve(root, prebuilt) }, ["Its pre-built comparison"]));
+      intro.appendChild(document.createTextNode(" above says why they are compared."));
     }
     out.appendChild(intro);
     out.appendChild(el("p", { "class": "mc-compare-toggle" }, [el("label", {}, [
@@ -450,6 +450,13 @@
         show();
       });
       if (start) show();
+      // A pick pasted or linked while the page is open changes only the hash: show it too.
+      window.addEventListener("hashchange", function () {
+        var pick = picked();
+        if (!picker.isConnected || !pick || !byLabel[pick[0]] || !byLabel[pick[1]]) return;
+        before.value = pick[0]; after.value = pick[1];
+        show();
+      });
     }).catch(function (error) {
       picker.appendChild(el("p", {}, ["The versions could not be loaded (" + error.message + "); the pre-built comparisons still work."]));
     });
@@ -623,7 +630,7 @@
       dialog.mcPanZoom = zoom;  // for tests and the curious
       button("Close the full-size view", "Close", function () { dialog.close(); }).focus();
     }, function () {
-      // The library did not load: the SVG file is the full-size view.
+      // The library did not load: the link's own target, the diagram laid over the window by CSS.
       dialog.close();
       window.location.href = link.href;
     });

@@ -5,10 +5,11 @@ Each version is first reduced to its facts (``version_facts``): per section, row
 value, so a param ``C: 1`` and ``C: 1.0`` differ as the card wrote them. A comparison lines up the rows of two
 versions' facts; every row is kept, marked the same or not, so a page can show only what differs and still show
 everything on request. The model's versions.json carries the same facts, and the site's script compares any two
-of them with the same rules: a pair picked in the browser shows what a pre-built page shows.
+of them with the same rules: a pair picked in the browser shows what a pre-built comparison shows.
 
-Which pairs get a page of their own (``comparison_pairs``): each version and the one before it by date, and each
-deployment that replaced another version in an environment, rollbacks included.
+Which pairs are pre-built, each a section of the model's compare page (``comparison_pairs``): each version and
+the one before it by date, and each deployment that replaced another version in an environment, rollbacks
+included.
 """
 
 from __future__ import annotations

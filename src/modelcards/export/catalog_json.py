@@ -8,7 +8,6 @@ Its JSON Schema comes from the classes below, which reuse the card classes, so i
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..catalog import Catalog
 from ..cards.schema import DatasetCard, ModelCard
 from ..sources.record import RunRecord
+from . import json_text
 
 FORMAT = "modelcards-catalog/1"
 
@@ -95,11 +95,11 @@ class CatalogExport(_Exported):
                                                 "are masked, as on the site.")
 
 
-def render(catalog: Catalog, models: list[str], as_of: dt.date) -> str:
+def render(catalog: Catalog, models: list[str], as_of: dt.date, *, compact: bool = False) -> str:
     """``models`` with the datasets they use and the runs behind their versions; keys sorted, for stable bytes."""
     # exclude_none: an unset field is left out, as a card leaves it out (the card schema has no nulls).
     data = catalog_export(catalog, models, as_of).model_dump(mode="json", exclude_none=True)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(data, compact=compact)
 
 
 def catalog_export(catalog: Catalog, models: list[str], as_of: dt.date) -> CatalogExport:

@@ -14,10 +14,11 @@ import json
 from typing import Any
 
 from ..catalog import Catalog
+from . import json_text
 from .facts import DataUse, ModelFacts, content_uuid, model_facts
 
 
-def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
+def render(catalog: Catalog, name: str, as_of: dt.date, *, compact: bool = False) -> str:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.output.json import JsonV1Dot6
 
@@ -41,7 +42,7 @@ def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
         bom.register_dependency(component, [])
     document = json.loads(JsonV1Dot6(bom).output_as_string())
     document["metadata"]["component"]["modelCard"] = model_card(facts)
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(document, compact=compact)
 
 
 def validate(name: str, text: str) -> None:

@@ -9,11 +9,11 @@ cards give the same ids in every build.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from ..catalog import Catalog
 from ..cards.schema import DatasetCard
+from . import json_text
 from .facts import DataUse, ModelFacts, content_uuid, model_facts
 
 # What each data role becomes: SPDX 3.0.1 has no relationship for validation data, which is used to evaluate.
@@ -21,7 +21,7 @@ RELATIONSHIPS = {"training": "trainedOn", "evaluation": "testedOn", "validation"
 RISK = {"low": "low", "medium": "medium", "high": "high", "critical": "serious"}
 
 
-def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
+def render(catalog: Catalog, name: str, as_of: dt.date, *, compact: bool = False) -> str:
     from spdx_python_model import v3_0_1 as spdx
 
     facts = model_facts(catalog, name)
@@ -66,7 +66,7 @@ def render(catalog: Catalog, name: str, as_of: dt.date) -> str:
     for element in [document, *elements]:
         objects.add(element)
     data = spdx.JSONLDSerializer().serialize_data(objects)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(data, compact=compact)
 
 
 def _model_fields(facts: ModelFacts, spdx) -> dict:

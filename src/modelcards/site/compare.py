@@ -1,7 +1,8 @@
-"""A model's compare pages, and the versions.json its in-page picker compares any two versions from.
+"""A model's compare page, and the versions.json its in-page picker compares any two versions from.
 
-The differences come from ``modelcards.compare``; this module adds where things are on the site: the pages'
-paths, the versions' sections on the model page, the lineage nodes' pages, and the repository's compare view.
+The differences come from ``modelcards.compare``; this module adds where things are on the site: the pre-built
+comparisons' sections of the page, the versions' sections on the model page, the lineage nodes' pages, and the
+repository's compare view.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..compare import Comparison, Pair, Reason, VersionFacts, compare_facts, com
 from ..config import Settings
 from ..explain.stage import VersionExplanation
 from ..lineage.graph import LineageGraph, Node
-from .paths import SitePaths, node_target, page_url, root_url, version_anchors
+from .paths import SitePaths, comparison_anchor, node_target, page_url, root_url, version_anchors
 
 COMMIT, BEFORE, AFTER = "__commit__", "__before__", "__after__"
 RANKED_FEATURES = 100  # per output in versions.json: the picker compares the top ten and needs their ranks
@@ -22,9 +23,10 @@ RANKED_FEATURES = 100  # per output in versions.json: the picker compares the to
 
 @dataclass(frozen=True)
 class CompareView:
-    """One pre-built compare page."""
+    """One pre-built comparison: a section of the model's compare page."""
 
-    page: str  # its path in the site, with the prefix
+    page: str  # the link target of its section (``models/<m>/compare/index.md#<anchor>``), with the prefix
+    anchor: str  # its heading id
     comparison: Comparison
     reasons: list[Reason]
     anchors: tuple[str, str]  # both versions' heading ids on the model page
@@ -33,7 +35,7 @@ class CompareView:
 
 @dataclass(frozen=True)
 class ModelComparisons:
-    index: str  # the model's compare index page
+    index: str  # the model's compare page: the pre-built comparisons, then the picker
     data: str  # versions.json
     views: list[CompareView]
     data_json: str
@@ -51,7 +53,8 @@ def model_comparisons(model: ModelEntry, settings: Settings, graph: LineageGraph
     for pair in comparison_pairs(model):
         comparison = compare_facts(model, facts[pair.before], facts[pair.after])
         commits = comparison.commits
-        views.append(CompareView(paths.compare(model.name, pair.before, pair.after), comparison, pair.reasons,
+        views.append(CompareView(paths.compare(model.name, pair.before, pair.after),
+                                 comparison_anchor(pair.before, pair.after), comparison, pair.reasons,
                                  (anchors[pair.before], anchors[pair.after]),
                                  settings.compare_url(*commits) if commits else None))
     nodes = {node: graph.nodes[node] for fact in facts.values() for node in fact.lineage} if graph else {}
@@ -89,8 +92,9 @@ def _ranks(found: VersionExplanation | None):
 
 def versions_json(model: ModelEntry, settings: Settings, facts: dict[str, VersionFacts], pairs: list[Pair],
                   nodes: dict[str, Node]) -> str:
-    """What the picker needs to compare any two versions as a pre-built page does, with URLs relative to the
-    site root (the script resolves them against the page's). Keys sorted, so a build is byte for byte the same."""
+    """What the picker needs to compare any two versions as a pre-built comparison does, with URLs relative to the
+    site root (the script resolves them against the page's). Keys sorted, so a build is byte for byte the same;
+    no whitespace, as only the script reads it."""
     anchors = version_anchors(model)
     paths = SitePaths()  # URLs below are relative to the root, inside the prefix
     targets = {(model.name, label): anchor for label, anchor in anchors.items()}
@@ -116,7 +120,7 @@ def versions_json(model: ModelEntry, settings: Settings, facts: dict[str, Versio
         "commit_url": settings.commit_url(COMMIT),
         "compare_url": settings.compare_url(BEFORE, AFTER),
     }
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _root_relative(settings: Settings, target: str | None) -> str | None:

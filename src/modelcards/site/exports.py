@@ -29,7 +29,8 @@ def model_downloads(catalog: Catalog, name: str, paths: SitePaths, as_of: dt.dat
             continue
         # Unvalidated: the schema check's grammars take seconds to load, and each BOM it checks costs more than
         # rendering it. `modelcards export` validates what it writes, and so do the tests, model by model.
-        [content] = export_files(catalog, format, [name], as_of, validated=False).values()
+        # Compact JSON: a download is read by tools, not in diffs, and indentation was a third of its bytes.
+        [content] = export_files(catalog, format, [name], as_of, validated=False, compact=True).values()
         downloads.append(Download(format.label, paths.export_file(name, format.site_file.format(model=name)),
                                   format.download_as.format(model=name), content))
     return downloads

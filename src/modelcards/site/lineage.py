@@ -1,9 +1,11 @@
 """Lineage diagrams for the pages: each model's neighbourhood, each dataset's downstream impact, the overview.
 
 Every diagram is DOT drawn by Graphviz in one batched, cached call, inlined as SVG named by its ``<title>``
-(``aria-labelledby``) and summed up by its ``<desc>``, beside its edge list as text, its DOT source, and the SVG
-as a file of its own: the full-size view without JavaScript. Node links are relative to the page (or file) the
-diagram is in, in the URL form the site uses, so they work under any sub-path.
+(``aria-labelledby``) and summed up by its ``<desc>``, beside its edge list as text and its DOT source. The
+inline SVG is also the full-size view (a dialog with pan and zoom; without JavaScript, CSS fills the window with
+it when its anchor is the target), so no SVG file is published beside it: at 1,000 models that file cost 30 MB.
+Node links are relative to the page the diagram is in, in the URL form the site uses, so they work under any
+sub-path.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from ..lineage.dot import to_dot
 from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, impact, neighbourhood, overview,
                              overview_size)
 from ..lineage.render import render_svgs
-from .paths import (LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_target, page_url, relative_url,
-                    version_anchors)
+from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_target, relative_url, version_anchors
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,6 @@ class Diagram:
     svg: str  # inline <svg>, with <title> and <desc>
     edges: list[tuple[str, str]]  # (from, to) labels: the text alternative
     dot_path: str  # the DOT source's file in the site
-    svg_path: str  # the diagram alone, its links rewritten for where it lies: the full-size view
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Diagrams:
     datasets: dict[str, Diagram]  # by dataset name
     overview: Diagram | None  # None: more nodes than settings.overview_cap; the page shows a table
     overview_nodes: int
-    files: list[tuple[str, str]]  # (path, DOT source or standalone SVG) to publish beside the pages
+    files: list[tuple[str, str]]  # (path, DOT source) to publish beside the pages
 
 
 def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) -> Diagrams:
@@ -71,12 +71,9 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     for (what, name, page, subgraph), source, svg in zip(wanted, sources, svgs):
         title = titles[what].format(name)
         dot_path = prefix + diagram_source(what, name)
-        svg_path = dot_path.removesuffix(".dot") + ".svg"
         edges = edge_list(subgraph)
-        inline = page_svg(svg, title, edges)
-        diagram = Diagram(title, Markup(inline), edges, dot_path, svg_path)
+        diagram = Diagram(title, Markup(page_svg(svg, title, edges)), edges, dot_path)
         files.append((dot_path, source))
-        files.append((svg_path, standalone_svg(inline, page, svg_path, settings.directory_urls)))
         if what == "model":
             models[name] = diagram
         elif what == "dataset":
@@ -118,20 +115,4 @@ def page_svg(svg: str, title: str, edges: list[tuple[str, str]]) -> str:
            'aria-describedby="mc-lineage-desc">')
     return (tag + f'<title id="mc-lineage-title">{html.escape(title)}</title>'
             f'<desc id="mc-lineage-desc">{html.escape(summary)}</desc>' + svg[opening.end():])
-
-
-_LINK = re.compile(r'(xlink:href=")((?:\.\./)*)')
-
-
-def standalone_svg(inline: str, page: str, path: str, directory_urls: bool) -> str:
-    """The page's SVG as a file at ``path``: an XML document whose node links, written relative to ``page``
-    (``../`` up to the site root, then down), go up to the root from the file's folder instead."""
-    up_from_page = "../" * page_url(page, directory_urls).count("/")
-    up_from_file = "../" * path.count("/")
-
-    def relink(match: re.Match[str]) -> str:
-        # Every node link is relative_url()'s "../" * depth + target: swap the way up, keep the way down.
-        return match[1] + up_from_file + match[2][len(up_from_page):]
-
-    return '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' + _LINK.sub(relink, inline) + "\n"
 

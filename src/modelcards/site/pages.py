@@ -159,7 +159,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         pages.extend(groups.put(group, full_key, kept))
 
     def model_pages(model: ModelEntry) -> list[Page]:
-        """A model's page and every page and file beside it: exports, monitoring, crosswalk, comparisons."""
+        """A model's page and every page and file beside it: exports, monitoring, crosswalk, its compare page."""
         out: list[Page] = []
         downloads = model_downloads(catalog, model.name, paths, today)
         versions = _version_rows(model, settings.environments)
@@ -192,13 +192,12 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, into=out, model=model,
                card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
         out.extend(Page(file.path, file.content) for file in files)
-        for view in [*comparisons.views, None]:
-            path = view.page if view else comparisons.index
-            render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, into=out, model=model,
-                   card=model.card, view=view, comparisons=comparisons,
-                   versions_url=site_file_url(settings, path, comparisons.data),
-                   root=root_url(path, settings.directory_urls),
-                   node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
+        path = comparisons.index
+        render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, into=out, model=model,
+               card=model.card, comparisons=comparisons,
+               versions_url=site_file_url(settings, path, comparisons.data),
+               root=root_url(path, settings.directory_urls),
+               node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
         out.append(Page(comparisons.data, comparisons.data_json))
         return [keep(page) for page in out]
 

@@ -94,13 +94,21 @@ def compare_index_page(model: str) -> str:
     return f"models/{model}/compare/index.md"
 
 
-def compare_page(model: str, before: str, after: str) -> str:
-    """Version ``before`` against ``after``: ``models/<model>/compare/1.0.0...1.1.0.md``, as git spells a range."""
-    return f"models/{model}/compare/{file_name(before)}...{file_name(after)}.md"
+def comparison_anchor(before: str, after: str) -> str:
+    """The heading id of version ``before`` against ``after`` on the model's compare page: ``1.0.0...1.1.0``, as
+    git spells a range; labels that are not file-name safe get a hash suffix (``file_name``), so the id keeps to
+    letters, digits, ``.``, ``_`` and ``-`` and two pairs never share one."""
+    return f"{file_name(before)}...{file_name(after)}"
+
+
+def comparison_section(model: str, before: str, after: str) -> str:
+    """Version ``before`` against ``after``: a section of the model's compare page (one page per model, not one
+    per pair: each page costs Material's chrome again), ``models/<model>/compare/index.md#1.0.0...1.1.0``."""
+    return f"{compare_index_page(model)}#{comparison_anchor(before, after)}"
 
 
 def versions_data(model: str) -> str:
-    """The JSON of every version's comparable facts, which the compare pages' picker reads."""
+    """The JSON of every version's comparable facts, which the compare page's picker reads."""
     return f"models/{model}/versions.json"
 
 
@@ -282,7 +290,7 @@ class SitePaths:
         return self.prefix + compare_index_page(model)
 
     def compare(self, model: str, before: str, after: str) -> str:
-        return self.prefix + compare_page(model, before, after)
+        return self.prefix + comparison_section(model, before, after)
 
     def versions_data(self, model: str) -> str:
         return self.prefix + versions_data(model)
