@@ -12,7 +12,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from conftest import MODELCARDS
 
@@ -39,6 +41,20 @@ def without_reload(page: str) -> str:
     return re.sub(r"reload\(\d+, \d+\)", "", page)
 
 
+@contextmanager
+def serving(project: Path, port: int, log: Path) -> Iterator[None]:
+    """`modelcards serve` in ``project`` on ``port``, its output in ``log``; stopped with its whole process group."""
+    with log.open("w") as out:
+        server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True,
+                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    try:
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
 def wait_until(condition, what: str, log: Path) -> None:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
@@ -55,11 +71,7 @@ def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp
     port = free_port()
     churn, minimal = f"http://127.0.0.1:{port}/models/churn/", f"http://127.0.0.1:{port}/models/minimal/"
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True,
-                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
-    try:
+    with serving(project, port, log):
         wait_until(lambda: "Predicts which subscribers cancel" in (fetch(churn) or ""), "churn's page served", log)
         time.sleep(1)  # the watcher polls every 0.5 s: an edit at once could fall in the first build
 
@@ -78,9 +90,6 @@ def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp
         assert "Traceback" not in printed
         assert "Predicts cancellations within 45 days." in (fetch(churn) or "")  # the last good page, at once
         assert "The least a card needs" in (fetch(minimal) or "")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
 
 
 def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_models(tmp_path: Path):
@@ -92,11 +101,7 @@ def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_
     shown_elsewhere = ["", "models/churn/", "models/churn/crosswalk/", "crosswalk/", "datasets/customers/",
                        "owners/retention-ml/", "tags/retention/"]
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,
-                                  stderr=subprocess.STDOUT, start_new_session=True,
-                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
-    try:
+    with serving(project, port, log):
         wait_until(lambda: "Customer churn" in (fetch(root + "models/churn/") or ""), "churn's page served", log)
         for page in shown_elsewhere:
             assert "Customer churn" in fetch(root + page) and "Churn, as edited" not in fetch(root + page), page
@@ -117,6 +122,3 @@ def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_
         wait_until(lambda: "rendered the pages of 0 model(s), kept 2 unchanged" in log.read_text(encoding="utf-8"),
                    "a save that changes nothing shown rendering no model's pages", log)
         assert "Traceback" not in log.read_text(encoding="utf-8")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
