@@ -98,3 +98,28 @@ def test_forty_models_render_and_convert_in_worker_processes_each_page_its_own(t
         page = (tmp_path / f"site/models/{name}/index.html").read_text()
         assert f"Summary of {name}." in page
         assert [other for other in names if f"Summary of {other}." in page] == [name]
+
+
+def test_with_cache_keep_days_0_the_cache_keeps_only_what_the_last_build_used(tmp_path: Path) -> None:
+    options = {**QUIET[1]["modelcards"], "cache_keep_days": 0}  # a cache one build uses, as a CI job's
+    write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")}, plugins=["search", {"modelcards": options}])
+    pages = tmp_path / ".modelcards-cache/pages"
+    first = run_modelcards("build", "-d", "site", cwd=tmp_path)
+    first_entries = set(pages.rglob("*.json.z"))
+    assert len(first_entries) == int(_pages_line(first.stderr).split()[1])
+    assert "Cache: " not in first.stderr
+
+    # A new model adds pages, and so changes every page's conversion: links are checked against the site's files.
+    (tmp_path / "cards/fraud.yml").write_text(_card("fraud", "Flags fraud."))
+    second = run_modelcards("build", "-d", "site", cwd=tmp_path)
+    converted = int(_pages_line(second.stderr).split()[1])
+    entries = set(pages.rglob("*.json.z"))
+    assert len(entries) == converted and entries.isdisjoint(first_entries)
+    removed = next(line for line in second.stderr.splitlines() if line.startswith("Cache: "))
+    assert int(removed.split()[2]) >= len(first_entries)  # the old pages, and the old catalog page's file
+    assert removed.endswith(" MB) that this build did not use.")
+
+    third = run_modelcards("build", "-d", "site", cwd=tmp_path)
+    assert _pages_line(third.stderr) == f"Pages: 0 converted from Markdown, {converted} unchanged from the cache."
+    assert "Cache: " not in third.stderr
+    assert set(pages.rglob("*.json.z")) == entries

@@ -31,6 +31,7 @@ from mkdocs.structure.files import File
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 
+from .cache_upkeep import mark_used
 from .files import write_atomic
 from .parallel import in_parallel, workers_for
 
@@ -117,11 +118,15 @@ class PageCache:
         return self.directory / key[:2] / f"{key}.json.z"
 
     def _get(self, key: str) -> dict | None:
+        path = self._path(key)
         try:
-            entry = json.loads(zlib.decompress(self._path(key).read_bytes()))
+            entry = json.loads(zlib.decompress(path.read_bytes()))
         except (OSError, ValueError, zlib.error):
             return None
-        return entry if isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT else None
+        if not (isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT):
+            return None
+        mark_used(path)
+        return entry
 
     def _put(self, key: str, entry: dict) -> None:
         path = self._path(key)

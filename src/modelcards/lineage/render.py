@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
+from modelcards.cache_upkeep import mark_used
 from modelcards.errors import EnvironmentProblem, ModelcardsError
 from modelcards.files import write_atomic
 
@@ -105,7 +106,10 @@ def _read_cached(path: str) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     # A partial or foreign file is drawn again and replaced.
-    return svg if svg.startswith("<svg") and svg.endswith("</svg>") else None
+    if not (svg.startswith("<svg") and svg.endswith("</svg>")):
+        return None
+    mark_used(path)
+    return svg
 
 
 def _draw(dot: str, sources: list[str], workers: int,
