@@ -74,7 +74,8 @@ def test_a_new_model_converts_its_own_pages_and_those_that_list_it_not_every_pag
     assert converted + reused > before and reused >= 4 * 2  # at least each old model's page and compare page
     shutil.rmtree(tmp_path / ".modelcards-cache")
     fresh = run_modelcards("build", "-d", "fresh", cwd=tmp_path)
-    assert _pages_line(fresh.stderr) == f"Pages: {converted + reused} converted from Markdown, 0 unchanged from the cache."
+    assert _pages_line(fresh.stderr) == \
+        f"Pages: {converted + reused} converted from Markdown, 0 unchanged from the cache."
     assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "fresh")
 
 
@@ -153,7 +154,8 @@ def test_forty_models_render_and_convert_in_worker_processes_each_page_its_own(t
 
 def test_with_cache_keep_days_0_the_cache_keeps_only_what_the_last_build_used(tmp_path: Path) -> None:
     options = {**QUIET[1]["modelcards"], "cache_keep_days": 0}  # a cache one build uses, as a CI job's
-    write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")}, plugins=["search", {"modelcards": options}])
+    write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")},
+                  plugins=["search", {"modelcards": options}])
     pages = tmp_path / ".modelcards-cache/pages"
     first = run_modelcards("build", "-d", "site", cwd=tmp_path)
     first_entries = set(pages.rglob("*.json.z"))

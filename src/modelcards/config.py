@@ -193,8 +193,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_dir", str, ".modelcards-cache",
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
             "model and data files, the settings and the SHAP version; the HTML of generated pages, keyed by their "
-            "Markdown, the files they link to and the Markdown settings, so a rebuild converts only pages that changed; "
-            "and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
+            "Markdown, the files they link to and the Markdown settings, so a rebuild converts only pages that "
+            "changed; and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
             "Builds running at once can share it; delete it to compute everything again.",
             check=_text, resolve=_project_path),
     Setting("cache_keep_days", int, 7,
