@@ -82,6 +82,14 @@ def write_project(project: Path, n: int) -> int:
             (runs_dir / f"mlflow-{new_id}.json").write_text(export, encoding="utf-8")
             written += 1
         (project / "cards" / f"{name}.yml").write_text(text, encoding="utf-8")
+    # The example's monitoring results go to the first copy of their model, which shows them as the example
+    # does; left as they are, they would name a model that no card has, and each build would warn.
+    first_copies = {card.stem: f"{card.stem}-{index:04d}" for index, card in enumerate(EXAMPLE_CARDS[:n])}
+    for results in (project / "monitoring").rglob("*.jsonl"):
+        text = results.read_text(encoding="utf-8")
+        for original, name in first_copies.items():
+            text = text.replace(f'"model": "{original}"', f'"model": "{name}"')
+        results.write_text(text, encoding="utf-8")
     return written
 
 

@@ -258,6 +258,7 @@ plugins:
         nope: error
         cycle: loud
       secret_values: ["ok", "(bad"]
+      cache_keep_days: week
 """
 BAD_OPTION_LINES = [
     "mkdocs.yml:11:13: error: plugins.modelcards.runs: found 'runs', expected a list of paths, e.g. [runs]",
@@ -268,7 +269,9 @@ BAD_OPTION_LINES = [
     "environment_order",
     "mkdocs.yml:18:29: error: plugins.modelcards.secret_values[1]: found the pattern '(bad', which is not a "
     "regular expression: missing ), unterminated subpattern at position 0",
-    "5 invalid option(s) of the modelcards plugin",
+    "mkdocs.yml:19:24: error: plugins.modelcards.cache_keep_days: found 'week', expected a whole number, 0 or more, "
+    "or null",
+    "6 invalid option(s) of the modelcards plugin",
 ]
 
 
@@ -290,7 +293,7 @@ def test_invalid_options_are_errors_at_their_mkdocs_yml_lines_before_anything_is
     assert "\n".join(BAD_OPTION_LINES) in plain.stderr, plain.stderr
 
     # One wrong value fixed at a time: a bad severity is reported at its key too.
-    fixed = BAD_OPTIONS.replace("runs: runs", "runs: []").replace("-2", "0").replace("true", "2")
+    fixed = BAD_OPTIONS.replace("runs: runs", "runs: []").replace("week", "null").replace("-2", "0").replace("true", "2")
     (root / "mkdocs.yml").write_text(fixed.replace("        nope: error\n", "").replace('"(bad"', '"b"'),
                                      encoding="utf-8")
     result = run(root, "build")

@@ -248,18 +248,48 @@ def _build_in_process(project: Path, *args: str) -> tuple[int, list[str], str]:
 
 def test_a_rebuild_with_nothing_changed_computes_nothing_and_imports_nothing_heavy(project: Path, built) -> None:
     cache = project / ".modelcards-cache"
-    before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    before = _cache_files(cache)
     code, heavy, output = _build_in_process(project, "--site-dir", "site-again")
     assert code == 0, output
     assert heavy == []
     assert "5 version(s), 0 computed or drawn, 5 from the cache" in output
-    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()} == before
+    assert _cache_files(cache) == before  # nothing written: each file is the one the first build wrote
     first, again = project / "site/models/cancer/index.html", project / "site-again/models/cancer/index.html"
     assert first.read_bytes() == again.read_bytes()
     # MkDocs copied the plots from the cache's content-addressed folder, where the first build wrote each once.
     plot = (project / "site-again/explain/diabetes/1.0/value-beeswarm.svg").read_bytes()
     stored = cache / "site-files" / f"{hashlib.sha256(plot).hexdigest()}.svg"
     assert stored.read_bytes() == plot == (project / "site/explain/diabetes/1.0/value-beeswarm.svg").read_bytes()
+
+
+def _cache_files(cache: Path) -> dict[Path, tuple[int, int]]:
+    """Each file of the cache with its inode and size: a rewrite (files.write_atomic) makes a new inode."""
+    return {p: (p.stat().st_ino, p.stat().st_size) for p in cache.rglob("*") if p.is_file()}
+
+
+def test_what_a_build_uses_stays_in_the_cache_however_old_and_what_none_used_goes(project: Path, built) -> None:
+    cache = project / ".modelcards-cache"
+    unused_plot = cache / "plots" / f"{'0' * 64}.beeswarm.svg"  # as a since-edited version's plot is left
+    unused_plot.write_text("<svg></svg>")
+    users_note = cache / "plots/NOTES.txt"  # not named as the caches name entries: never removed
+    users_note.write_text("kept")
+    month_ago = time.time() - 30 * 86400
+    for path in cache.rglob("*"):
+        if path.is_file():
+            os.utime(path, (month_ago, month_ago))
+    before = _cache_files(cache)
+
+    code, _, output = _build_in_process(project, "--site-dir", "site-aged")
+    assert code == 0, output
+    assert "5 version(s), 0 computed or drawn, 5 from the cache" in output
+    assert "Pages: 0 converted from Markdown" in output
+    assert "Cache: removed 1 cache file(s) (0.0 MB) that no build used for 7 day(s)." in output.splitlines()
+    assert not unused_plot.exists() and users_note.read_text() == "kept"
+    # Every explanation, plot, diagram, page and site file the build used is still there, not rewritten.
+    del before[unused_plot]
+    assert {path: before[path] for path in _cache_files(cache) if path in before} == before
+    assert (project / "site-aged/models/cancer/index.html").read_bytes() == \
+        (project / "site/models/cancer/index.html").read_bytes()
 
 
 def _broken_project(root: Path, versions: str) -> Path:

@@ -28,9 +28,11 @@ LINKED = """digraph lineage {
 
 
 def numbered_graph(i: int) -> str:
-    """A small graph unlike the others; every fifth has a gradient fill. (Clusters: see CLUSTERED.)"""
+    """A small graph unlike the others; every fifth has a gradient fill, every third a tooltip of its own, as a
+    model's lineage has. (Clusters: see CLUSTERED.)"""
     fill = ', style=filled, fillcolor="white:lightblue"' if i % 5 == 0 else ""
-    return (f'digraph g{i} {{ rankdir=LR; data{i} [URL="../data/{i}/", tooltip="data {i}"{fill}];\n'
+    tooltip = f' tooltip="graph {i}";' if i % 3 == 0 else ""
+    return (f'digraph g{i} {{ rankdir=LR;{tooltip} data{i} [URL="../data/{i}/", tooltip="data {i}"{fill}];\n'
             f'  data{i} -> run{i} -> {" -> ".join(f"m{i}_{v}" for v in range(1 + i % 4))}; }}')
 
 
@@ -68,6 +70,7 @@ def test_a_batch_draws_each_graph_as_if_alone_in_order_and_once():
     for workers in (1, 3):
         assert render_svgs(sources, workers=workers) == alone + alone[10:0:-1]
     assert all('<g id="graph0" class="graph"' in svg for svg in alone)  # not "page0,1_graph0" after the first
+    assert all('<g id="a_graph0">' in svg for svg in alone[::3])  # not "a_page0,1_graph0"
     assert all(f"<title>g{i}</title>" in svg for i, svg in enumerate(alone))
 
 

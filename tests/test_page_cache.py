@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import zlib
@@ -58,6 +59,57 @@ def test_a_rebuild_takes_unchanged_pages_from_the_cache_and_writes_the_same_byte
     assert "Flags card fraud." not in (tmp_path / "third/models/churn/index.html").read_text()
 
 
+def test_a_new_model_converts_its_own_pages_and_those_that_list_it_not_every_page(tmp_path: Path) -> None:
+    cards = {f"{name}.yml": _card(name, f"Predicts {name}.") for name in ("churn", "fraud", "upsell", "credit")}
+    write_project(tmp_path, cards, plugins=QUIET)
+    first = run_modelcards("build", "-d", "first", cwd=tmp_path)
+    before = int(_pages_line(first.stderr).split()[1])
+
+    # The new model's pages join the site's files. A page is converted again only when its Markdown changed or a
+    # file it links to is now missing or elsewhere: the other models' pages are taken from the cache.
+    (tmp_path / "cards/lending.yml").write_text(_card("lending", "Predicts lending."))
+    second = run_modelcards("build", "-d", "second", cwd=tmp_path)
+    converted, reused = map(int, re.fullmatch(r"Pages: (\d+) converted from Markdown, (\d+) unchanged from the cache\.",
+                                              _pages_line(second.stderr)).groups())
+    assert converted + reused > before and reused >= 4 * 2  # at least each old model's page and compare page
+    shutil.rmtree(tmp_path / ".modelcards-cache")
+    fresh = run_modelcards("build", "-d", "fresh", cwd=tmp_path)
+    assert _pages_line(fresh.stderr) == \
+        f"Pages: {converted + reused} converted from Markdown, 0 unchanged from the cache."
+    assert _site_bytes(tmp_path / "second") == _site_bytes(tmp_path / "fresh")
+
+
+def test_a_kept_page_is_converted_again_when_a_file_it_links_to_is_gone(tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.pages import Page
+
+    from modelcards.page_cache import PageCache
+
+    config = load_config(config_file=str(write_project(tmp_path, {}, plugins=[])))
+    docs = tmp_path / "docs"
+    (docs / "runs").mkdir(parents=True)
+    for name, text in [("index.md", "[the run](runs/r1.md)"), *((f"runs/r{i}.md", "# Run") for i in (1, 2, 3))]:
+        (docs / name).write_text(text)
+
+    def convert(*targets: str) -> tuple[PageCache, Page]:
+        files = Files([File(name, str(docs), str(tmp_path / "site"), use_directory_urls=True)
+                       for name in ("index.md", *targets)])
+        cache = PageCache(tmp_path / "pages", config, files)
+        page = Page(None, files.get_file_from_path("index.md"), config)
+        cache.attach(page)
+        page.read_source(config)
+        page.render(config, files)
+        return cache, page
+
+    cache, page = convert("runs/r1.md", "runs/r2.md")
+    assert (cache.misses, cache.hits) == (1, 0) and 'href="runs/r1/"' in page.content
+    cache, page = convert("runs/r1.md", "runs/r2.md", "runs/r3.md")  # a file it does not link to joined
+    assert (cache.misses, cache.hits) == (0, 1) and 'href="runs/r1/"' in page.content
+    cache, page = convert("runs/r2.md")  # the run it links to is gone: MkDocs converts it, and warns
+    assert (cache.misses, cache.hits) == (1, 0) and 'href="runs/r1.md"' in page.content
+
+
 def test_a_damaged_cache_entry_is_converted_again_not_trusted(tmp_path: Path) -> None:
     write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")}, plugins=QUIET)
     run_modelcards("build", "-d", "first", cwd=tmp_path)
@@ -98,3 +150,33 @@ def test_forty_models_render_and_convert_in_worker_processes_each_page_its_own(t
         page = (tmp_path / f"site/models/{name}/index.html").read_text()
         assert f"Summary of {name}." in page
         assert [other for other in names if f"Summary of {other}." in page] == [name]
+
+
+def test_with_cache_keep_days_0_the_cache_keeps_only_what_the_last_build_used(tmp_path: Path) -> None:
+    options = {**QUIET[1]["modelcards"], "cache_keep_days": 0}  # a cache one build uses, as a CI job's
+    write_project(tmp_path, {"churn.yml": _card("churn", "Predicts churn.")},
+                  plugins=["search", {"modelcards": options}])
+    pages = tmp_path / ".modelcards-cache/pages"
+    first = run_modelcards("build", "-d", "site", cwd=tmp_path)
+    first_entries = set(pages.rglob("*.json.z"))
+    assert len(first_entries) == int(_pages_line(first.stderr).split()[1])
+    assert "Cache: " not in first.stderr
+
+    # A new model changes the pages that list models: their old conversions go, the others' stay.
+    (tmp_path / "cards/fraud.yml").write_text(_card("fraud", "Flags fraud."))
+    second = run_modelcards("build", "-d", "site", cwd=tmp_path)
+    converted, reused = map(int, re.fullmatch(r"Pages: (\d+) converted from Markdown, (\d+) unchanged from the cache\.",
+                                              _pages_line(second.stderr)).groups())
+    entries = set(pages.rglob("*.json.z"))
+    assert len(entries) == converted + reused  # exactly what this build used
+    replaced = first_entries - entries
+    assert replaced and len(first_entries & entries) == reused
+    removed = next(line for line in second.stderr.splitlines() if line.startswith("Cache: "))
+    assert int(removed.split()[2]) >= len(replaced)  # and the old pages' site files
+    assert removed.endswith(" MB) that this build did not use.")
+
+    third = run_modelcards("build", "-d", "site", cwd=tmp_path)
+    assert _pages_line(third.stderr) == \
+        f"Pages: 0 converted from Markdown, {converted + reused} unchanged from the cache."
+    assert "Cache: " not in third.stderr
+    assert set(pages.rglob("*.json.z")) == entries

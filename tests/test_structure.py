@@ -15,7 +15,7 @@ import pytest
 PACKAGE = "modelcards"
 SOURCE = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 # The core stages, and what they must never import: the site layer and the two edges.
-CORE = ("cards", "importers", "sources", "linking", "catalog", "lineage", "explain", "history", "git", "policy", "frozen",
+CORE = ("cards", "cache_upkeep", "importers", "sources", "linking", "catalog", "lineage", "explain", "history", "git", "policy", "frozen",
         "waivers", "crosswalk", "compare", "monitoring", "export", "audience")
 HIGHER = ("site", "cli", "plugin", "page_cache")
 

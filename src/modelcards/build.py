@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .audience import filter_catalog, hidden_field_failure, mark_problems, redact_graph
+from .cache_upkeep import mark_used
 from .cards.loader import ParsedCards, find_card_files, load_cards
 from .catalog import Catalog, build_catalog
 from .config import Settings
@@ -384,7 +385,9 @@ class SiteFiles:
     def keep(self, page: Page) -> Page:
         content = page.content.encode("utf-8")
         target = self.folder / f"{hashlib.sha256(content).hexdigest()}{Path(page.path).suffix}"
-        if not target.is_file():
+        if target.is_file():
+            mark_used(target)
+        else:
             write_atomic(target, content)
         return replace(page, content="", stored=target)
 

@@ -117,6 +117,8 @@ def build(config_file: Path | None, strict: bool, site_dir: Path | None, output_
         spread = f" in {built.conversion_workers} processes" if built.conversion_workers else ""
         click.echo(f"Pages: {built.pages_converted} converted from Markdown{spread}, {built.pages_reused} unchanged "
                    "from the cache.", err=True)
+    if built.pruned:
+        click.echo(f"Cache: {built.pruned}.", err=True)
     built_for = f" for the {settings.audience} audience" if settings.audience else ""
     click.echo(f"Built {_shown(final_dir)}/{built_for} from {len(counts.versions)} model card(s){runs} "
                f"in {time.perf_counter() - started:.1f} s. Open {_shown(final_dir / 'index.html')}, "
@@ -191,10 +193,12 @@ def _build_site(config_file: Path | None, strict: bool, site_dir: Path | None, o
             shutil.rmtree(staging, ignore_errors=True)
             raise
         replace_directory(staging, final_dir)
-        page_cache = config.plugins["modelcards"].page_cache
+        page_cache, pruned = config.plugins["modelcards"].page_cache, config.plugins["modelcards"].pruned
         if page_cache is not None:
             built = dataclasses.replace(built, pages_converted=page_cache.misses, pages_reused=page_cache.hits,
                                         conversion_workers=page_cache.workers if page_cache.converted_ahead else 0)
+        if pruned is not None and pruned.entries:
+            built = dataclasses.replace(built, pruned=pruned.describe(settings.cache_keep_days))
     return built, settings, final_dir
 
 
@@ -206,6 +210,7 @@ class _Built:
     pages_converted: int | None = None  # generated pages converted from Markdown; None without a page cache
     pages_reused: int = 0  # generated pages whose HTML came from the page cache
     conversion_workers: int = 0  # processes that converted pages ahead of MkDocs; 0 when MkDocs converted them
+    pruned: str | None = None  # what pruning removed from the cache, when it removed anything
 
 
 @cli.command()

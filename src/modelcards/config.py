@@ -55,6 +55,12 @@ def _count(value: Any) -> Wrong:
     return f"found {_described(value)}, expected a whole number, 0 or more"
 
 
+def _count_or_null(value: Any) -> Wrong:
+    if value is None or _count(value) is None:
+        return None
+    return f"found {_described(value)}, expected a whole number, 0 or more, or null"
+
+
 def _flag(value: Any) -> Wrong:
     return None if isinstance(value, bool) else f"found {_described(value)}, expected true or false"
 
@@ -187,10 +193,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_dir", str, ".modelcards-cache",
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
             "model and data files, the settings and the SHAP version; the HTML of generated pages, keyed by their "
-            "Markdown, the site's files and the Markdown settings, so a rebuild converts only pages that changed; "
-            "and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
+            "Markdown, the files they link to and the Markdown settings, so a rebuild converts only pages that "
+            "changed; and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
             "Builds running at once can share it; delete it to compute everything again.",
             check=_text, resolve=_project_path),
+    Setting("cache_keep_days", int, 7,
+            "After each complete build (not `serve`, not `--dirty`), remove what `cache_dir` holds that no build "
+            "has used for this many days: the pages, plots and diagrams that edits replaced. 0 keeps only what "
+            "this build used, which suits a cache that one build uses, such as a CI job's; null keeps everything.",
+            check=_count_or_null),
     Setting("explain_workers", int, 0,
             "Processes computing SHAP explanations at once when several versions need it; 0 uses every core.",
             check=_count),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from mkdocs.config import config_options
@@ -13,6 +14,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 from .build import GeneratedSite, Memo, generate_site, generate_site_apart
+from .cache_upkeep import Pruned, prune
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
 from .page_cache import PageCache
@@ -45,10 +47,16 @@ class ModelcardsPlugin(BasePlugin):
     memo: Memo | None = None
     page_files: _PageFiles | None = None
     site: GeneratedSite | None = None
+    # A complete build prunes the cache when it is done; a preview or a dirty build uses only part of it.
+    prunes_cache = True
+    build_started = 0.0  # time.time() at on_startup: what this build used is marked after it
+    pruned: Pruned | None = None  # what pruning removed, for the CLI to report
 
     def on_startup(self, *, command, dirty):
         # Having this method also makes MkDocs keep this instance for a whole `serve` session, so that each
         # rebuild starts from the previous one: the cards and runs it read, the pages it made.
+        self.build_started = time.time()
+        self.prunes_cache = command == "build" and not dirty
         if command == "serve":
             self.memo = Memo()
             self.page_files = _PageFiles() if dirty else None
@@ -171,6 +179,11 @@ class ModelcardsPlugin(BasePlugin):
         if self.page_cache is not None and self.page_cache.hits + self.page_cache.misses:
             log.info(f"converted {self.page_cache.misses} generated page(s) from Markdown, "
                      f"took {self.page_cache.hits} unchanged one(s) from the cache")
+        keep_days = self.settings.cache_keep_days
+        if self.prunes_cache and self.settings.cache_dir is not None and keep_days is not None:
+            self.pruned = prune(self.settings.cache_dir, keep_days=keep_days, build_started=self.build_started)
+            if self.pruned.entries:
+                log.info(self.pruned.describe(keep_days))
 
     def on_page_markdown(self, markdown, page, config, files):
         # Material's edit button should open the card, not the generated Markdown.

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from modelcards.cache_upkeep import mark_used
 from modelcards.errors import ExplainError
 from modelcards.explain.compute import (
     ExplainInputs,
@@ -124,7 +125,7 @@ class ExplanationCache:
                 import numpy as np
 
                 arrays[name] = np.load(self.directory / f"{key}.{name}.npy", allow_pickle=False)
-            return Explanation(
+            explanation = Explanation(
                 outputs={
                     label: [Importance(**item) for item in items] for label, items in stored.pop("outputs").items()
                 },
@@ -132,6 +133,9 @@ class ExplanationCache:
                 **arrays,
                 **stored,
             )
+            for used in (f"{key}.json", *(f"{key}.{name}.npy" for name in arrays)):
+                mark_used(self.directory / used)
+            return explanation
         except (OSError, ValueError, KeyError, TypeError):
             # A missing, partial or foreign entry is simply recomputed.
             return None

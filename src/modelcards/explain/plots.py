@@ -37,6 +37,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from modelcards.cache_upkeep import mark_used
 from modelcards.errors import EnvironmentProblem, ExplainError
 from modelcards.files import write_atomic
 
@@ -153,6 +154,8 @@ class PlotCache:
             return None
         if not all(svg.rstrip().endswith("</svg>") for svg in plots.values()):
             return None  # cut short, by a full disk say
+        for kind in PLOT_KINDS:
+            mark_used(self.directory / f"{key}.{kind}.svg")
         return plots
 
     def put(self, key: str, plots: dict[str, str]) -> None:

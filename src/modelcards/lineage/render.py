@@ -20,13 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
+from modelcards.cache_upkeep import mark_used
 from modelcards.errors import EnvironmentProblem, ModelcardsError
 from modelcards.files import write_atomic
 
 # The Graphviz layout program: a name looked up on PATH, or a path.
 DOT_PROGRAM = "dot"
 # Bump when the post-processing of dot's output changes, so cached SVGs are drawn again.
-RENDER_FORMAT = 1
+RENDER_FORMAT = 2
 # At most this many graphs per dot process: enough to make its start-up cost (~14 ms) small against the layouts
 # (~1 ms each), few enough that the processes share the CPUs evenly even when the machine is busy, and that
 # finding a failing graph (one process per graph of the batch) stays quick.
@@ -34,8 +35,9 @@ GRAPHS_PER_DOT = 100
 
 # Every SVG document dot writes starts with this line.
 _DOCUMENT_START = re.compile(r'^<\?xml version="1\.0" ', re.MULTILINE)
-# From the second graph of a run on, dot names the top group "page0,1_graph0" instead of "graph0".
-_PAGE_PREFIX = re.compile(r'(<g id=")page\d+,\d+_')
+# From the second graph of a run on, dot names the top group "page0,1_graph0" instead of "graph0", and the
+# group of the graph's own link or tooltip "a_page0,1_graph0" instead of "a_graph0".
+_PAGE_PREFIX = re.compile(r'(<g id="(?:a_)?)page\d+,\d+_')
 # Gradient ids ("l_0" linear, "r_0" radial) come from counters shared by every graph of one dot run.
 _GRADIENT = re.compile(r'<(?:linear|radial)Gradient id="([lr]_\d+)"')
 _GRADIENT_ID_OR_REF = re.compile(r'(id="|url\(#)([lr]_\d+)(?=[")])')
@@ -105,7 +107,10 @@ def _read_cached(path: str) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     # A partial or foreign file is drawn again and replaced.
-    return svg if svg.startswith("<svg") and svg.endswith("</svg>") else None
+    if not (svg.startswith("<svg") and svg.endswith("</svg>")):
+        return None
+    mark_used(path)
+    return svg
 
 
 def _draw(dot: str, sources: list[str], workers: int,
