@@ -75,6 +75,11 @@ def render_svgs(sources: Sequence[str], *, cache_dir: Path | None = None, worker
     return [svgs[source] for source in sources]
 
 
+def renderer_fingerprint() -> str:
+    """What an SVG depends on besides its DOT source: the Graphviz program and how its output is post-processed."""
+    return f"{RENDER_FORMAT}\n{_program_fingerprint(_find_dot())}"
+
+
 def _find_dot() -> str:
     dot = shutil.which(DOT_PROGRAM)
     if dot is None:
