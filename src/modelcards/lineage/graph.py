@@ -191,14 +191,27 @@ def overview(graph: LineageGraph, cap: int) -> Subgraph | None:
 def graph_fingerprint(graph: LineageGraph) -> bytes:
     """A digest of every node (all its fields) and edge: equal for equal graphs, in any process."""
     with collector_paused():  # a row per node and edge, freed by reference counting
-        rows = list(map(_NODE_FIELDS, graph.nodes.values()))
-        # marshal holds strings, tuples and None, not a tuning trial's TrialOf: it goes as its fields.
-        at = _TRIAL_OF_FIELD
-        rows = [row if row[at] is None else (*row[:at], astuple(row[at]), *row[at + 1:]) for row in rows]
-        # Format 2 writes each value in full, whatever shares it; later formats write back-references to
-        # objects referenced more than once, so equal graphs could give different bytes.
-        digest = hashlib.sha256(marshal.dumps(rows, 2))
-        digest.update(marshal.dumps(list(map(_edge_order, graph.edges)), 2))
+        try:
+            import msgspec  # the ``fast`` extra: a dataclass straight to bytes, twice as fast as the rows below
+        except ImportError:
+            return _marshal_fingerprint(graph)
+        encode = msgspec.msgpack.Encoder().encode
+        digest = hashlib.sha256(b"msgpack")
+        digest.update(encode(list(graph.nodes.values())))
+        digest.update(encode(graph.edges))
+        return digest.digest()
+
+
+def _marshal_fingerprint(graph: LineageGraph) -> bytes:
+    rows = list(map(_NODE_FIELDS, graph.nodes.values()))
+    # marshal holds strings, tuples and None, not a tuning trial's TrialOf: it goes as its fields.
+    at = _TRIAL_OF_FIELD
+    rows = [row if row[at] is None else (*row[:at], astuple(row[at]), *row[at + 1:]) for row in rows]
+    # Format 2 writes each value in full, whatever shares it; later formats write back-references to objects
+    # referenced more than once, so equal graphs could give different bytes.
+    digest = hashlib.sha256(b"marshal")
+    digest.update(marshal.dumps(rows, 2))
+    digest.update(marshal.dumps(list(map(_edge_order, graph.edges)), 2))
     return digest.digest()
 
 

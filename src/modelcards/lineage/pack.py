@@ -36,35 +36,56 @@ def code_fingerprint(*module_names: str) -> bytes:
     return digest.digest()
 
 
-def read_pack(path: Path, key: str) -> tuple[Any, list[str]] | None:
+class StoredText:
+    """One text of a pack, decoded from the mapped file each time it is turned into a string: the parent process
+    of a build holds a thousand SVGs without decoding them, and the pages' worker processes decode their own."""
+
+    __slots__ = ("_content", "_key", "_start", "_end")
+
+    def __init__(self, content: mmap.mmap, key: str, start: int, end: int):
+        self._content, self._key, self._start, self._end = content, key, start, end
+
+    def __str__(self) -> str:
+        with memoryview(self._content) as view:
+            return str(view[self._start:self._end], "utf-8", "replace")
+
+    # Texts at the same place of packs with the same key are the same text.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoredText) and (self._key, self._start, self._end) == (
+            other._key, other._start, other._end)
+
+    def __hash__(self) -> int:
+        return hash((self._key, self._start, self._end))
+
+    def __reduce__(self):  # sent to another process as the string: a map does not travel
+        return str, (str(self),)
+
+
+def read_pack(path: Path, key: str) -> tuple[Any, list[StoredText]] | None:
     """The caller's data and texts stored under ``key`` at ``path``; None when there is no such pack."""
     try:
         with open(path, "rb") as file:
-            # Mapped, not read: each text is decoded straight from the file's pages, with no copy of the whole.
+            # Mapped, not read: a text is decoded from the file's pages only when it is used. Packs are replaced,
+            # never written in place, so the mapped file keeps its content while this build reads it.
             content = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # missing, or empty (which mmap refuses)
         return None
-    with content:
-        try:
-            end = content.find(b"\n")
-            with collector_paused():  # tens of thousands of edge labels, freed by reference counting
-                header = json.loads(content[:end])
-        except ValueError:  # truncated, or not ours (a JSON error is a ValueError)
-            return None
-        if not isinstance(header, dict) or header.get("format") != PACK_FORMAT or header.get("key") != key:
-            return None
-        sizes = header.get("sizes")
-        if not isinstance(sizes, list) or end + 1 + sum(sizes) != len(content):
-            return None
-        view, texts, start = memoryview(content), [], end + 1
-        try:
-            for size in sizes:
-                texts.append(str(view[start:start + size], "utf-8"))
-                start += size
-        except UnicodeDecodeError:
-            return None
-        finally:
-            view.release()  # the map closes only once nothing views it
+    end = content.find(b"\n")
+    try:
+        with collector_paused():  # tens of thousands of edge labels, freed by reference counting
+            header = json.loads(content[:end]) if end > 0 else None
+    except ValueError:  # truncated, or not ours (a JSON error is a ValueError)
+        return None
+    if not isinstance(header, dict) or header.get("format") != PACK_FORMAT or header.get("key") != key:
+        return None
+    sizes = header.get("sizes")
+    if (not isinstance(sizes, list) or not all(isinstance(size, int) and size >= 0 for size in sizes)
+            or end + 1 + sum(sizes) != len(content)):
+        return None
+    texts, start = [], end + 1
+    for size in sizes:
+        texts.append(StoredText(content, key, start, start + size))
+        start += size
     return header.get("data"), texts
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
+import marshal
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from ..lineage import graph as graph_module
 from ..lineage.dot import to_dot
 from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, graph_fingerprint, impact, neighbourhood,
                              overview, overview_size)
-from ..lineage.pack import code_fingerprint, read_pack, write_pack
+from ..lineage.pack import StoredText, code_fingerprint, read_pack, write_pack
 from ..lineage.render import render_svgs, renderer_fingerprint
 from . import paths
 from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_target, relative_url, version_anchors
@@ -36,9 +36,14 @@ from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_
 @dataclass(frozen=True)
 class Diagram:
     title: str
-    svg: str  # inline <svg>, with <title> and <desc>
+    stored_svg: str | StoredText  # read back from the cache: decoded only when a page is made with it
     edges: list[tuple[str, str]]  # (from, to) labels: the text alternative
     dot_path: str  # the DOT source's file in the site
+
+    @property
+    def svg(self) -> Markup:
+        """The inline <svg>, with <title> and <desc>."""
+        return Markup(str(self.stored_svg))
 
 
 @dataclass(frozen=True)
@@ -61,18 +66,22 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     stored = read_pack(cache / PACK_NAME, key) if cache else None
     if stored is None:
         entries = _draw(catalog, graph, settings, anchors, cache)
+        overview_nodes = overview_size(graph)
         if cache:
-            write_pack(cache / PACK_NAME, key, [entry[:4] for entry in entries],
+            write_pack(cache / PACK_NAME, key, {"overview_nodes": overview_nodes,
+                                                "diagrams": [entry[:4] for entry in entries]},
                        [text for entry in entries for text in entry[4:]])
     else:
         data, texts = stored
-        entries = [(*fields, source, svg) for fields, source, svg in zip(data, texts[::2], texts[1::2])]
+        overview_nodes = data["overview_nodes"]
+        # JSON gives the edges back as lists; the SVGs stay in the pack until a page is made with them.
+        entries = [(what, name, title, list(map(tuple, edges)), str(source), svg)
+                   for (what, name, title, edges), source, svg in zip(data["diagrams"], texts[::2], texts[1::2])]
 
     models, datasets, overview_diagram, files = {}, {}, None, []
     for what, name, title, edges, source, svg in entries:
         dot_path = settings.page_prefix + diagram_source(what, name)
-        edges = [(a, b) for a, b in edges]  # JSON gives the stored ones back as lists
-        diagram = Diagram(title, Markup(svg), edges, dot_path)
+        diagram = Diagram(title, svg, edges, dot_path)
         files.append((dot_path, source))
         if what == "model":
             models[name] = diagram
@@ -80,7 +89,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
             datasets[name] = diagram
         else:
             overview_diagram = diagram
-    return Diagrams(models, datasets, overview_diagram, overview_size(graph), files)
+    return Diagrams(models, datasets, overview_diagram, overview_nodes, files)
 
 
 # The diagrams of one build, in one file of the cache (lineage.pack).
@@ -95,10 +104,9 @@ def _pack_key(catalog: Catalog, graph: LineageGraph, settings: Settings,
     digest = hashlib.sha256(graph_fingerprint(graph))
     digest.update(code_fingerprint(__name__, paths.__name__, dot.__name__, graph_module.__name__,
                                    render.__name__))
-    shape = [renderer_fingerprint(), settings.page_prefix, settings.directory_urls, settings.lineage_depth,
-             settings.overview_cap, list(catalog.models), list(catalog.datasets),
-             sorted([*model_version, anchor] for model_version, anchor in anchors.items())]
-    digest.update(json.dumps(shape, ensure_ascii=False).encode("utf-8"))
+    shape = (renderer_fingerprint(), settings.page_prefix, settings.directory_urls, settings.lineage_depth,
+             settings.overview_cap, list(catalog.models), list(catalog.datasets), list(anchors.items()))
+    digest.update(marshal.dumps(shape, 2))  # format 2: the same bytes for the same values (see graph_fingerprint)
     return digest.hexdigest()
 
 
