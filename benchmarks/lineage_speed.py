@@ -95,7 +95,8 @@ def first_paint_ms(page: Path) -> float:
 
 
 def neighbourhood_diagrams(graph, catalog, settings) -> tuple[float, list[str], list[str]]:
-    """Seconds to make every diagram of the site, and the model pages' DOT sources and SVGs."""
+    """Wall-clock seconds to make every diagram of the site (dot runs in other processes), and the model
+    pages' DOT sources and SVGs."""
     return _diagrams(graph, catalog, settings)[1:]
 
 
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  one dot per graph:   {baseline:7.2f} s  (these graphs only; timed {len(sample)}, extrapolated)")
         print(f"every diagram of the site ({len(catalog.models)} models', {len(catalog.datasets)} datasets'), "
               "with links, text alternatives and DOT sources:")
-        print(f"  batched, cold:       {cold:7.2f} s  CPU (target <= {COLD_TARGET} s)")
+        print(f"  batched, cold:       {cold:7.2f} s  wall (target <= {COLD_TARGET} s)")
         print(f"  cached, warm:        {warm_seconds:7.2f} s  CPU, {warm_wall:.2f} s wall  "
               f"(target <= {WARM_TARGET} s; a new process, as a rebuild)")
 
