@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import marshal
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from markupsafe import Markup
@@ -36,14 +38,21 @@ from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_
 @dataclass(frozen=True)
 class Diagram:
     title: str
-    stored_svg: str | StoredText  # read back from the cache: decoded only when a page is made with it
-    edges: list[tuple[str, str]]  # (from, to) labels: the text alternative
+    # Read back from the cache, these two are decoded only when a page is made with them (in a page worker).
+    stored_svg: str | StoredText
+    stored_edges: list[tuple[str, str]] | StoredText  # the JSON of the list, when stored
     dot_path: str  # the DOT source's file in the site
 
     @property
     def svg(self) -> Markup:
         """The inline <svg>, with <title> and <desc>."""
         return Markup(str(self.stored_svg))
+
+    @cached_property
+    def edges(self) -> list[tuple[str, str]]:
+        """(from, to) labels: the text alternative."""
+        stored = self.stored_edges
+        return stored if isinstance(stored, list) else [(a, b) for a, b in json.loads(str(stored))]
 
 
 @dataclass(frozen=True)
@@ -69,14 +78,15 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
         overview_nodes = overview_size(graph)
         if cache:
             write_pack(cache / PACK_NAME, key, {"overview_nodes": overview_nodes,
-                                                "diagrams": [entry[:4] for entry in entries]},
-                       [text for entry in entries for text in entry[4:]])
+                                                "diagrams": [entry[:3] for entry in entries]},
+                       [text for (*_, edges, source, svg) in entries
+                        for text in (json.dumps(edges, ensure_ascii=False), source, svg)])
     else:
         data, texts = stored
         overview_nodes = data["overview_nodes"]
-        # JSON gives the edges back as lists; the SVGs stay in the pack until a page is made with them.
-        entries = [(what, name, title, list(map(tuple, edges)), str(source), svg)
-                   for (what, name, title, edges), source, svg in zip(data["diagrams"], texts[::2], texts[1::2])]
+        # The text alternatives and SVGs stay in the pack until a page is made with them.
+        entries = [(what, name, title, edges, str(source), svg) for (what, name, title), edges, source, svg
+                   in zip(data["diagrams"], texts[::3], texts[1::3], texts[2::3])]
 
     models, datasets, overview_diagram, files = {}, {}, None, []
     for what, name, title, edges, source, svg in entries:
