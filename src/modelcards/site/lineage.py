@@ -16,7 +16,7 @@ import html
 import json
 import marshal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -38,10 +38,13 @@ from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_
 @dataclass(frozen=True)
 class Diagram:
     title: str
-    # Read back from the cache, these two are decoded only when a page is made with them (in a page worker).
-    stored_svg: str | StoredText
-    stored_edges: list[tuple[str, str]] | StoredText  # the JSON of the list, when stored
+    source: str  # DOT
     dot_path: str  # the DOT source's file in the site
+    # Read back from the cache, these two are decoded only when a page is made with them (in a page worker).
+    # Both follow from the DOT source, so diagrams with equal sources are equal (a preview compares them to
+    # keep pages) without decoding them.
+    stored_svg: str | StoredText = field(compare=False)
+    stored_edges: list[tuple[str, str]] | StoredText = field(compare=False)  # the JSON of the list, when stored
 
     @property
     def svg(self) -> Markup:
@@ -91,7 +94,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     models, datasets, overview_diagram, files = {}, {}, None, []
     for what, name, title, edges, source, svg in entries:
         dot_path = settings.page_prefix + diagram_source(what, name)
-        diagram = Diagram(title, svg, edges, dot_path)
+        diagram = Diagram(title, source, dot_path, svg, edges)
         files.append((dot_path, source))
         if what == "model":
             models[name] = diagram
