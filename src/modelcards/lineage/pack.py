@@ -5,8 +5,8 @@ the links of seventeen thousand boxes, even when every SVG is already cached. So
 DOT sources, their SVGs and whatever the caller needs beside them) are written together into one pack, under a
 key the caller computes from everything they are made of: the whole lineage graph (``graph.graph_fingerprint``),
 the settings that shape them and the code that draws them (``code_fingerprint``). A rebuild with the same key
-reads the pack back in one go; any other key draws every diagram again, through ``render.render_svgs``, whose
-per-SVG cache still keeps ``dot`` to the diagrams that changed.
+maps the pack and decodes each text only when it is used; any other key makes every diagram again, through
+``render.render_svgs``, whose per-SVG cache still keeps ``dot`` to the diagrams whose DOT text changed.
 
 The pack is a JSON header line (the key, the caller's data, the size of each text in bytes) followed by the
 texts in UTF-8, written atomically. A pack that is partial, foreign or of another key is ignored and replaced.
