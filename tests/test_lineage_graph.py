@@ -8,8 +8,11 @@ build reads them (``load_runs`` + ``check_cards``), and the DOT source is drawn 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -22,10 +25,11 @@ from openlineage.client.transport.file import FileConfig, FileTransport
 from conftest import write_project
 from dvc_pipeline import RAW, make_dvc_pipeline
 from modelcards.build import check_cards
-from modelcards.catalog import Catalog
+from modelcards.catalog import Catalog, TrialOf
 from modelcards.lineage.checks import CHECKS, check_lineage
 from modelcards.lineage.dot import to_dot
-from modelcards.lineage.graph import Edge, build_graph, edge_list, impact, neighbourhood, overview
+from modelcards.lineage.graph import (Edge, LineageGraph, build_graph, edge_list, graph_fingerprint, impact,
+                                      neighbourhood, overview)
 from modelcards.site.paths import node_target, relative_url
 from modelcards.sources.load import load_runs
 from modelcards.sources.record import CodeRef, DatasetRef, RunRecord, write_export
@@ -311,3 +315,75 @@ def test_dot_source_draws_with_real_dot_keeping_links_tooltips_and_hostile_label
     assert legend == ["legend:data", "legend:dataset_version", "legend:deployment", "legend:model_version",
                       "legend:run"], "the legend shows only the kinds drawn"
     assert svg.find(f"{SVG}g/{SVG}g/{SVG}a/{SVG}text").text == 'Lineage of "churn"'
+
+
+# --- the graph's fingerprint, which keys the cached diagrams -----------------------------------
+
+FINGERPRINTED = {
+    "shared-data.yml": """
+        kind: dataset
+        name: shared-data
+        versions: [{version: "v1", digest: "0123abcd"}]
+    """,
+    "alpha.yml": """
+        name: alpha
+        title: Alpha
+        model_details: {base_model: beta}
+        versions: [{version: "1.0", date: 2026-01-01, data: [{dataset: shared-data, version: v1}]}]
+        deployments: [{environment: production, version: "1.0", date: 2026-02-01, by: ana}]
+    """,
+    "beta.yml": """
+        name: beta
+        title: "Beta \\u00e9t\\u00e9"
+        versions: [{version: "1.0", date: 2026-01-01, data: [{dataset: shared-data}]}]
+    """,
+}
+PRINT_FINGERPRINT = """
+import sys
+from pathlib import Path
+if sys.argv[2] == "without msgspec":
+    sys.modules["msgspec"] = None  # what an install without the fast extra sees: import msgspec fails
+from modelcards.build import check_cards
+from modelcards.lineage.graph import build_graph, graph_fingerprint
+root = Path(sys.argv[1])
+print(graph_fingerprint(build_graph(check_cards([root / "cards"], relative_to=root).catalog)).hex())
+"""
+
+
+@pytest.fixture(params=["with msgspec", "without msgspec"])
+def encoder(request, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "without msgspec":
+        monkeypatch.setitem(sys.modules, "msgspec", None)
+    return request.param
+
+
+def test_the_graph_fingerprint_is_the_same_in_every_process(tmp_path: Path, encoder: str):
+    write_project(tmp_path, FINGERPRINTED)
+    printed = {subprocess.run([sys.executable, "-c", PRINT_FINGERPRINT, str(tmp_path), encoder], check=True,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3")}
+    assert len(printed) == 1 and len(printed.pop().strip()) == 64
+
+
+def test_the_graph_fingerprint_changes_with_any_field_of_any_node_or_edge(tmp_path: Path, encoder: str):
+    graph = build_graph(catalog_of(tmp_path, FINGERPRINTED, []))
+    before = graph_fingerprint(graph)
+    assert graph_fingerprint(build_graph(catalog_of(tmp_path / "again", FINGERPRINTED, []))) == before
+
+    def changed(node_id: str, **fields) -> bytes:
+        nodes = {**graph.nodes, node_id: dataclasses.replace(graph.nodes[node_id], **fields)}
+        return graph_fingerprint(LineageGraph(nodes, graph.edges))
+
+    deployment = next(node.id for node in graph.nodes.values() if node.kind == "deployment")
+    fingerprints = {
+        before,
+        changed(deployment, detail="1.0 by bo"),
+        changed(deployment, state="rolled back"),
+        changed("model:alpha@1.0", tags=("risk",)),
+        changed("model:alpha@1.0", trial_of=TrialOf(None, "mlflow", "churn")),
+        changed("model:alpha@1.0", trial_of=TrialOf(None, "mlflow", "churn-2")),
+        graph_fingerprint(LineageGraph(graph.nodes, graph.edges[:-1])),
+        graph_fingerprint(LineageGraph(graph.nodes, (*graph.edges[:-1], dataclasses.replace(graph.edges[-1],
+                                                                                              kind="uses")))),
+    }
+    assert len(fingerprints) == 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import re
 import shutil
 from collections import deque
@@ -181,3 +182,87 @@ def test_clicking_a_dataset_node_on_a_model_diagram_opens_the_dataset_page_under
         assert page.locator("#version-3").inner_text().startswith("Version 1.2")
     finally:
         page.close()
+
+
+REUSE_CARDS = {
+    "shared-data.yml": """
+        kind: dataset
+        name: shared-data
+        versions: [{version: "v1", digest: "0123abcd"}]
+    """,
+    "alpha.yml": """
+        name: alpha
+        title: Alpha
+        versions: [{version: "1.0", date: 2026-01-01, data: [{dataset: shared-data, version: v1}]}]
+    """,
+    "beta.yml": """
+        name: beta
+        title: Beta
+        versions: [{version: "1.0", date: 2026-01-01, data: [{dataset: shared-data, version: v1}]}]
+    """,
+}
+
+
+def _logging_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put a `dot` first on PATH that appends every graph it is given to a log, then runs the real one."""
+    log, wrapper = tmp_path / "dot-input.log", tmp_path / "bin" / "dot"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\ntee -a "{log}" | "{shutil.which("dot")}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}:{os.environ['PATH']}")
+    log.touch()
+    return log
+
+
+def _drawn(log: Path) -> list[str]:
+    """The titles of the graphs `dot` drew since the last call, and a fresh log."""
+    titles = sorted(re.findall(r'^  graph \[rankdir=LR, label="([^"]*)"', log.read_text(), re.M))
+    log.write_text("")
+    return titles
+
+
+def _diagram(page: Path) -> str:
+    return re.search(r'<svg\b[^>]*class="mc-lineage-svg".*?</svg>', page.read_text(), re.S).group(0)
+
+
+def test_a_rebuild_draws_only_the_diagrams_whose_lineage_changed(tmp_path: Path, monkeypatch) -> None:
+    log = _logging_dot(tmp_path, monkeypatch)
+    project = tmp_path / "project"
+    write_project(project, REUSE_CARDS)
+    run_modelcards("build", cwd=project, timeout=300)
+    assert _drawn(log) == ["All models and data", "Everything downstream of shared-data", "Lineage of alpha",
+                           "Lineage of beta"]
+    site = project / "site"
+    alpha, beta = _diagram(site / "models/alpha/index.html"), _diagram(site / "models/beta/index.html")
+
+    # Nothing changed: nothing is drawn, and the pages carry the same diagrams.
+    run_modelcards("build", cwd=project, timeout=300)
+    assert _drawn(log) == []
+    assert _diagram(site / "models/alpha/index.html") == alpha and _diagram(site / "models/beta/index.html") == beta
+
+    # alpha gets a deployment: its diagram and the dataset's are drawn again; beta's, and the overview (which shows
+    # no deployments), are reused as they were.
+    card = project / "cards/alpha.yml"
+    card.write_text(card.read_text() + "deployments: [{environment: production, version: '1.0', date: 2026-02-01, "
+                                       "by: ana}]\n")
+    run_modelcards("build", cwd=project, timeout=300)
+    assert _drawn(log) == ["Everything downstream of shared-data", "Lineage of alpha"]
+    changed = _diagram(site / "models/alpha/index.html")
+    assert changed != alpha and ">production</text>" in changed
+    assert _diagram(site / "models/beta/index.html") == beta
+
+    # Unchanged again: the diagrams are read back from the build's pack, even without the cache of single SVGs.
+    cache = project / ".modelcards-cache/lineage"
+    for drawn in cache.glob("*.svg"):
+        drawn.unlink()
+    run_modelcards("build", cwd=project, timeout=300)
+    assert _drawn(log) == []
+    assert _diagram(site / "models/alpha/index.html") == changed and _diagram(site / "models/beta/index.html") == beta
+
+    # A damaged pack is not trusted: every diagram is made and, its single SVG gone, drawn again.
+    pack = cache / "diagrams.pack"
+    pack.write_bytes(pack.read_bytes()[:-100])
+    run_modelcards("build", cwd=project, timeout=300)
+    assert len(_drawn(log)) == 4
+    assert _diagram(site / "models/alpha/index.html") == changed and _diagram(site / "models/beta/index.html") == beta
+    assert pack.read_bytes().endswith(b"</svg>")

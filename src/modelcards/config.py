@@ -194,7 +194,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder for cached SHAP explanations and plots, relative to `mkdocs.yml`, keyed by the content of the "
             "model and data files, the settings and the SHAP version; the HTML of generated pages, keyed by their "
             "Markdown, the files they link to and the Markdown settings, so a rebuild converts only pages that "
-            "changed; and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
+            "changed; the lineage diagrams (in `lineage/`: each SVG keyed by its DOT source and Graphviz, and all "
+            "of a build's diagrams in one pack keyed by the lineage graph, the settings and the modelcards code, so "
+            "a rebuild with no lineage change makes none and `dot` draws only diagrams that changed); "
+            "and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
             "Builds running at once can share it; delete it to compute everything again.",
             check=_text, resolve=_project_path),
     Setting("cache_keep_days", int, 7,

@@ -77,6 +77,17 @@ def render_svgs(sources: Sequence[str], *, cache_dir: Path | None = None, worker
     return [svgs[source] for source in sources]
 
 
+def cached_svg_names(sources: Sequence[str]) -> list[str]:
+    """The file name of each source's SVG in ``render_svgs``'s ``cache_dir``."""
+    fingerprint = _program_fingerprint(_find_dot())
+    return [f"{_cache_key(source, fingerprint)}.svg" for source in sources]
+
+
+def renderer_fingerprint() -> str:
+    """What an SVG depends on besides its DOT source: the Graphviz program and how its output is post-processed."""
+    return f"{RENDER_FORMAT}\n{_program_fingerprint(_find_dot())}"
+
+
 def _find_dot() -> str:
     dot = shutil.which(DOT_PROGRAM)
     if dot is None:

@@ -5,32 +5,58 @@ Every diagram is DOT drawn by Graphviz in one batched, cached call, inlined as S
 inline SVG is also the full-size view (a dialog with pan and zoom; without JavaScript, CSS fills the window with
 it when its anchor is the target), so no SVG file is published beside it: at 1,000 models that file cost 30 MB.
 Node links are relative to the page the diagram is in, in the URL form the site uses, so they work under any
-sub-path.
+sub-path. A rebuild whose graph, settings and code are those of the last build reads all the diagrams back from
+one pack in the cache (``lineage.pack``) and makes none of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
+import marshal
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 from markupsafe import Markup
 
+from ..cache_upkeep import mark_used
 from ..catalog import Catalog
 from ..config import Settings
+from ..lineage import dot, render
+from ..lineage import graph as graph_module
 from ..lineage.dot import to_dot
-from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, impact, neighbourhood, overview,
-                             overview_size)
-from ..lineage.render import render_svgs
+from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, graph_fingerprint, impact, neighbourhood,
+                             overview, overview_size)
+from ..lineage.pack import StoredText, code_fingerprint, read_pack, write_pack
+from ..lineage.render import cached_svg_names, render_svgs, renderer_fingerprint
+from . import paths
 from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_target, relative_url, version_anchors
 
 
 @dataclass(frozen=True)
 class Diagram:
     title: str
-    svg: str  # inline <svg>, with <title> and <desc>
-    edges: list[tuple[str, str]]  # (from, to) labels: the text alternative
+    source: str  # DOT
     dot_path: str  # the DOT source's file in the site
+    # Read back from the cache, these two are decoded only when a page is made with them (in a page worker).
+    # Both follow from the DOT source, so diagrams with equal sources are equal (a preview compares them to
+    # keep pages) without decoding them.
+    stored_svg: str | StoredText = field(compare=False)
+    stored_edges: list[tuple[str, str]] | StoredText = field(compare=False)  # the JSON of the list, when stored
+
+    @property
+    def svg(self) -> Markup:
+        """The inline <svg>, with <title> and <desc>."""
+        return Markup(str(self.stored_svg))
+
+    @cached_property
+    def edges(self) -> list[tuple[str, str]]:
+        """(from, to) labels: the text alternative."""
+        stored = self.stored_edges
+        return stored if isinstance(stored, list) else [(a, b) for a, b in json.loads(str(stored))]
 
 
 @dataclass(frozen=True)
@@ -43,7 +69,69 @@ class Diagrams:
 
 
 def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) -> Diagrams:
-    """Every diagram of the site, drawn in one batched call; the overview only below ``overview_cap``."""
+    """Every diagram of the site, drawn in one batched call; the overview only below ``overview_cap``.
+
+    A rebuild of an unchanged project reads them back from the cache's pack instead (see ``lineage.pack``)."""
+    anchors = {(model.name, version): anchor for model in catalog.models.values()
+               for version, anchor in version_anchors(model).items()}
+    cache = settings.cache_dir / "lineage" if settings.cache_dir else None
+    key = _pack_key(catalog, graph, settings, anchors) if cache else ""
+    stored = read_pack(cache / PACK_NAME, key) if cache else None
+    if stored is None:
+        entries = _draw(catalog, graph, settings, anchors, cache)
+        overview_nodes = overview_size(graph)
+        if cache:
+            # The SVGs drawn or read for this pack, marked as used whenever the pack is (cache_upkeep), so that
+            # pruning keeps them for the next lineage change, which draws only the diagrams that changed.
+            svg_files = cached_svg_names([source for *_, source, _ in entries])
+            write_pack(cache / PACK_NAME, key, {"overview_nodes": overview_nodes, "svg_files": svg_files,
+                                                "diagrams": [entry[:3] for entry in entries]},
+                       [text for (*_, edges, source, svg) in entries
+                        for text in (json.dumps(edges, ensure_ascii=False), source, svg)])
+    else:
+        data, texts = stored
+        overview_nodes = data["overview_nodes"]
+        for name in data["svg_files"]:
+            mark_used(cache / name)
+        # The text alternatives and SVGs stay in the pack until a page is made with them.
+        entries = [(what, name, title, edges, str(source), svg) for (what, name, title), edges, source, svg
+                   in zip(data["diagrams"], texts[::3], texts[1::3], texts[2::3])]
+
+    models, datasets, overview_diagram, files = {}, {}, None, []
+    for what, name, title, edges, source, svg in entries:
+        dot_path = settings.page_prefix + diagram_source(what, name)
+        diagram = Diagram(title, source, dot_path, svg, edges)
+        files.append((dot_path, source))
+        if what == "model":
+            models[name] = diagram
+        elif what == "dataset":
+            datasets[name] = diagram
+        else:
+            overview_diagram = diagram
+    return Diagrams(models, datasets, overview_diagram, overview_nodes, files)
+
+
+# The diagrams of one build, in one file of the cache (lineage.pack).
+PACK_NAME = "diagrams.pack"
+_TITLES = {"model": "Lineage of {}", "dataset": "Everything downstream of {}", "overview": "All models and data"}
+
+
+def _pack_key(catalog: Catalog, graph: LineageGraph, settings: Settings,
+              anchors: dict[tuple[str, str], str]) -> str:
+    """Everything the diagrams are made of: the graph, which diagrams there are, where their links go, the
+    settings that shape them, Graphviz, and the code that writes, draws and finishes them."""
+    digest = hashlib.sha256(graph_fingerprint(graph))
+    digest.update(code_fingerprint(__name__, paths.__name__, dot.__name__, graph_module.__name__,
+                                   render.__name__))
+    shape = (renderer_fingerprint(), settings.page_prefix, settings.directory_urls, settings.lineage_depth,
+             settings.overview_cap, list(catalog.models), list(catalog.datasets), list(anchors.items()))
+    digest.update(marshal.dumps(shape, 2))  # format 2: the same bytes for the same values (see graph_fingerprint)
+    return digest.hexdigest()
+
+
+def _draw(catalog: Catalog, graph: LineageGraph, settings: Settings, anchors: dict[tuple[str, str], str],
+          cache: Path | None) -> list[tuple[str, str, str, list[tuple[str, str]], str, str]]:
+    """(what, name, title, edges, DOT source, page SVG) of every diagram, drawn in one batched call."""
     prefix = settings.page_prefix
     wanted: list[tuple[str, str, str, Subgraph]] = []  # (what, name, page path, subgraph)
     for name in catalog.models:
@@ -57,30 +145,16 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     if whole is not None:
         wanted.append(("overview", "", prefix + LINEAGE_PAGE, whole))
 
-    titles = {"model": "Lineage of {}", "dataset": "Everything downstream of {}", "overview": "All models and data"}
-    sources = []
-    anchors = {(model.name, version): anchor for model in catalog.models.values()
-               for version, anchor in version_anchors(model).items()}
-    for what, name, page, subgraph in wanted:
-        sources.append(to_dot(subgraph, title=titles[what].format(name),
-                              href=lambda node, page=page: _href(node, page, settings, anchors)))
-    cache = settings.cache_dir / "lineage" if settings.cache_dir else None
+    sources = [to_dot(subgraph, title=_TITLES[what].format(name),
+                      href=lambda node, page=page: _href(node, page, settings, anchors))
+               for what, name, page, subgraph in wanted]
     svgs = render_svgs(sources, cache_dir=cache)
-
-    models, datasets, overview_diagram, files = {}, {}, None, []
-    for (what, name, page, subgraph), source, svg in zip(wanted, sources, svgs):
-        title = titles[what].format(name)
-        dot_path = prefix + diagram_source(what, name)
+    entries = []
+    for (what, name, _, subgraph), source, svg in zip(wanted, sources, svgs):
+        title = _TITLES[what].format(name)
         edges = edge_list(subgraph)
-        diagram = Diagram(title, Markup(page_svg(svg, title, edges)), edges, dot_path)
-        files.append((dot_path, source))
-        if what == "model":
-            models[name] = diagram
-        elif what == "dataset":
-            datasets[name] = diagram
-        else:
-            overview_diagram = diagram
-    return Diagrams(models, datasets, overview_diagram, overview_size(graph), files)
+        entries.append((what, name, title, edges, source, page_svg(svg, title, edges)))
+    return entries
 
 
 def _href(node: Node, page: str, settings: Settings, anchors: dict[tuple[str, str], str]) -> str | None:
