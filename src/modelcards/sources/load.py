@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -157,15 +158,16 @@ def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | N
             result.extend(_read_entry(entry, project_dir))
     records, masked = (masker or SecretMasker()).mask(result.records)
     loaded = LoadedRuns(problems=result.problems, masked=masked)
-    for record in sorted(records, key=lambda r: r.ref):
-        if record.ref in loaded.runs:
-            first = loaded.runs[record.ref].origin
+    runs = loaded.runs
+    for ref, record in sorted([(record.ref, record) for record in records], key=itemgetter(0)):
+        if ref in runs:
+            first = runs[ref].origin
             origin = record.origin or Origin("?")
             loaded.problems.append(Problem(
-                origin.path, origin.line, 1, "", f"run {record.ref} is also read from "
+                origin.path, origin.line, 1, "", f"run {ref} is also read from "
                 f"{first.path if first else '?'}; the first one is kept", "warning"))
             continue
-        loaded.runs[record.ref] = record
+        runs[ref] = record
     return loaded
 
 
@@ -186,7 +188,7 @@ def _read_entry(entry: str, project_dir: Path) -> ReadResult:
     grouped: dict[RunReader, list[Path]] = {}
     inside = str(root).rstrip(os.sep) + os.sep
     for file in files:
-        result.extend(_read_file(file, root, inside, grouped))
+        _read_file(file, root, inside, grouped, result)
     for reader, paths in grouped.items():
         result.extend(reader.read(paths, relative_to=root))
     return result
@@ -230,22 +232,36 @@ _BY_FILE_NAME = {name: reader for reader in reversed(RUN_READERS) for name in re
 _BY_SUFFIX = {suffix: reader for reader in reversed(RUN_READERS) for suffix in reader.suffixes}
 
 
-def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list[Path]]) -> ReadResult:
-    """Read one file, or set it aside in ``grouped`` for a format read all at once.
+def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list[Path]], result: ReadResult) -> None:
+    """Read one file into ``result``, or set it aside in ``grouped`` for a format read all at once.
 
     ``inside`` is ``root`` as a string ending in a separator: the file's name in problems is the rest of its path.
     """
-    reader = _BY_FILE_NAME.get(os.path.basename(path))
-    if reader:
-        return reader.read(Path(path).parent, relative_to=root)
-    reader = _BY_SUFFIX.get(os.path.splitext(path)[1])
-    if reader and reader.grouped:
-        grouped.setdefault(reader, []).append(Path(path))
-        return ReadResult()
-    if reader:
-        return reader.read(Path(path), relative_to=root)
-    name = path[len(inside):].replace(os.sep, "/") if path.startswith(inside) else shown(Path(path), root)
-    return _read_json(path, name, root, grouped)
+    if not path.endswith(JSON_SUFFIX) or _CLAIMED_JSON:  # a .json file is claimed by no name or suffix
+        reader = _BY_FILE_NAME.get(os.path.basename(path))
+        if reader:
+            result.extend(reader.read(Path(path).parent, relative_to=root))
+            return
+        reader = _BY_SUFFIX.get(os.path.splitext(path)[1])
+        if reader and reader.grouped:
+            grouped.setdefault(reader, []).append(Path(path))
+            return
+        if reader:
+            result.extend(reader.read(Path(path), relative_to=root))
+            return
+    if path.startswith(inside):
+        name = path[len(inside):] if os.sep == "/" else path[len(inside):].replace(os.sep, "/")
+    else:
+        name = shown(Path(path), root)
+    data = _read_bytes(path)
+    record = parse_export(data, Origin(name))  # the common case, a modelcards export, without parsing metric histories
+    if record is not None:
+        result.records.append(record)
+    else:
+        result.extend(_read_json(data, path, name, root, grouped))
+
+
+_CLAIMED_JSON = any(name.endswith(JSON_SUFFIX) for name in _BY_FILE_NAME) or JSON_SUFFIX in _BY_SUFFIX
 
 
 def _read_bytes(path: str) -> bytes:
@@ -286,11 +302,8 @@ def _fast_loads(data: bytes) -> Any:
 _UNREAD = object()
 
 
-def _read_json(path: str, name: str, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
-    data = _read_bytes(path)
-    record = parse_export(data, Origin(name))  # the common case, a modelcards export, without parsing metric histories
-    if record is not None:
-        return ReadResult(records=[record])
+def _read_json(data: bytes, path: str, name: str, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
+    """A JSON file that is not a modelcards export as it is written: told apart by its content."""
     result = ReadResult()
     document = _fast_loads(data)
     try:

@@ -120,8 +120,8 @@ VALUE_PATTERNS: dict[str, str] = {
 # the full patterns run only when it matches. Each text's verdict is cached: keys, tag values and most
 # params repeat from run to run (benchmarks/run_read_speed.py measures the whole run-reading stage).
 # Every alternative starts with a literal character, so that the regular expression engine skips to the
-# places where one of those characters stands (a character class first, as in `[sr]k_`, made it try
-# every alternative at every place: 3.5 times slower).
+# places where one of those characters stands (a character class first, as `[sr]k_` was, made it try
+# every alternative at every place: 3.5 times slower on a run id or a file path).
 _BUILT_IN_PREFIXES = (
     r"A(?:3T|KIA|SIA|BIA|CCA|GPA|IDA|ROA|IPA|NPA|NVA)|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|GR1348941|xox|xapp-"
     r"|hooks\.slack|webhook|sk_(?:live|test|prod)_|rk_(?:live|test|prod)_|whsec_|sk-|hf_|api_org_|AIza|GOCSPX-"
@@ -211,19 +211,13 @@ class SecretMasker:
             result.append(cleaned if found else record)
         return result, masked
 
-    def _needs_masking(self, record: Any) -> bool:
-        """Whether anything in ``record`` may need masking: every string and key goes through the prefilter.
+    def _needs_masking(self, value: Any) -> bool:
+        """Whether anything in ``value`` may need masking: every string and key goes through the prefilter.
 
         Written for speed: it sees every string of every run and nearly always answers no. Texts and keys
         already found harmless are remembered in sets, so a mapping of them is cleared by one C-level
-        ``issuperset`` instead of a loop; the few texts not seen before (a run's id, commit, digest) are
-        collected and cleared together, by one check of their joined text (``_all_plain``).
+        ``issuperset`` instead of a loop.
         """
-        unseen: list[str] = []
-        return self._walk_needs_masking(record, unseen) or (bool(unseen) and not self._all_plain(unseen))
-
-    def _walk_needs_masking(self, value: Any, unseen: list[str]) -> bool:
-        """True when a key of ``value`` needs masking; every text not known plain is added to ``unseen``."""
         plain = self._plain
         if isinstance(value, dict):
             if not self._plain_keys.issuperset(value):
@@ -246,35 +240,16 @@ class SecretMasker:
             items = _text_fields_getter(type(value))(value)
         for item in items:
             if type(item) is str:  # most items: no lookup of their kind
-                if item not in plain:
-                    unseen.append(item)
+                if item not in plain and self._suspect(item):
+                    return True
                 continue
             kind = _KINDS.get(type(item)) or _kind_of(type(item))
             if kind is _TEXT:
-                if item not in plain:
-                    unseen.append(item)
-            elif kind is _WALK and item and self._walk_needs_masking(item, unseen):
+                if item not in plain and self._suspect(item):
+                    return True
+            elif kind is _WALK and item and self._needs_masking(item):
                 return True
         return False
-
-    def _all_plain(self, texts: list[str]) -> bool:
-        """Whether the prefilter matches none of ``texts``; each is then remembered as plain.
-
-        With the built-in patterns alone, the texts are first checked joined: the prefilter has no anchors
-        or lookarounds, so a match in one text is a match in the joined text, and a joined text without
-        one clears them all in one pass. Joined by dashes, texts of lower-case letters and digits (ids,
-        commits, digests) stay one such word (``_lower_case_word``); joined by line breaks, any others go
-        through the regular expressions once. Only when the joined text matches is each text looked at.
-        An extra pattern may hold an anchor or a lookaround that the joining would defeat: then each text
-        is looked at alone.
-        """
-        if self._only_built_in and (_lower_case_word("-".join(texts))
-                                    or not self._prefilter_matches("\n".join(texts))):
-            if len(self._plain) + len(texts) > _MAX_REMEMBERED:
-                self._plain.clear()
-            self._plain.update(texts)
-            return True
-        return not any([self._suspect(text) for text in texts])  # a list: every plain text is remembered
 
     def _suspect(self, text: str) -> bool:
         """Whether the prefilter matches ``text``; texts it does not match are remembered as plain."""
