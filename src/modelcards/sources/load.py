@@ -266,7 +266,8 @@ _CLAIMED_JSON = any(name.endswith(JSON_SUFFIX) for name in _BY_FILE_NAME) or JSO
 
 def _read_bytes(path: str) -> bytes:
     """The file's bytes: one read call for a file under 64 KB (a run export is about 8 KB), with no stat
-    call to size it first (half of ``Path.read_bytes``' time)."""
+    call to size it first (half of ``Path.read_bytes``' time). A regular file returns fewer bytes than
+    asked for only at its end."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         data = os.read(fd, _FIRST_READ)
