@@ -331,3 +331,16 @@ def test_a_folder_holding_an_mlruns_store_is_told_apart_from_a_folder_of_exports
     assert not _is_mlruns_store(tmp_path / "exports")
     (tmp_path / "exports/sub/meta.yaml").write_text("name: x\n")
     assert _is_mlruns_store(tmp_path / "exports")
+
+
+def test_an_export_larger_than_one_read_is_read_whole(tmp_path: Path):
+    """Files are read 64 KB at a time without sizing them first: a long metric history spans several reads."""
+    from modelcards.sources.load import load_runs
+
+    points = [(step, 1 / (step + 1), step) for step in range(5000)]
+    long_run = RunRecord("mlflow", RUN_ID, metrics={"loss": series(points)})
+    [path] = write_export([long_run], tmp_path / "runs")
+    assert path.stat().st_size > 2 * 65536
+    loaded = load_runs(["runs"], project_dir=tmp_path)
+    history = loaded.runs[long_run.ref].metrics["loss"].history
+    assert not loaded.problems and len(history) == 5000 and list(history[-1]) == [4999, pytest.approx(1 / 5000), 4999]
