@@ -298,3 +298,49 @@ def test_foreach_and_matrix_items_share_one_row_of_the_runs_index(tmp_path: Path
     assert "train (2 items): lr-0.1 , lr-0.3 dvc dvc.yaml" in index
     html_text = (tmp_path / "site/runs/index.html").read_text(encoding="utf-8")
     assert 'href="dvc/train_lr-0.1-' in html_text and (tmp_path / "site/runs/dvc").is_dir()
+
+
+def test_a_folder_of_exports_is_searched_below_without_following_symlinks_out_of_the_project(tmp_path: Path):
+    """The folder walk: nested folders are read, a symlinked file inside the project is read, a symlink to a file
+    or folder outside it is not, and a symlinked folder is not followed (as os.walk does not)."""
+    from modelcards.sources.load import load_runs
+
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    runs = [RUN, *(RunRecord("mlflow", f"{i:032x}", experiment="wine") for i in range(4))]
+    write_export(runs[:2], project / "runs")
+    write_export(runs[2:3], project / "runs/nested/deeper")
+    write_export(runs[3:4], project / "kept")
+    write_export(runs[4:], outside)
+    (project / "runs/linked-inside.json").symlink_to(project / f"kept/mlflow-{runs[3].id}.json")
+    (project / "runs/linked-outside.json").symlink_to(outside / f"mlflow-{runs[4].id}.json")
+    (project / "runs/folder-outside").symlink_to(outside, target_is_directory=True)
+    (project / "runs/folder-inside").symlink_to(project / "kept", target_is_directory=True)
+    (project / "runs/notes.txt").write_text("not a run")
+
+    loaded = load_runs(["runs"], project_dir=project)
+    assert sorted(loaded.runs) == sorted(run.ref for run in runs[:4]) and not loaded.problems
+    assert loaded.runs[runs[2].ref].origin.path == f"runs/nested/deeper/mlflow-{runs[2].id}.json"
+    assert loaded.runs[runs[3].ref].origin.path == "runs/linked-inside.json"
+
+
+def test_a_folder_holding_an_mlruns_store_is_told_apart_from_a_folder_of_exports(tmp_path: Path):
+    from modelcards.sources.load import _is_mlruns_store
+
+    write_export([RUN], tmp_path / "exports")
+    (tmp_path / "exports/sub").mkdir()
+    assert not _is_mlruns_store(tmp_path / "exports")
+    (tmp_path / "exports/sub/meta.yaml").write_text("name: x\n")
+    assert _is_mlruns_store(tmp_path / "exports")
+
+
+def test_an_export_larger_than_one_read_is_read_whole(tmp_path: Path):
+    """Files are read 64 KB at a time without sizing them first: a long metric history spans several reads."""
+    from modelcards.sources.load import load_runs
+
+    points = [(step, 1 / (step + 1), step) for step in range(5000)]
+    long_run = RunRecord("mlflow", RUN_ID, metrics={"loss": series(points)})
+    [path] = write_export([long_run], tmp_path / "runs")
+    assert path.stat().st_size > 2 * 65536
+    loaded = load_runs(["runs"], project_dir=tmp_path)
+    history = loaded.runs[long_run.ref].metrics["loss"].history
+    assert not loaded.problems and len(history) == 5000 and list(history[-1]) == [4999, pytest.approx(1 / 5000), 4999]

@@ -437,3 +437,60 @@ def test_a_secret_beside_a_value_of_an_unexpected_type_is_masked(params: dict):
     masker.mask([planted_run(0, "ordinary")])
     [masked], found = masker.mask([dataclasses.replace(planted_run(1, "ordinary"), params=params)])
     assert found and SHAPES["Stripe key"][1] not in repr(masked)
+
+
+@pytest.mark.parametrize("reason", sorted(LOWER_CASE_SHAPES))
+def test_a_lower_case_credential_among_a_runs_new_ids_is_masked_in_every_text(reason: str):
+    """A run's texts not seen before (its id, commit, digest) are cleared together, by one check of their
+    joined text; a lower-case credential among them, in any text of the run, still fails that check."""
+    from modelcards.sources.record import Origin
+
+    secret = LOWER_CASE_SHAPES[reason]
+    masker = SecretMasker()
+    masker.mask([dataclasses.replace(planted_run(i, "ordinary"), origin=Origin(f"runs/r{i}.json"))
+                 for i in range(2000)])
+    fresh = dataclasses.replace(planted_run(0, "ordinary"), origin=Origin("runs/r0.json"))
+    for index, (where, record) in enumerate(_every_text_replaced(fresh, secret)):
+        # new lower-case texts beside the credential, as a new run brings them
+        if where != ".id":
+            record = dataclasses.replace(record, id=f"{index + 5000:032x}")
+        if not where.startswith(".code"):
+            record = dataclasses.replace(record, code=CodeRef("https://git.example.com/ml", f"{index:040x}", "x.py"))
+        [masked], found = masker.mask([record])
+        assert reason in [item.reason.removesuffix(", in a name") for item in found], where
+        assert secret not in repr(masked), where
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_a_credential_among_many_new_texts_of_a_run_is_masked(name: str):
+    """The joined check, with texts of every kind new to the masker (times, paths, names) beside the credential."""
+    from modelcards.sources.record import Origin
+
+    secret, hidden = SHAPES[name]
+    masker = SecretMasker()
+    record = dataclasses.replace(
+        planted_run(7, "ordinary"), origin=Origin("runs/exports/mlflow-7.json"), start_time="2031-05-06T07:08:09Z",
+        params={"learning_rate": "0.0123", "note": secret, "optimizer": "AdamW"},
+        tags={"mlflow.runName": "bright-fox-77", "mlflow.source.git.commit": "7" * 40})
+    [masked], found = masker.mask([record])
+    assert [f.where for f in found] == ["params.note"], found
+    assert hidden not in repr(masked)
+
+
+def test_every_alternative_of_the_built_in_prefilter_starts_with_a_literal_character():
+    """The regular expression engine then skips to the places where one of those characters stands; one
+    alternative starting with a class or a group makes it try every alternative at every place (3.5 times
+    slower on the ids, commits and paths of every run)."""
+    from modelcards.sources.masking import _BUILT_IN_PREFIXES
+
+    depth, alternatives, current = 0, [], ""
+    for char in _BUILT_IN_PREFIXES:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            alternatives.append(current)
+            current = ""
+        else:
+            current += char
+    alternatives.append(current)
+    assert len(alternatives) > 30
+    assert [alt for alt in alternatives if not re.match(r"[\w~ -]", alt)] == []

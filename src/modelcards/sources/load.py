@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,10 @@ def _read_export(path: Path | str, *, relative_to: Path | None = None, document:
 
 
 def _is_mlruns_store(folder: Path) -> bool:
-    return any(child.is_dir() and (child / "meta.yaml").exists() for child in folder.iterdir())
+    # Directory entries know whether they are folders without a stat call: a folder of 10,000 exports is
+    # told apart from a store in a millisecond, where a stat per file cost a sixth of reading them.
+    with os.scandir(folder) as entries:
+        return any(entry.is_dir() and os.path.exists(os.path.join(entry.path, "meta.yaml")) for entry in entries)
 
 
 def _is_export(data: Any) -> bool:
@@ -154,15 +158,16 @@ def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | N
             result.extend(_read_entry(entry, project_dir))
     records, masked = (masker or SecretMasker()).mask(result.records)
     loaded = LoadedRuns(problems=result.problems, masked=masked)
-    for record in sorted(records, key=lambda r: r.ref):
-        if record.ref in loaded.runs:
-            first = loaded.runs[record.ref].origin
+    runs = loaded.runs
+    for ref, record in sorted([(record.ref, record) for record in records], key=itemgetter(0)):
+        if ref in runs:
+            first = runs[ref].origin
             origin = record.origin or Origin("?")
             loaded.problems.append(Problem(
-                origin.path, origin.line, 1, "", f"run {record.ref} is also read from "
+                origin.path, origin.line, 1, "", f"run {ref} is also read from "
                 f"{first.path if first else '?'}; the first one is kept", "warning"))
             continue
-        loaded.runs[record.ref] = record
+        runs[ref] = record
     return loaded
 
 
@@ -183,7 +188,7 @@ def _read_entry(entry: str, project_dir: Path) -> ReadResult:
     grouped: dict[RunReader, list[Path]] = {}
     inside = str(root).rstrip(os.sep) + os.sep
     for file in files:
-        result.extend(_read_file(file, root, inside, grouped))
+        _read_file(file, root, inside, grouped, result)
     for reader, paths in grouped.items():
         result.extend(reader.read(paths, relative_to=root))
     return result
@@ -197,15 +202,28 @@ def _files_under(folder: Path, root: Path) -> list[str]:
     """Files below ``folder`` that a reader may recognise, sorted; symlinks only when they stay inside the project.
 
     Paths are strings until a reader needs more: 10,000 Path objects cost a tenth of reading 10,000 exports.
+    Symlinked folders are not followed (as ``os.walk`` does not); whether an entry is a folder or a
+    symlink comes with the directory listing, so a plain file costs no stat call.
     """
-    found = []
-    for directory, subdirs, files in os.walk(folder):  # does not follow symlinked folders
-        for name in files:
-            if os.path.splitext(name)[1] not in SEARCHED_SUFFIXES:
-                continue
-            path = os.path.join(directory, name)
-            if not os.path.islink(path) or Path(path).resolve().is_relative_to(root):
-                found.append(path)
+    found: list[str] = []
+    pending = [os.fspath(folder)]
+    while pending:
+        try:
+            entries = os.scandir(pending.pop())
+        except OSError:  # unreadable, or gone meanwhile: as os.walk, skip it
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if not entry.is_symlink():
+                        pending.append(entry.path)
+                elif os.path.splitext(entry.name)[1] in SEARCHED_SUFFIXES and (
+                        not entry.is_symlink() or Path(entry.path).resolve().is_relative_to(root)):
+                    found.append(entry.path)
     return sorted(found)
 
 
@@ -214,39 +232,56 @@ _BY_FILE_NAME = {name: reader for reader in reversed(RUN_READERS) for name in re
 _BY_SUFFIX = {suffix: reader for reader in reversed(RUN_READERS) for suffix in reader.suffixes}
 
 
-def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list[Path]]) -> ReadResult:
-    """Read one file, or set it aside in ``grouped`` for a format read all at once.
+def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list[Path]], result: ReadResult) -> None:
+    """Read one file into ``result``, or set it aside in ``grouped`` for a format read all at once.
 
     ``inside`` is ``root`` as a string ending in a separator: the file's name in problems is the rest of its path.
     """
-    reader = _BY_FILE_NAME.get(os.path.basename(path))
-    if reader:
-        return reader.read(Path(path).parent, relative_to=root)
-    reader = _BY_SUFFIX.get(os.path.splitext(path)[1])
-    if reader and reader.grouped:
-        grouped.setdefault(reader, []).append(Path(path))
-        return ReadResult()
-    if reader:
-        return reader.read(Path(path), relative_to=root)
-    name = path[len(inside):].replace(os.sep, "/") if path.startswith(inside) else shown(Path(path), root)
-    return _read_json(path, name, root, grouped)
+    if not path.endswith(JSON_SUFFIX) or _CLAIMED_JSON:  # a .json file is claimed by no name or suffix
+        reader = _BY_FILE_NAME.get(os.path.basename(path))
+        if reader:
+            result.extend(reader.read(Path(path).parent, relative_to=root))
+            return
+        reader = _BY_SUFFIX.get(os.path.splitext(path)[1])
+        if reader and reader.grouped:
+            grouped.setdefault(reader, []).append(Path(path))
+            return
+        if reader:
+            result.extend(reader.read(Path(path), relative_to=root))
+            return
+    if path.startswith(inside):
+        name = path[len(inside):] if os.sep == "/" else path[len(inside):].replace(os.sep, "/")
+    else:
+        name = shown(Path(path), root)
+    data = _read_bytes(path)
+    record = parse_export(data, Origin(name))  # the common case, a modelcards export, without parsing metric histories
+    if record is not None:
+        result.records.append(record)
+    else:
+        result.extend(_read_json(data, path, name, root, grouped))
+
+
+_CLAIMED_JSON = any(name.endswith(JSON_SUFFIX) for name in _BY_FILE_NAME) or JSON_SUFFIX in _BY_SUFFIX
 
 
 def _read_bytes(path: str) -> bytes:
-    """The file's bytes: one stat and one read for a file that does not grow meanwhile (a third of
-    ``Path.read_bytes``' time)."""
+    """The file's bytes: one read call for a file under 64 KB (a run export is about 8 KB), with no stat
+    call to size it first (half of ``Path.read_bytes``' time). A regular file returns fewer bytes than
+    asked for only at its end."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        size = os.fstat(fd).st_size
-        data = os.read(fd, size + 1)
-        if len(data) <= size:
+        data = os.read(fd, _FIRST_READ)
+        if len(data) < _FIRST_READ:
             return data
         chunks = [data]
-        while chunk := os.read(fd, 1 << 16):
+        while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+_FIRST_READ = 1 << 16
 
 
 def _fast_loads(data: bytes) -> Any:
@@ -268,11 +303,8 @@ def _fast_loads(data: bytes) -> Any:
 _UNREAD = object()
 
 
-def _read_json(path: str, name: str, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
-    data = _read_bytes(path)
-    record = parse_export(data, Origin(name))  # the common case, a modelcards export, without parsing metric histories
-    if record is not None:
-        return ReadResult(records=[record])
+def _read_json(data: bytes, path: str, name: str, root: Path, grouped: dict[RunReader, list[Path]]) -> ReadResult:
+    """A JSON file that is not a modelcards export as it is written: told apart by its content."""
     result = ReadResult()
     document = _fast_loads(data)
     try:

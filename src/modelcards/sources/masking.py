@@ -119,9 +119,13 @@ VALUE_PATTERNS: dict[str, str] = {
 # What every built-in pattern starts with. One search of this cheap pattern clears nearly every text;
 # the full patterns run only when it matches. Each text's verdict is cached: keys, tag values and most
 # params repeat from run to run (benchmarks/run_read_speed.py measures the whole run-reading stage).
+# Every alternative starts with a literal character, so that the regular expression engine skips to the
+# places where one of those characters stands (a character class first, as `[sr]k_` was, made it try
+# every alternative at every place: 3.5 times slower on a run id or a file path).
 _BUILT_IN_PREFIXES = (
     r"A(?:3T|KIA|SIA|BIA|CCA|GPA|IDA|ROA|IPA|NPA|NVA)|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|GR1348941|xox|xapp-"
-    r"|hooks\.slack|webhook|[sr]k_(?:live|test|prod)_|whsec_|sk-|hf_|api_org_|AIza|GOCSPX-|npm_|_authToken"
+    r"|hooks\.slack|webhook|sk_(?:live|test|prod)_|rk_(?:live|test|prod)_|whsec_|sk-|hf_|api_org_|AIza|GOCSPX-"
+    r"|npm_|_authToken"
     r"|pypi-|SG\.|AC|SK|key-|dapi|eyJ|PRIVATE KEY|shp(?:at|ca|pa|ss)_|HRKU-|AccountKey|SharedAccessKey|sig="
     r"|Q~|-us\d|Bearer |Basic "
 )
