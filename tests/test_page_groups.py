@@ -78,3 +78,32 @@ def test_a_broken_card_between_rebuilds_changes_nothing_kept(project: Path):
     churn.write_text(good.replace("within 30 days", "within 45 days"), encoding="utf-8")
     assert pages(project, memo) == pages(project)
     assert (memo.page_groups.rendered, memo.page_groups.reused) == (1, 1)
+
+
+def test_the_pages_listing_models_are_made_again_only_when_what_they_show_changed(project: Path):
+    memo = Memo()
+    pages(project, memo)
+    churn = project / "cards" / "churn.yml"
+
+    # The summary shows in the catalog and on the model's tag pages, not on the owner, dataset or lineage pages.
+    edit(churn, "summary: Predicts which subscribers cancel within 30 days.", "summary: Predicts cancellations.")
+    assert pages(project, memo) == pages(project)
+    made = set(memo.page_groups.pages_made)
+    assert {"index.md", "tags/retention.md", "tags/tabular.md"} <= made
+    assert not made & {"owners/retention-ml.md", "datasets/customers.md", "datasets/index.md", "owners/index.md",
+                       "tags/index.md"}
+    assert memo.page_groups.pages_kept > 0
+
+    pages(project, memo)  # nothing changed: no page made again
+    assert memo.page_groups.pages_made == []
+
+    # Each field the listing pages show, edited in turn: every rebuild is the fresh build's bytes.
+    for old, new in [("status: production", "status: deprecated"), ("risk_tier: medium", "risk_tier: high"),
+                     ("tags: [retention, tabular]", "tags: [retention, churn-risk]"),
+                     ("  - name: Retention ML", "  - name: Growth ML"), ("title: Customer churn", "title: Churn")]:
+        edit(churn, old, new)
+        assert pages(project, memo) == pages(project), new
+        assert memo.page_groups.pages_made, new
+    edit(project / "cards" / "customers.yml", "tags: [tabular]", "tags: [tabular, subscribers]")
+    assert pages(project, memo) == pages(project)
+    assert "tags/subscribers.md" in memo.page_groups.pages_made

@@ -118,7 +118,8 @@ class ModelcardsPlugin(BasePlugin):
                 log.info(f"masked {len(site.masked)} secret-looking value(s) in run metadata and monitoring results")
             groups = self.memo.page_groups if self.memo is not None else None
             if groups is not None:
-                log.info(f"rendered the pages of {groups.rendered} model(s), kept {groups.reused} unchanged")
+                log.info(f"rendered the pages of {groups.rendered} model(s), kept {groups.reused} unchanged; "
+                         f"made {len(groups.pages_made)} other page(s) again, kept {groups.pages_kept}")
         self.site = site
         self.sources = {page.path: page.source for page in site.pages if page.source}
         self.generated_pages = {page.path for page in site.pages if page.path.endswith(".md")}
