@@ -64,6 +64,9 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
     digests = _dataset_digests([item.card for item in loaded if isinstance(item.card, DatasetCard)])
     names = {item.card.name for item in loaded if isinstance(item.card, DatasetCard)}
     result = LinkedCards([], {}, [])
+    # Each pin as written, resolved once: a thousand cards pinning the same stage and revision would otherwise
+    # each search every loaded run.
+    pins_found: dict[str, RunRecord | str] = {}
     for item in loaded:
         card = item.card
         if not isinstance(card, ModelCard) or not any(v.run for v in card.versions):
@@ -76,7 +79,7 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
                 versions.append(version)
                 continue
             key_path: KeyPath = ("versions", index)
-            record = _find_run(version.run, runs, item, key_path + ("run",), result, pins)
+            record = _find_run(version.run, runs, item, key_path + ("run",), result, pins, pins_found)
             if record is None:
                 versions.append(version)
                 continue
@@ -97,14 +100,16 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
 
 
 def _find_run(ref: str, runs: dict[str, RunRecord], item: LoadedCard, key_path: KeyPath,
-              result: LinkedCards, pins: PinnedRuns | None) -> RunRecord | None:
+              result: LinkedCards, pins: PinnedRuns | None, pins_found: dict[str, RunRecord | str]) -> RunRecord | None:
     problems = result.problems
     if ref in runs:
         return runs[ref]
     if ref in result.pinned_runs:
         return result.pinned_runs[ref]
     if pins is not None and split_pin(ref):
-        found = pins.find(ref, {**runs, **result.pinned_runs})
+        if ref not in pins_found:
+            pins_found[ref] = pins.find(ref, {**runs, **result.pinned_runs})
+        found = pins_found[ref]
         if isinstance(found, str):
             problems.append(item.document.problem(key_path, found))
             return None
