@@ -107,3 +107,32 @@ def test_the_pages_listing_models_are_made_again_only_when_what_they_show_change
     edit(project / "cards" / "customers.yml", "tags: [tabular]", "tags: [tabular, subscribers]")
     assert pages(project, memo) == pages(project)
     assert "tags/subscribers.md" in memo.page_groups.pages_made
+
+
+def test_the_lineage_health_and_policy_pages_follow_what_they_show(project: Path):
+    (project / "policy.yml").write_text(
+        "medium:\n  required_fields: [caveats, ethical_considerations, license]\n"
+        "default:\n  required_fields: [license]\n", encoding="utf-8")
+    settings = settings_from({"cards_dir": "cards", "cache_dir": str(project / "cache"), "policy": "policy.yml"},
+                             project_dir=project)
+
+    def policy_pages(memo: Memo | None = None) -> list[tuple[str, str]]:
+        return [(page.path, page.stored.read_text(encoding="utf-8") if page.stored else page.content)
+                for page in generate_site(settings, memo=memo).pages]
+
+    memo = Memo()
+    policy_pages(memo)
+    churn = project / "cards" / "churn.yml"
+    edit(churn, "summary: Predicts which subscribers cancel within 30 days.", "summary: Predicts cancellations.")
+    assert policy_pages(memo) == policy_pages()
+    assert not {"policy.md", "lineage/index.md", "lineage/health.md"} & set(memo.page_groups.pages_made)
+
+    # A longer summary moves every line below it: the policy page says where each failure is.
+    edit(churn, "summary: Predicts cancellations.", "summary: >\n  Predicts\n  cancellations.")
+    assert policy_pages(memo) == policy_pages()
+    edit(churn, "license: proprietary\n", "")
+    assert policy_pages(memo) == policy_pages()
+    assert "policy.md" in memo.page_groups.pages_made
+    edit(churn, "title: Customer churn", "title: Churn")
+    assert policy_pages(memo) == policy_pages()
+    assert {"lineage/index.md", "policy.md"} <= set(memo.page_groups.pages_made)

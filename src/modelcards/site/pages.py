@@ -244,6 +244,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     def titles(names) -> tuple:
         return tuple(catalog.models[name].card.title for name in names)
 
+    def model_titles() -> tuple:
+        return tuple((name, model.card.title) for name, model in catalog.models.items())
+
     render_kept(("page", DATASETS_PAGE), lambda: (tuple(
         (dataset, titles(dataset.models)) for dataset in catalog.datasets.values())),
                 "datasets.md.j2", DATASETS_PAGE, dict)
@@ -286,15 +289,22 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
                trials=_trial_table(catalog, refs))
     if diagrams is not None:
-        render_kept(("page", LINEAGE_PAGE), lambda: (every_model(), diagrams.overview, diagrams.overview_nodes,
-                                                     tuple(catalog.datasets.values()), bool(catalog.runs)),
+        render_kept(("page", LINEAGE_PAGE), lambda: (tuple(
+            (name, model.card.title, model.card.owners[0].name if model.card.owners else None,
+             tuple(model.dataset_names())) for name, model in catalog.models.items()), diagrams.overview,
+            diagrams.overview_nodes, tuple(dataset.title for dataset in catalog.datasets.values()), bool(catalog.runs)),
                     "lineage.md.j2", LINEAGE_PAGE, lambda: dict(diagrams=diagrams))
-        render_kept(("page", HEALTH_PAGE), lambda: (every_model(), tuple(gaps or ())), "health.md.j2", HEALTH_PAGE,
+        render_kept(("page", HEALTH_PAGE), lambda: (model_titles(), tuple(gaps or ())), "health.md.j2", HEALTH_PAGE,
                     lambda: dict(gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
                                  checks={name: Markup(text) for name, text in CHECKS.items()}))  # our own Markdown
         pages.extend(keep(Page(path, source)) for path, source in diagrams.files)
     if policy is not None:
-        render_kept(("page", POLICY_PAGE), lambda: (every_model(), policy), "policy.md.j2", POLICY_PAGE,
+        render_kept(("page", POLICY_PAGE), lambda: (model_titles(), policy, tuple(
+            (name, model.card.waivers) for name, model in catalog.models.items() if model.card.waivers), tuple(
+            _where(failure, catalog.models[name]) for name, model_policy in policy.models.items()
+            for outcome in model_policy.outcomes
+            for failure in (*outcome.failures, *(waived.failure for waived in outcome.waived)))),
+                    "policy.md.j2", POLICY_PAGE,
                     lambda: dict(policy=policy, where=_where))
     if history.cards or settings.audience_filtered:  # a lower audience's build says why it has no history
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
