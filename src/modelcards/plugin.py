@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -130,8 +131,9 @@ class ModelcardsPlugin(BasePlugin):
         pages = self.site.pages
         if self.memo is None:  # a build: later hooks need only the sources; the pages go to MkDocs
             self.site = None  # (a preview keeps it, to show it again when an edit breaks the cards)
+        taken = files.src_uris  # the project's own files, by path; looked up once for thousands of pages
         for page in pages:
-            if files.get_file_from_path(page.path) is not None:
+            if page.path in taken:
                 raise PluginError(
                     f"{config.docs_dir}/{page.path} has the same path as a page modelcards generates; "
                     "rename it, or set the plugin's 'prefix' option to put the generated pages in a folder"
@@ -214,12 +216,13 @@ class _PageFiles:
         self.contents: dict[str, str] = {}
 
     def file(self, config, path: str, content: str) -> File:
-        target = self.folder / path
+        target = os.path.join(self.folder, path)  # a string: thousands of pages per save
         if self.contents.get(path) != content:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content.encode("utf-8"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as out:
+                out.write(content.encode("utf-8"))
             self.contents[path] = content
-        return File.generated(config, path, abs_src_path=str(target))
+        return File.generated(config, path, abs_src_path=target)
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
