@@ -136,3 +136,44 @@ def test_the_lineage_health_and_policy_pages_follow_what_they_show(project: Path
     edit(churn, "title: Customer churn", "title: Churn")
     assert policy_pages(memo) == policy_pages()
     assert {"lineage/index.md", "policy.md"} <= set(memo.page_groups.pages_made)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_cards_joined_to_run_exports_are_joined_again_only_when_they_changed(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    """Two example cards: one whose versions name MLflow exports, one pinning a DVC stage at a git revision."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    for part in ("cards/datasets", "runs", "artifacts", "pipelines"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    for card in ("diabetes-progression-regressor.yml", "wine-cultivar-classifier.yml"):
+        shutil.copy2(REPO / "cards" / card, tmp_path / "cards" / card)
+    settings = settings_from({"cards_dir": "cards", "cache_dir": str(tmp_path / "cache"),
+                              "runs": ["runs/mlflow", "pipelines/wine", "runs/dvc"]}, project_dir=tmp_path)
+
+    def run_pages(memo: Memo | None = None) -> list[tuple[str, str]]:
+        # Bytes: an explanation's CSV ends its lines with CRLF, which reading as text would change.
+        return [(page.path, page.stored.read_bytes().decode("utf-8") if page.stored else page.content)
+                for page in generate_site(settings, memo=memo).pages]
+
+    fresh = run_pages()  # fills the explanation cache, which every later build reads
+    memo = Memo()
+    assert run_pages(memo) == fresh
+    diabetes = "cards/diabetes-progression-regressor.yml"
+    assert list(memo.linked_cards) == [diabetes]  # the wine card pins a revision: read from git on every save
+    kept = memo.linked_cards[diabetes]
+    assert run_pages(memo) == fresh
+    assert memo.linked_cards[diabetes] is kept
+
+    edit(tmp_path / diabetes, "title: ", "title: Edited, ")
+    assert run_pages(memo) == run_pages()
+    assert memo.linked_cards[diabetes] is not kept
+    assert memo.page_groups.rendered == 1
+
+    # A run export changed: every card is joined to the runs read again.
+    kept = memo.linked_cards[diabetes]
+    export = next((tmp_path / "runs" / "mlflow").glob("*.json"))
+    export.write_text(export.read_text(encoding="utf-8").replace('"FINISHED"', '"FAILED"', 1), encoding="utf-8")
+    assert run_pages(memo) == run_pages()
+    assert memo.linked_cards[diabetes] is not kept
