@@ -78,3 +78,102 @@ def test_a_broken_card_between_rebuilds_changes_nothing_kept(project: Path):
     churn.write_text(good.replace("within 30 days", "within 45 days"), encoding="utf-8")
     assert pages(project, memo) == pages(project)
     assert (memo.page_groups.rendered, memo.page_groups.reused) == (1, 1)
+
+
+def test_the_pages_listing_models_are_made_again_only_when_what_they_show_changed(project: Path):
+    memo = Memo()
+    pages(project, memo)
+    churn = project / "cards" / "churn.yml"
+
+    # The summary shows in the catalog and on the model's tag pages, not on the owner, dataset or lineage pages.
+    edit(churn, "summary: Predicts which subscribers cancel within 30 days.", "summary: Predicts cancellations.")
+    assert pages(project, memo) == pages(project)
+    made = set(memo.page_groups.pages_made)
+    assert {"index.md", "tags/retention.md", "tags/tabular.md"} <= made
+    assert not made & {"owners/retention-ml.md", "datasets/customers.md", "datasets/index.md", "owners/index.md",
+                       "tags/index.md"}
+    assert memo.page_groups.pages_kept > 0
+
+    pages(project, memo)  # nothing changed: no page made again
+    assert memo.page_groups.pages_made == []
+
+    # Each field the listing pages show, edited in turn: every rebuild is the fresh build's bytes.
+    for old, new in [("status: production", "status: deprecated"), ("risk_tier: medium", "risk_tier: high"),
+                     ("tags: [retention, tabular]", "tags: [retention, churn-risk]"),
+                     ("  - name: Retention ML", "  - name: Growth ML"), ("title: Customer churn", "title: Churn")]:
+        edit(churn, old, new)
+        assert pages(project, memo) == pages(project), new
+        assert memo.page_groups.pages_made, new
+    edit(project / "cards" / "customers.yml", "tags: [tabular]", "tags: [tabular, subscribers]")
+    assert pages(project, memo) == pages(project)
+    assert "tags/subscribers.md" in memo.page_groups.pages_made
+
+
+def test_the_lineage_health_and_policy_pages_follow_what_they_show(project: Path):
+    (project / "policy.yml").write_text(
+        "medium:\n  required_fields: [caveats, ethical_considerations, license]\n"
+        "default:\n  required_fields: [license]\n", encoding="utf-8")
+    settings = settings_from({"cards_dir": "cards", "cache_dir": str(project / "cache"), "policy": "policy.yml"},
+                             project_dir=project)
+
+    def policy_pages(memo: Memo | None = None) -> list[tuple[str, str]]:
+        return [(page.path, page.stored.read_text(encoding="utf-8") if page.stored else page.content)
+                for page in generate_site(settings, memo=memo).pages]
+
+    memo = Memo()
+    policy_pages(memo)
+    churn = project / "cards" / "churn.yml"
+    edit(churn, "summary: Predicts which subscribers cancel within 30 days.", "summary: Predicts cancellations.")
+    assert policy_pages(memo) == policy_pages()
+    assert not {"policy.md", "lineage/index.md", "lineage/health.md"} & set(memo.page_groups.pages_made)
+
+    # A longer summary moves every line below it: the policy page says where each failure is.
+    edit(churn, "summary: Predicts cancellations.", "summary: >\n  Predicts\n  cancellations.")
+    assert policy_pages(memo) == policy_pages()
+    edit(churn, "license: proprietary\n", "")
+    assert policy_pages(memo) == policy_pages()
+    assert "policy.md" in memo.page_groups.pages_made
+    edit(churn, "title: Customer churn", "title: Churn")
+    assert policy_pages(memo) == policy_pages()
+    assert {"lineage/index.md", "policy.md"} <= set(memo.page_groups.pages_made)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_cards_joined_to_run_exports_are_joined_again_only_when_they_changed(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    """Two example cards: one whose versions name MLflow exports, one pinning a DVC stage at a git revision."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    for part in ("cards/datasets", "runs", "artifacts", "pipelines"):
+        shutil.copytree(REPO / part, tmp_path / part)
+    for card in ("diabetes-progression-regressor.yml", "wine-cultivar-classifier.yml"):
+        shutil.copy2(REPO / "cards" / card, tmp_path / "cards" / card)
+    settings = settings_from({"cards_dir": "cards", "cache_dir": str(tmp_path / "cache"),
+                              "runs": ["runs/mlflow", "pipelines/wine", "runs/dvc"]}, project_dir=tmp_path)
+
+    def run_pages(memo: Memo | None = None) -> list[tuple[str, str]]:
+        # Bytes: an explanation's CSV ends its lines with CRLF, which reading as text would change.
+        return [(page.path, page.stored.read_bytes().decode("utf-8") if page.stored else page.content)
+                for page in generate_site(settings, memo=memo).pages]
+
+    fresh = run_pages()  # fills the explanation cache, which every later build reads
+    memo = Memo()
+    assert run_pages(memo) == fresh
+    diabetes = "cards/diabetes-progression-regressor.yml"
+    assert list(memo.linked_cards) == [diabetes]  # the wine card pins a revision: read from git on every save
+    kept = memo.linked_cards[diabetes]
+    assert run_pages(memo) == fresh
+    assert memo.linked_cards[diabetes] is kept
+
+    edit(tmp_path / diabetes, "title: ", "title: Edited, ")
+    assert run_pages(memo) == run_pages()
+    assert memo.linked_cards[diabetes] is not kept
+    assert memo.page_groups.rendered == 1
+
+    # A run export changed: every card is joined to the runs read again.
+    kept = memo.linked_cards[diabetes]
+    export = next((tmp_path / "runs" / "mlflow").glob("*.json"))
+    export.write_text(export.read_text(encoding="utf-8").replace('"FINISHED"', '"FAILED"', 1), encoding="utf-8")
+    assert run_pages(memo) == run_pages()
+    assert memo.linked_cards[diabetes] is not kept

@@ -27,7 +27,7 @@ from .frozen import frozen_version_problems
 from .history import History, read_history
 from .lineage.checks import check_lineage
 from .lineage.graph import LineageGraph, build_graph
-from .linking import LinkedCards, link_runs
+from .linking import LinkedBefore, LinkedCards, link_runs
 from .monitoring import Monitoring, mlflow_points, monitor, read_feedback, read_monitoring
 from .parallel import apart
 from .policy import PolicyReport, evaluate_policy, load_policy
@@ -96,7 +96,7 @@ class SiteCounts:
 def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None = None,
                 pins: PinnedRuns | None = None, masker: SecretMasker | None = None,
                 history: History | None = None, summarise_trials: bool = True,
-                parsed: ParsedCards | None = None) -> CheckedCatalog:
+                parsed: ParsedCards | None = None, linked_before: LinkedBefore | None = None) -> CheckedCatalog:
     """Load and cross-check every card under ``paths``; collect all problems.
 
     With ``runs`` (a site that reads run exports), versions are filled in from the runs they name,
@@ -104,11 +104,12 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
     git. Without, ``run:`` is kept as text. A credential written in a card is an error, and no problem
     message quotes one (``masker``: the built-in shapes when None). With ``history``, whoever added a
     version in git may not sign it off, and a version approved in a commit may not change afterwards.
-    ``parsed``: the cards parsed by a previous call (see ``load_cards``).
+    ``parsed``: the cards parsed by a previous call (see ``load_cards``); ``linked_before``: their linking to the runs
+    (see ``link_runs``).
     """
     masker = masker or SecretMasker()
     loaded, problems = load_cards(find_card_files(paths), relative_to=relative_to, masker=masker, parsed=parsed)
-    linked = link_runs(loaded, runs.runs, pins) if runs is not None else LinkedCards(loaded, {}, [])
+    linked = link_runs(loaded, runs.runs, pins, linked_before) if runs is not None else LinkedCards(loaded, {}, [])
     runs = runs or LoadedRuns()
     pins = pins or PinnedRuns([], relative_to)
     added_by = {path: card.version_added_by for path, card in history.cards.items()} if history else None
@@ -178,6 +179,7 @@ class Memo:
 
     settings: Settings | None = None
     parsed_cards: ParsedCards = field(default_factory=dict)
+    linked_cards: LinkedBefore = field(default_factory=dict)  # each card joined to its runs
     runs: tuple[tuple, LoadedRuns] | None = None  # (the run files' paths, sizes and times, what they gave)
     found_explanations: FoundBefore = field(default_factory=dict)  # taken from the cache, with their files' stamps
     page_groups: PageGroups | None = None  # each model's pages, kept while what they show is unchanged
@@ -185,6 +187,7 @@ class Memo:
     def for_settings(self, settings: Settings) -> Memo:
         if self.settings != settings:
             self.settings, self.parsed_cards, self.runs, self.page_groups = settings, {}, None, None
+            self.linked_cards = {}
             self.found_explanations = {}
         return self
 
@@ -238,7 +241,8 @@ def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalo
     history = card_history(settings.project_dir, [settings.cards_dir], masker)
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,
                           masker=masker, history=history, summarise_trials=not settings.trial_pages,
-                          parsed=memo.parsed_cards if memo is not None else None)
+                          parsed=memo.parsed_cards if memo is not None else None,
+                          linked_before=memo.linked_cards if memo is not None else None)
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)

@@ -56,19 +56,44 @@ class LinkedCards:
     pinned_runs: dict[str, RunRecord] = field(default_factory=dict)  # read at a git revision for a pin, by ref
 
 
-def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: PinnedRuns | None = None) -> LinkedCards:
+# A card's linking as a preview keeps it, by card path: (what it was made from, (the card filled in, its links,
+# its problems)).
+LinkedBefore = dict[str, tuple[tuple, tuple[LoadedCard, dict[tuple[str, str], RunLink], list[Problem]]]]
+
+
+def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: PinnedRuns | None = None,
+              before: LinkedBefore | None = None) -> LinkedCards:
     """Fill every version that names a run; unknown runs are errors, disagreements warnings.
 
     ``pins`` finds the ``dvc:<stage>@<rev>`` runs that no loaded export has, by reading git.
+    ``before``: a preview's, kept from its previous call: a card linked from the same card and runs (the same
+    objects, which the preview keeps while their files are unchanged) and dataset cards is not linked again.
+    A card pinning a git revision always is: what a revision holds is read from git each time. It is left
+    holding this call's cards only.
     """
     digests = _dataset_digests([item.card for item in loaded if isinstance(item.card, DatasetCard)])
     names = {item.card.name for item in loaded if isinstance(item.card, DatasetCard)}
     result = LinkedCards([], {}, [])
+    # Each pin as written, resolved once: a thousand cards pinning the same stage and revision would otherwise
+    # each search every loaded run.
+    pins_found: dict[str, RunRecord | str] = {}
+    kept: LinkedBefore = {}
     for item in loaded:
         card = item.card
         if not isinstance(card, ModelCard) or not any(v.run for v in card.versions):
             result.cards.append(item)
             continue
+        key = (item, runs, digests, names)
+        keepable = before is not None and not any(split_pin(v.run) for v in card.versions if v.run)
+        found_before = before.get(item.path) if keepable else None
+        if found_before is not None and found_before[0] == key:
+            linked, links, problems = found_before[1]
+            result.cards.append(linked)
+            result.links.update(links)
+            result.problems.extend(problems)
+            kept[item.path] = found_before
+            continue
+        problems_before = len(result.problems)
         metric_names = {m.name for m in card.metrics}
         versions = []
         for index, version in enumerate(card.versions):
@@ -76,7 +101,7 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
                 versions.append(version)
                 continue
             key_path: KeyPath = ("versions", index)
-            record = _find_run(version.run, runs, item, key_path + ("run",), result, pins)
+            record = _find_run(version.run, runs, item, key_path + ("run",), result, pins, pins_found)
             if record is None:
                 versions.append(version)
                 continue
@@ -93,18 +118,27 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
             result.links[(card.name, version.version)] = link
             versions.append(filled)
         result.cards.append(dataclasses.replace(item, card=card.model_copy(update={"versions": versions})))
+        if keepable:
+            links = {(card.name, v.version): result.links[(card.name, v.version)] for v in card.versions
+                     if (card.name, v.version) in result.links}
+            kept[item.path] = (key, (result.cards[-1], links, result.problems[problems_before:]))
+    if before is not None:
+        before.clear()
+        before.update(kept)
     return result
 
 
 def _find_run(ref: str, runs: dict[str, RunRecord], item: LoadedCard, key_path: KeyPath,
-              result: LinkedCards, pins: PinnedRuns | None) -> RunRecord | None:
+              result: LinkedCards, pins: PinnedRuns | None, pins_found: dict[str, RunRecord | str]) -> RunRecord | None:
     problems = result.problems
     if ref in runs:
         return runs[ref]
     if ref in result.pinned_runs:
         return result.pinned_runs[ref]
     if pins is not None and split_pin(ref):
-        found = pins.find(ref, {**runs, **result.pinned_runs})
+        if ref not in pins_found:
+            pins_found[ref] = pins.find(ref, {**runs, **result.pinned_runs})
+        found = pins_found[ref]
         if isinstance(found, str):
             problems.append(item.document.problem(key_path, found))
             return None

@@ -104,9 +104,11 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
     before = dict(found_before or {})
     if found_before is not None:
         found_before.clear()
+    stamps: dict[object, tuple | None] = {}  # by settings: a catalog's versions often share their files
     for key, job in jobs.items():
-        identity = (job.settings, job.plotted, _files_stamp(job.settings, project_dir)) if found_before is not None \
-            else None
+        if found_before is not None and job.settings not in stamps:
+            stamps[job.settings] = _files_stamp(job.settings, project_dir)
+        identity = (job.settings, job.plotted, stamps[job.settings]) if found_before is not None else None
         kept = before.get(key)
         if kept is not None and kept[0] == identity and identity[2] is not None:
             found_before[key], explained.versions[key] = kept, kept[1]

@@ -131,13 +131,6 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         else:
             into.append(page)  # kept with the rest of its group
 
-    render("catalog.md.j2", CATALOG_PAGE, view=view, policy=policy, monitoring=monitoring)
-    if view.owners:
-        render("owners.md.j2", OWNERS_PAGE, view=view)
-    rows_by_model = {row.model.name: row for row in view.rows}
-    for owner in view.owners:
-        render("owner.md.j2", owner_page(owner.slug), owner=owner, policy=policy,
-               rows=[rows_by_model[model.name] for model in owner.models])
     crosswalks = {name: crosswalk(model, catalog) if groups is None else _kept_crosswalk(groups, model, catalog)
                   for name, model in catalog.models.items()}
     today = as_of_date()
@@ -145,9 +138,12 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
               card_pages, owner_slugs, groups.inputs if groups is not None else None)
 
+    made_again: list[str] = []  # the kept pages made again in a preview
+
     def render_kept(group: tuple[str, str], key: Callable[[], tuple], template: str, path: str,
                     context: Callable[[], dict[str, Any]], source: str | None = None) -> None:
-        """``render``; with a preview's ``groups``, only when ``key()`` differs from the previous render's."""
+        """``render``; with a preview's ``groups``, only when ``key()`` (what the page shows besides ``shared``)
+        differs from the previous render's."""
         if groups is None:
             render(template, path, source, **context())
             return
@@ -156,6 +152,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         if kept is None:
             kept = []
             render(template, path, source, into=kept, **context())
+            made_again.append(path)
         pages.extend(groups.put(group, full_key, kept))
 
     def model_pages(model: ModelEntry) -> list[Page]:
@@ -201,14 +198,39 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         out.append(Page(comparisons.data, comparisons.data_json))
         return [keep(page) for page in out]
 
+    # A preview's key of each model's page group: everything the group shows. An unchanged model's key is the very
+    # object kept from the previous render, so that the keys of the pages listing models compare at once.
+    keys: dict[str, tuple] = {}
+    changed = list(catalog.models.values())
+    if groups is not None:
+        runs_of = _runs_by_model(catalog)
+        changed = []
+        for name, model in catalog.models.items():
+            key = _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy, monitoring,
+                             crosswalks[name], runs_of)
+            kept_key = groups.kept_key(("model", name), key)
+            keys[name] = kept_key or key
+            if kept_key is None:
+                changed.append(model)
+    every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
+
+    render_kept(("page", CATALOG_PAGE), lambda: (every_model(), tuple(catalog.datasets), tuple(catalog.tags)),
+                "catalog.md.j2", CATALOG_PAGE, lambda: dict(view=view, policy=policy, monitoring=monitoring))
+    if view.owners:
+        render_kept(("page", OWNERS_PAGE), lambda: tuple(
+            (owner.name, owner.slug, tuple(bool(model.current_deployments) for model in owner.models))
+            for owner in view.owners), "owners.md.j2", OWNERS_PAGE, lambda: dict(view=view))
+    rows_by_model = {row.model.name: row for row in view.rows}
+    for owner in view.owners:
+        rows = [rows_by_model[model.name] for model in owner.models]
+        render_kept(("owner", owner.slug), lambda: (owner.name, owner.roles, policy is not None, tuple(
+            (row.model.name, row.model.card.title, row.model.card.status, row.risk, row.policy,
+             tuple(row.model.current_deployments)) for row in rows)),
+                    "owner.md.j2", owner_page(owner.slug), lambda: dict(owner=owner, policy=policy, rows=rows))
     if groups is None:
-        for model_output in in_parallel(model_pages, list(catalog.models.values()), from_items=PARALLEL_FROM_MODELS):
+        for model_output in in_parallel(model_pages, changed, from_items=PARALLEL_FROM_MODELS):
             pages.extend(model_output)
     else:
-        keys = {name: _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy,
-                                 monitoring, crosswalks[name], runs_of)
-                for runs_of in [_runs_by_model(catalog)] for name, model in catalog.models.items()}
-        changed = [model for name, model in catalog.models.items() if groups.get(("model", name), keys[name]) is None]
         made = dict(zip((model.name for model in changed),
                         in_parallel(model_pages, changed, from_items=PARALLEL_FROM_MODELS)))
         for name, key in keys.items():
@@ -219,18 +241,35 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                               for name, model in catalog.models.items()),
                 "crosswalk_matrix.md.j2", CROSSWALK_PAGE,
                 lambda: dict(crosswalks=crosswalks, requirements=REQUIREMENTS))
-    render("datasets.md.j2", DATASETS_PAGE)
+    def titles(names) -> tuple:
+        return tuple(catalog.models[name].card.title for name in names)
+
+    def model_titles() -> tuple:
+        return tuple((name, model.card.title) for name, model in catalog.models.items())
+
+    render_kept(("page", DATASETS_PAGE), lambda: (tuple(
+        (dataset, titles(dataset.models)) for dataset in catalog.datasets.values())),
+                "datasets.md.j2", DATASETS_PAGE, dict)
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
-        render("dataset.md.j2", dataset_page(dataset.name), source=source, dataset=dataset,
-               edit_url=settings.edit_url(source) if source else None,
-               impact=diagrams.datasets.get(dataset.name) if diagrams else None,
-               card_history=history.cards.get(source) if source else None)
-    render("tags.md.j2", TAGS_PAGE)
+        impact = diagrams.datasets.get(dataset.name) if diagrams else None
+        card_history = history.cards.get(source) if source else None
+        render_kept(("dataset", dataset.name),
+                    lambda: (dataset, impact, card_history, titles(use.model for use in dataset.uses)),
+                    "dataset.md.j2", dataset_page(dataset.name), lambda: dict(
+                        dataset=dataset, edit_url=settings.edit_url(source) if source else None, impact=impact,
+                        card_history=card_history), source=source)
+    render_kept(("page", TAGS_PAGE), lambda: tuple(catalog.tags.values()), "tags.md.j2", TAGS_PAGE, dict)
     for tag in catalog.tags.values():
-        render("tag.md.j2", tag_page(tag.name), tag=tag)
+        render_kept(("tag", tag.name), lambda: (tag, tuple(
+            (card.title, card.status, card.summary) for name in tag.models for card in [catalog.models[name].card]),
+                                               tuple(catalog.datasets[name].title for name in tag.datasets)),
+                    "tag.md.j2", tag_page(tag.name), lambda: dict(tag=tag))
     if catalog.runs:
-        render("runs.md.j2", RUNS_PAGE, run_rows=_run_rows(catalog))
+        render_kept(("page", RUNS_PAGE), lambda: (tuple(catalog.runs.values()), tuple(catalog.experiments.items()),
+                                                  tuple(titles(dict.fromkeys(model for model, _ in entry.model_versions))
+                                                        for entry in catalog.runs.values())),
+                    "runs.md.j2", RUNS_PAGE, lambda: dict(run_rows=_run_rows(catalog)))
     for entry in catalog.runs.values():
         if entry.trial_of is not None:
             continue  # a row of the trials table on its parent's or experiment's page
@@ -250,18 +289,29 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("experiment.md.j2", experiment_page(source, experiment), source_name=source, experiment=experiment,
                trials=_trial_table(catalog, refs))
     if diagrams is not None:
-        render("lineage.md.j2", LINEAGE_PAGE, diagrams=diagrams)
-        render("health.md.j2", HEALTH_PAGE, gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
-               checks={name: Markup(text) for name, text in CHECKS.items()})  # our own Markdown, not input
+        render_kept(("page", LINEAGE_PAGE), lambda: (tuple(
+            (name, model.card.title, model.card.owners[0].name if model.card.owners else None,
+             tuple(model.dataset_names())) for name, model in catalog.models.items()), diagrams.overview,
+            diagrams.overview_nodes, tuple(dataset.title for dataset in catalog.datasets.values()), bool(catalog.runs)),
+                    "lineage.md.j2", LINEAGE_PAGE, lambda: dict(diagrams=diagrams))
+        render_kept(("page", HEALTH_PAGE), lambda: (model_titles(), tuple(gaps or ())), "health.md.j2", HEALTH_PAGE,
+                    lambda: dict(gaps=gaps or [], gap_groups=_gap_groups(catalog, gaps or []),
+                                 checks={name: Markup(text) for name, text in CHECKS.items()}))  # our own Markdown
         pages.extend(keep(Page(path, source)) for path, source in diagrams.files)
     if policy is not None:
-        render("policy.md.j2", POLICY_PAGE, policy=policy, where=_where)
+        render_kept(("page", POLICY_PAGE), lambda: (model_titles(), policy, tuple(
+            (name, model.card.waivers) for name, model in catalog.models.items() if model.card.waivers), tuple(
+            _where(failure, catalog.models[name]) for name, model_policy in policy.models.items()
+            for outcome in model_policy.outcomes
+            for failure in (*outcome.failures, *(waived.failure for waived in outcome.waived)))),
+                    "policy.md.j2", POLICY_PAGE,
+                    lambda: dict(policy=policy, where=_where))
     if history.cards or settings.audience_filtered:  # a lower audience's build says why it has no history
         render("changes.md.j2", CHANGES_PAGE, groups=_recent_commits(history), shallow=history.shallow)
     for asset, path in zip(ASSETS + VENDOR_ASSETS, paths.assets(ASSETS + VENDOR_ASSETS)):
         pages.append(keep(Page(path, _read_template(f"assets/{asset}"))))
     if groups is not None:
-        groups.finish(len(made), len(catalog.models) - len(made))
+        groups.finish(len(made), len(catalog.models) - len(made), made_again)
     return pages
 
 
@@ -279,17 +329,27 @@ class PageGroups:
         self._kept: dict[tuple[str, str], tuple[tuple, Any]] = {}  # group -> (key, its pages or its crosswalk)
         self._now: dict[tuple[str, str], tuple[tuple, Any]] = {}
         self.rendered = self.reused = 0  # model groups, in the last render
+        self.pages_made: list[str] = []  # the other kept pages (listing pages, runs' pages) made in the last render
+        self.pages_kept = 0
 
     def get(self, group: tuple[str, str], key: tuple) -> Any:
         kept = self._kept.get(group)
         return kept[1] if kept is not None and kept[0] == key else None
 
+    def kept_key(self, group: tuple[str, str], key: tuple) -> tuple | None:
+        """The previous render's key of ``group`` when it equals ``key``: using it again, the keys holding it
+        compare by identity."""
+        kept = self._kept.get(group)
+        return kept[0] if kept is not None and kept[0] == key else None
+
     def put(self, group: tuple[str, str], key: tuple, value: Any) -> Any:
         self._now[group] = (key, value)
         return value
 
-    def finish(self, rendered: int, reused: int) -> None:
+    def finish(self, rendered: int, reused: int, pages_made: list[str]) -> None:
         """Keep this render's groups for the next; those not made this time (a model removed) are forgotten."""
+        self.pages_made = pages_made
+        self.pages_kept = sum(1 for group in self._now if group[0] != "model" and group[0] != "crosswalk") - len(pages_made)
         self._kept, self._now = self._now, {}
         self.rendered, self.reused = rendered, reused
 
