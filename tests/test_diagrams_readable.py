@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import EXAMPLE_MKDOCS_YML, REPO_ROOT, StaticServer, run_modelcards
 
@@ -190,10 +191,13 @@ def test_the_full_size_view_opens_pans_and_zooms(desktop, model_pages, example) 
     zoom = dialog.evaluate("d => d.mcPanZoom.getZoom()")
     dialog.get_by_role("button", name="Zoom in").click()
     page.wait_for_function("() => document.querySelector('dialog[open]').mcPanZoom.getZoom() > " + str(zoom))
-    assert viewport.get_attribute("transform") != before
+    # svg-pan-zoom draws a new zoom or pan on the next animation frame, so what is drawn is awaited.
+    expect(viewport).not_to_have_attribute("transform", before)
     moved = viewport.get_attribute("transform")
+    pan = dialog.evaluate("d => d.mcPanZoom.getPan().x")
     dialog.locator(".mc-lineage-stage").press("ArrowLeft")
-    assert viewport.get_attribute("transform") != moved, "arrow keys pan"
+    page.wait_for_function("() => document.querySelector('dialog[open]').mcPanZoom.getPan().x > " + str(pan))
+    expect(viewport, "arrow keys pan").not_to_have_attribute("transform", moved)
     ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
     assert len(ids) == len(set(ids)), "the copy in the dialog duplicates no id"
     page.keyboard.press("Escape")
