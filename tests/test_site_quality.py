@@ -299,6 +299,11 @@ class PageSurvey:
     axe_serious: list[str]
 
 
+TABLES_READY_JS = """() =>
+    [...document.querySelectorAll('.md-content table:not([class])')]
+        .every(table => table.closest('.md-typeset__scrollwrap'))
+    && [...document.querySelectorAll('.md-typeset__scrollwrap')].every(wrap => wrap.hasAttribute('tabindex'))"""
+
 VIEWS = [(width, palette) for width in WIDTHS for palette in PALETTES]
 
 
@@ -320,7 +325,8 @@ def surveys(browser, example_site: str, example_site_dir: Path) -> dict[tuple[st
             assert ("#" in path and response is None) or (response and response.status == 200), example_site + path
             if "#" in path:  # a section as a link opens it: with its folded details unfolded
                 page.evaluate("() => document.querySelectorAll('.md-content details').forEach(d => d.open = true)")
-            page.wait_for_timeout(50)  # Material's bundle wraps tables and modelcards.js labels them on document$
+            # Material's bundle wraps tables and modelcards.js labels the wrappers on document$: wait for both.
+            page.wait_for_function(TABLES_READY_JS)
             facts = page.evaluate(SURVEY_JS)
             axe = page.evaluate(AXE_RUN_JS, [AXE_CONTEXT, COLOUR_RULES if palette == "dark" else None])
             found[width, palette][kind] = PageSurvey(
