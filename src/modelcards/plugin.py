@@ -22,6 +22,7 @@ from .errors import ModelcardsError
 from .page_cache import PageCache
 from .site.compact import compact_html
 from .site.pages import asset_paths
+from .site.raw_html import put_back, set_aside
 from .site.paths import site_nav
 
 log = logging.getLogger("mkdocs.plugins.modelcards")
@@ -53,6 +54,7 @@ class ModelcardsPlugin(BasePlugin):
     prunes_cache = True
     build_started = 0.0  # time.time() at on_startup: what this build used is marked after it
     pruned: Pruned | None = None  # what pruning removed, for the CLI to report
+    set_aside: dict[str, list[str]]  # src_uri -> raw HTML blocks taken out of its Markdown until its page is built
 
     def on_startup(self, *, command, dirty):
         # Having this method also makes MkDocs keep this instance for a whole `serve` session, so that each
@@ -80,6 +82,7 @@ class ModelcardsPlugin(BasePlugin):
         )
 
     def on_config(self, config):
+        self.set_aside = {}
         try:
             self.settings = self.resolve_settings(config)
         except InvalidSettings as exc:
@@ -176,7 +179,7 @@ class ModelcardsPlugin(BasePlugin):
         # The theme's indentation is a quarter of a small page, on thousands of pages; the user's own pages
         # are left as their theme wrote them.
         if page.file.src_uri in self.generated_pages:
-            return compact_html(output)
+            return put_back(compact_html(output), self.set_aside.pop(page.file.src_uri, []))
         return output
 
     def on_post_build(self, config):
@@ -201,6 +204,9 @@ class ModelcardsPlugin(BasePlugin):
         source = self.sources.get(page.file.src_uri)
         if source:
             page.edit_url = self.settings.edit_url(source)
+        if page.file.src_uri in self.generated_pages:
+            # Large tables that are raw HTML already skip Markdown, MkDocs' checks and search (site/raw_html.py).
+            markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
         return markdown
 
     def on_serve(self, server, config, builder):
