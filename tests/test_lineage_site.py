@@ -148,7 +148,8 @@ def test_a_check_can_be_switched_off_or_made_an_error(tmp_path: Path) -> None:
                                                    "data version")
 
 
-def test_above_the_cap_the_overview_is_a_table(project: Path, tmp_path: Path) -> None:
+def test_above_the_cap_the_overview_is_a_table_and_a_dataset_counts_its_impact(
+        project: Path, site: tuple[Path, str], tmp_path: Path) -> None:
     capped = tmp_path / "capped"
     shutil.copytree(project, capped, ignore=shutil.ignore_patterns("site"))
     mkdocs_yml = capped / "mkdocs.yml"
@@ -157,6 +158,14 @@ def test_above_the_cap_the_overview_is_a_table(project: Path, tmp_path: Path) ->
     page = (capped / "site/lineage/index.html").read_text()
     assert "Shown as a table" in page and "mc-lineage" not in page
     assert "Churn per region" in page
+    # A dataset's downstream impact above the cap is counted, not drawn: as many as the uncapped diagram's boxes.
+    drawn = (site[0] / "datasets/raw-data/index.html").read_text()
+    boxes = len(re.findall(r'<g id="(?!mc&#45;legend)[^"]*" class="node">', drawn))  # the legend's boxes aside
+    assert boxes > 2
+    counted = (capped / "site/datasets/raw-data/index.html").read_text()
+    assert "mc-lineage" not in counted and "Too large for one diagram" in counted
+    assert f"Everything downstream of this dataset is {boxes} runs, datasets, model versions and deployments, " \
+           "more than the 2 a diagram can show readably" in counted
 
 
 def test_clicking_a_dataset_node_on_a_model_diagram_opens_the_dataset_page_under_a_sub_path(

@@ -246,8 +246,9 @@ SETTINGS: tuple[Setting, ...] = (
             "version and the data it read, 2 also the runs that made that data.",
             check=_count),
     Setting("overview_cap", int, 400,
-            "Most nodes the lineage overview draws as a diagram; above it the overview is a table, so a large "
-            "catalog never becomes a graph the browser cannot lay out.",
+            "Most nodes the lineage overview, or a dataset's downstream impact, draws as a diagram; above it the "
+            "overview is a table and the dataset page counts what it would show, so a large catalog never becomes "
+            "a graph the browser cannot lay out.",
             check=_count),
     Setting("policy", str, None,
             "Policy file (YAML) of gates per risk tier, relative to `mkdocs.yml`: the fields a card must fill, "

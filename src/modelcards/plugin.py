@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import jinja2
 from mkdocs.config import config_options
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
@@ -22,6 +23,7 @@ from .errors import ModelcardsError
 from .page_cache import PageCache
 from .site.compact import compact_html
 from .site.pages import asset_paths
+from .site.raw_html import put_back, set_aside
 from .site.paths import site_nav
 
 log = logging.getLogger("mkdocs.plugins.modelcards")
@@ -48,11 +50,13 @@ class ModelcardsPlugin(BasePlugin):
     # Set for `serve` only (``on_startup``): what the previous rebuild read and generated, kept for the next.
     memo: Memo | None = None
     page_files: _PageFiles | None = None
+    theme_code: _KeptBytecode | None = None
     site: GeneratedSite | None = None
     # A complete build prunes the cache when it is done; a preview or a dirty build uses only part of it.
     prunes_cache = True
     build_started = 0.0  # time.time() at on_startup: what this build used is marked after it
     pruned: Pruned | None = None  # what pruning removed, for the CLI to report
+    set_aside: dict[str, list[str]]  # src_uri -> raw HTML blocks taken out of its Markdown until its page is built
 
     def on_startup(self, *, command, dirty):
         # Having this method also makes MkDocs keep this instance for a whole `serve` session, so that each
@@ -62,6 +66,7 @@ class ModelcardsPlugin(BasePlugin):
         if command == "serve":
             self.memo = Memo()
             self.page_files = _PageFiles() if dirty else None
+            self.theme_code = _KeptBytecode()
 
     def on_shutdown(self):
         if self.page_files is not None:
@@ -80,6 +85,7 @@ class ModelcardsPlugin(BasePlugin):
         )
 
     def on_config(self, config):
+        self.set_aside = {}
         try:
             self.settings = self.resolve_settings(config)
         except InvalidSettings as exc:
@@ -176,7 +182,7 @@ class ModelcardsPlugin(BasePlugin):
         # The theme's indentation is a quarter of a small page, on thousands of pages; the user's own pages
         # are left as their theme wrote them.
         if page.file.src_uri in self.generated_pages:
-            return compact_html(output)
+            return put_back(compact_html(output), self.set_aside.pop(page.file.src_uri, []))
         return output
 
     def on_post_build(self, config):
@@ -196,11 +202,21 @@ class ModelcardsPlugin(BasePlugin):
             gc.collect()
             gc.freeze()
 
+    def on_env(self, env, config, files):
+        # A preview loads mkdocs.yml again on each save, and with it a new theme environment, which compiled
+        # Material's templates again: a third of a second per save. Their compiled code is kept between saves.
+        if self.memo is not None:
+            env.bytecode_cache = self.theme_code
+        return env
+
     def on_page_markdown(self, markdown, page, config, files):
         # Material's edit button should open the card, not the generated Markdown.
         source = self.sources.get(page.file.src_uri)
         if source:
             page.edit_url = self.settings.edit_url(source)
+        if page.file.src_uri in self.generated_pages:
+            # Large tables that are raw HTML already skip Markdown, MkDocs' checks and search (site/raw_html.py).
+            markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
         return markdown
 
     def on_serve(self, server, config, builder):
@@ -214,6 +230,21 @@ class ModelcardsPlugin(BasePlugin):
             if Path(path).exists():
                 server.watch(str(path))
         return server
+
+
+class _KeptBytecode(jinja2.BytecodeCache):
+    """Compiled templates in memory; Jinja checks each against its source's checksum before using it."""
+
+    def __init__(self):
+        self.kept: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.kept.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.kept[bucket.key] = bucket.bytecode_to_string()
 
 
 class _PageFiles:

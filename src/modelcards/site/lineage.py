@@ -65,6 +65,8 @@ class Diagrams:
     datasets: dict[str, Diagram]  # by dataset name
     overview: Diagram | None  # None: more nodes than settings.overview_cap; the page shows a table
     overview_nodes: int
+    # Datasets whose downstream impact has more nodes than settings.overview_cap: how many, instead of a diagram.
+    undrawn: dict[str, int]
     files: list[tuple[str, str]]  # (path, DOT source) to publish beside the pages
 
 
@@ -78,19 +80,19 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
     key = _pack_key(catalog, graph, settings, anchors) if cache else ""
     stored = read_pack(cache / PACK_NAME, key) if cache else None
     if stored is None:
-        entries = _draw(catalog, graph, settings, anchors, cache)
+        entries, undrawn = _draw(catalog, graph, settings, anchors, cache)
         overview_nodes = overview_size(graph)
         if cache:
             # The SVGs drawn or read for this pack, marked as used whenever the pack is (cache_upkeep), so that
             # pruning keeps them for the next lineage change, which draws only the diagrams that changed.
             svg_files = cached_svg_names([source for *_, source, _ in entries])
             write_pack(cache / PACK_NAME, key, {"overview_nodes": overview_nodes, "svg_files": svg_files,
-                                                "diagrams": [entry[:3] for entry in entries]},
+                                                "undrawn": undrawn, "diagrams": [entry[:3] for entry in entries]},
                        [text for (*_, edges, source, svg) in entries
                         for text in (json.dumps(edges, ensure_ascii=False), source, svg)])
     else:
         data, texts = stored
-        overview_nodes = data["overview_nodes"]
+        overview_nodes, undrawn = data["overview_nodes"], data["undrawn"]
         for name in data["svg_files"]:
             mark_used(cache / name)
         # The text alternatives and SVGs stay in the pack until a page is made with them.
@@ -108,7 +110,7 @@ def lineage_diagrams(catalog: Catalog, graph: LineageGraph, settings: Settings) 
             datasets[name] = diagram
         else:
             overview_diagram = diagram
-    return Diagrams(models, datasets, overview_diagram, overview_nodes, files)
+    return Diagrams(models, datasets, overview_diagram, overview_nodes, undrawn, files)
 
 
 # The diagrams of one build, in one file of the cache (lineage.pack).
@@ -130,16 +132,25 @@ def _pack_key(catalog: Catalog, graph: LineageGraph, settings: Settings,
 
 
 def _draw(catalog: Catalog, graph: LineageGraph, settings: Settings, anchors: dict[tuple[str, str], str],
-          cache: Path | None) -> list[tuple[str, str, str, list[tuple[str, str]], str, str]]:
-    """(what, name, title, edges, DOT source, page SVG) of every diagram, drawn in one batched call."""
+          cache: Path | None) -> tuple[list[tuple[str, str, str, list[tuple[str, str]], str, str]], dict[str, int]]:
+    """(what, name, title, edges, DOT source, page SVG) of every diagram, drawn in one batched call, and the
+    number of nodes of each dataset's downstream impact too large to draw.
+
+    A dataset that a third of a 1,000-model catalog trained on reaches thousands of runs, versions and
+    deployments: a diagram 130,000 points tall, 6 MB on its page, that no reader can follow. Above
+    ``overview_cap`` nodes it is not drawn; the page's "Used by" table lists every model version that read it.
+    """
     prefix = settings.page_prefix
     wanted: list[tuple[str, str, str, Subgraph]] = []  # (what, name, page path, subgraph)
     for name in catalog.models:
         wanted.append(("model", name, prefix + model_page(name),
                        neighbourhood(graph, name, depth=settings.lineage_depth)))
+    undrawn: dict[str, int] = {}
     for name in catalog.datasets:
         found = impact(graph, name)
-        if found.nodes:
+        if len(found.nodes) > settings.overview_cap:
+            undrawn[name] = len(found.nodes)
+        elif found.nodes:
             wanted.append(("dataset", name, prefix + dataset_page(name), found))
     whole = overview(graph, settings.overview_cap)
     if whole is not None:
@@ -154,7 +165,7 @@ def _draw(catalog: Catalog, graph: LineageGraph, settings: Settings, anchors: di
         title = _TITLES[what].format(name)
         edges = edge_list(subgraph)
         entries.append((what, name, title, edges, source, page_svg(svg, title, edges)))
-    return entries
+    return entries, undrawn
 
 
 def _href(node: Node, page: str, settings: Settings, anchors: dict[tuple[str, str], str]) -> str | None:

@@ -253,12 +253,13 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     for dataset in catalog.datasets.values():
         source = dataset.source.path if dataset.source else None
         impact = diagrams.datasets.get(dataset.name) if diagrams else None
+        impact_nodes = diagrams.undrawn.get(dataset.name) if diagrams else None  # too many to draw
         card_history = history.cards.get(source) if source else None
         render_kept(("dataset", dataset.name),
-                    lambda: (dataset, impact, card_history, titles(use.model for use in dataset.uses)),
+                    lambda: (dataset, impact, impact_nodes, card_history, titles(use.model for use in dataset.uses)),
                     "dataset.md.j2", dataset_page(dataset.name), lambda: dict(
                         dataset=dataset, edit_url=settings.edit_url(source) if source else None, impact=impact,
-                        card_history=card_history), source=source)
+                        impact_nodes=impact_nodes, card_history=card_history), source=source)
     render_kept(("page", TAGS_PAGE), lambda: tuple(catalog.tags.values()), "tags.md.j2", TAGS_PAGE, dict)
     for tag in catalog.tags.values():
         render_kept(("tag", tag.name), lambda: (tag, tuple(
