@@ -201,8 +201,9 @@ def test_the_full_size_view_opens_pans_and_zooms(desktop, model_pages, example) 
     ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
     assert len(ids) == len(set(ids)), "the copy in the dialog duplicates no id"
     page.keyboard.press("Escape")
-    assert page.locator("dialog.mc-lineage-dialog").count() == 0
-    assert page.evaluate("() => document.activeElement.classList.contains('mc-lineage-full')")
+    # The dialog's "close" event, which removes it and gives focus back to the link, fires as a queued task.
+    expect(page.locator("dialog.mc-lineage-dialog")).to_have_count(0)
+    page.wait_for_function("() => document.activeElement.classList.contains('mc-lineage-full')")
 
 
 def test_without_javascript_the_full_size_link_fills_the_window_with_the_diagram_whose_links_work(
