@@ -23,8 +23,8 @@ from .errors import ModelcardsError
 from .page_cache import PageCache
 from .site.compact import compact_html
 from .site.pages import asset_paths
-from .site.raw_html import put_back, set_aside
 from .site.paths import site_nav
+from .site.raw_html import put_back, set_aside
 
 log = logging.getLogger("mkdocs.plugins.modelcards")
 

@@ -1,14 +1,14 @@
 """Large raw-HTML blocks of generated pages, set aside while MkDocs converts the page, and put back after.
 
-The catalog's table, a tag's model list and the run list are raw HTML that a template already escaped. At
+The catalog's table and a tag page's model list are raw HTML that a template already escaped. At
 1,000 models the catalog alone is 1.1 MB of it, and MkDocs would still pass it through Python-Markdown (which
 scans raw HTML twice), its anchor check, and the search plugin's HTML parser: seconds per build, and most of a
 live-preview save. Each model has its own page in the search index, so a listing's rows add nothing there.
 
-A template marks such a block by putting it between ``BEGIN`` and ``END``, each alone on its line with a blank
-line around the block, which leaves it valid Markdown for a plain ``mkdocs build`` of ``modelcards generate``'s
-tree. The plugin's ``on_page_markdown`` replaces each block with a numbered HTML comment and keeps it; its
-``on_post_page`` puts it back into the finished page.
+A template marks such a block by putting it between ``BEGIN`` and ``END``, each alone on its line: two HTML
+comments, which leave it valid Markdown for a plain ``mkdocs build`` of ``modelcards generate``'s tree. The
+plugin's ``on_page_markdown`` replaces each block with a numbered HTML comment and keeps it; its ``on_post_page``
+puts it back into the finished page.
 """
 
 from __future__ import annotations
