@@ -2,9 +2,8 @@
 that no build has used for ``cache_keep_days`` days.
 
 Entries are keyed by content, so what a change replaces stays behind: an edited card leaves its old pages,
-plots and diagrams, and because a page's conversion is keyed by the site's whole file list, one new run page
-leaves the HTML of every page behind. A CI job that keeps the folder between runs would carry all of it
-forever.
+plots and diagrams, and a page that links to a new or moved file leaves its old HTML. A CI job that keeps the
+folder between runs would carry all of it forever.
 
 A use is marked by setting the entry's modification time to now: one ``utime``, which works from the build's
 worker processes as well, and which CI caches keep, since they keep modification times. Only files named as
