@@ -56,7 +56,7 @@ class ModelcardsPlugin(BasePlugin):
     prunes_cache = True
     build_started = 0.0  # time.time() at on_startup: what this build used is marked after it
     pruned: Pruned | None = None  # what pruning removed, for the CLI to report
-    set_aside: dict[str, list[str]]  # src_uri -> raw HTML blocks taken out of its Markdown until its page is built
+    raw_blocks: dict[str, list[str]]  # src_uri -> raw HTML blocks taken out of its Markdown until its page is built
 
     def on_startup(self, *, command, dirty):
         # Having this method also makes MkDocs keep this instance for a whole `serve` session, so that each
@@ -85,7 +85,7 @@ class ModelcardsPlugin(BasePlugin):
         )
 
     def on_config(self, config):
-        self.set_aside = {}
+        self.raw_blocks = {}
         try:
             self.settings = self.resolve_settings(config)
         except InvalidSettings as exc:
@@ -182,7 +182,7 @@ class ModelcardsPlugin(BasePlugin):
         # The theme's indentation is a quarter of a small page, on thousands of pages; the user's own pages
         # are left as their theme wrote them.
         if page.file.src_uri in self.generated_pages:
-            return put_back(compact_html(output), self.set_aside.pop(page.file.src_uri, []))
+            return put_back(compact_html(output), self.raw_blocks.pop(page.file.src_uri, []))
         return output
 
     def on_post_build(self, config):
@@ -216,7 +216,7 @@ class ModelcardsPlugin(BasePlugin):
             page.edit_url = self.settings.edit_url(source)
         if page.file.src_uri in self.generated_pages:
             # Large tables that are raw HTML already skip Markdown, MkDocs' checks and search (site/raw_html.py).
-            markdown, self.set_aside[page.file.src_uri] = set_aside(markdown)
+            markdown, self.raw_blocks[page.file.src_uri] = set_aside(markdown)
         return markdown
 
     def on_serve(self, server, config, builder):
