@@ -214,8 +214,25 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                 changed.append(model)
     every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
 
+    row_template = env.get_template("_catalog_row.html.j2")
+
+    def catalog_row(row) -> Markup:
+        """A model's row of the catalog; a preview renders again only the rows of the models whose pages changed
+        (at 1,000 models, the rows are most of the catalog's time, which a new summary renders again)."""
+        def made() -> Markup:
+            return Markup(row_template.render(
+                row=row, view=view, policy=policy, monitoring=monitoring, page_path=prefix + CATALOG_PAGE,
+                paths=paths, href=href))
+        if groups is None:
+            return made()
+        # The model's key covers all its pages show; the facet code numbers its values among the whole catalog's.
+        key = (keys[row.model.name], view.facet_code(row), policy is not None, monitoring is not None)
+        kept = groups.get(("catalog row", row.model.name), key)
+        return groups.put(("catalog row", row.model.name), key, kept if kept is not None else made())
+
     render_kept(("page", CATALOG_PAGE), lambda: (every_model(), tuple(catalog.datasets), tuple(catalog.tags)),
-                "catalog.md.j2", CATALOG_PAGE, lambda: dict(view=view, policy=policy, monitoring=monitoring))
+                "catalog.md.j2", CATALOG_PAGE,
+                lambda: dict(view=view, policy=policy, monitoring=monitoring, catalog_row=catalog_row))
     if view.owners:
         render_kept(("page", OWNERS_PAGE), lambda: tuple(
             (owner.name, owner.slug, tuple(bool(model.current_deployments) for model in owner.models))
@@ -316,6 +333,11 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     return pages
 
 
+# Groups that are not pages of their own: a model's pages are counted by model, a crosswalk is part of its model's
+# pages, a catalog row part of the catalog.
+PARTS_OF_PAGES = ("model", "crosswalk", "catalog row")
+
+
 class PageGroups:
     """Pages from a preview's previous render, by group (a model's pages, a run's page, the crosswalk matrix), with
     the inputs they show, and each model's crosswalk with the cards it reads. A group whose inputs are equal again
@@ -350,7 +372,7 @@ class PageGroups:
     def finish(self, rendered: int, reused: int, pages_made: list[str]) -> None:
         """Keep this render's groups for the next; those not made this time (a model removed) are forgotten."""
         self.pages_made = pages_made
-        self.pages_kept = sum(1 for group in self._now if group[0] != "model" and group[0] != "crosswalk") - len(pages_made)
+        self.pages_kept = sum(1 for group in self._now if group[0] not in PARTS_OF_PAGES) - len(pages_made)
         self._kept, self._now = self._now, {}
         self.rendered, self.reused = rendered, reused
 
