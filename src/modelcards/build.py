@@ -25,7 +25,7 @@ from .errors import InvalidCards, Problem, sort_problems
 from .files import write_atomic
 from .frozen import frozen_version_problems
 from .history import History, read_history
-from .lineage.checks import check_lineage
+from .lineage.checks import LineageFindings, check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedBefore, LinkedCards, link_runs
 from .monitoring import Monitoring, mlflow_points, monitor, read_feedback, read_monitoring
@@ -125,13 +125,14 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
 
 
 def apply_policy(checked: CheckedCatalog, policy_file: Path, project_dir: Path,
-                 graph: LineageGraph | None = None, monitoring: Monitoring | None = None) -> CheckedCatalog:
+                 graph: LineageGraph | None = None, monitoring: Monitoring | None = None,
+                 findings: LineageFindings | None = None) -> CheckedCatalog:
     """The policy's failures, waivers and stale waivers added to the problems; lineage findings the policy
     makes errors replace the lineage check's own report of them. A bad policy file is an error."""
     loaded, problems = load_policy(policy_file, _shown(policy_file, project_dir))
     if loaded is None or checked.catalog is None:
         return replace(checked, problems=sort_problems([*checked.problems, *problems]))
-    report = evaluate_policy(checked.catalog, loaded, graph=graph, monitoring=monitoring)
+    report = evaluate_policy(checked.catalog, loaded, graph=graph, monitoring=monitoring, findings=findings)
     kept = [p for p in checked.problems if not report.takes_over(p)]
     return replace(checked, problems=sort_problems([*kept, *report.problems]), policy=report)
 
@@ -246,8 +247,10 @@ def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalo
     if checked.catalog is None:
         return checked
     graph = build_graph(checked.catalog)
+    findings = LineageFindings(graph, checked.catalog)  # the policy's lineage rules read them too
     # names, severities and environments checked at load
-    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments)
+    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments,
+                         findings=findings)
     gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
     monitoring = check_monitoring(settings, checked.catalog, masker)
@@ -255,7 +258,7 @@ def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalo
                       monitoring=monitoring, masked=(*checked.masked, *monitoring.masked))
     if settings.policy is None:
         return checked
-    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring)
+    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring, findings)
     return replace(with_policy, problems=masker.mask_problems(with_policy.problems))
 
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -34,6 +34,9 @@ from .monitoring import Monitoring, cadence_days
 from .sources.record import utc_day
 from .waivers import as_of_date, judge, stale_waiver
 from .text import NotUtf8, decode_utf8
+
+if TYPE_CHECKING:
+    from .lineage.checks import LineageFindings
 
 TIERS = ("low", "medium", "high", "critical")
 DEFAULT_TIER = "default"  # the section for cards without a `risk_tier` (and tiers the policy does not name)
@@ -267,21 +270,23 @@ class Rule:
 
 
 def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGraph | None = None,
-                    as_of: dt.date | None = None, monitoring: Monitoring | None = None) -> PolicyReport:
+                    as_of: dt.date | None = None, monitoring: Monitoring | None = None,
+                    findings: LineageFindings | None = None) -> PolicyReport:
     """Every model's rules, passed, failed or waived, and the problems to print.
 
     ``graph`` is the lineage graph (``build``); without one, rules that need it are "not checked".
+    ``findings``: the lineage checks' findings on that graph, when the build has made them already.
     """
     as_of = as_of or as_of_date()
-    findings: dict[str, list[Problem]] = {}
+    by_check: dict[str, list[Problem]] = {}
 
     def lineage(check: str) -> list[Problem]:
-        if check not in findings:
+        if check not in by_check:
             from .lineage.checks import CHECKS, check_lineage
 
             only = {name: ("error" if name == check else "off") for name in CHECKS}
-            findings[check] = check_lineage(graph, catalog, only)
-        return findings[check]
+            by_check[check] = check_lineage(graph, catalog, only, findings=findings)
+        return by_check[check]
 
     context = _Context(catalog, as_of, lineage if graph is not None else None, monitoring)
     models: dict[str, ModelPolicy] = {}
@@ -306,7 +311,7 @@ def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGra
             problems += found
         problems += _stale_waivers(model, used, f"no rule of its tier ({name}) fails there")
         models[model.name] = ModelPolicy(model.name, name, tuple(outcomes))
-    taken_over = frozenset(found_at(p) for found in findings.values() for p in found)
+    taken_over = frozenset(found_at(p) for found in by_check.values() for p in found)
     return PolicyReport(loaded.path, as_of, models, sort_problems(problems), graph is not None, taken_over)
 
 
