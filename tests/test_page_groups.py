@@ -57,6 +57,11 @@ def test_each_rebuild_gives_the_pages_of_a_fresh_build_and_renders_only_the_chan
     edit(project / "cards" / "customers.yml", "retention_days: 365", "retention_days: 365.0")
     assert pages(project, memo) == pages(project)
 
+    # A deployment moved: the versions' states (kept for unchanged cards) are derived again for the edited one.
+    edit(churn, "    version: \"1.0\"\n    date: 2024-01-10", "    version: \"1.1\"\n    date: 2024-01-10")
+    assert pages(project, memo) == pages(project)
+    assert memo.page_groups.rendered == 1
+
     edit(project / "cards" / "customers.yml", "title: Subscriber snapshot", "title: Subscribers, edited")
     assert pages(project, memo) == pages(project)  # churn lists the dataset by its title
     assert memo.page_groups.rendered == 1
