@@ -138,6 +138,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     # What every page shows or links by: a change here renders every page again.
     shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
               card_pages, owner_slugs, groups.inputs if groups is not None else None)
+    if groups is not None:
+        shared = groups.same_as_before(shared)
 
     made_again: list[str] = []  # the kept pages made again in a preview
 
@@ -351,9 +353,17 @@ class PageGroups:
         self.inputs: object = None
         self._kept: dict[tuple[str, str], tuple[tuple, Any]] = {}  # group -> (key, its pages or its catalog row)
         self._now: dict[tuple[str, str], tuple[tuple, Any]] = {}
+        self._shared: tuple | None = None
         self.rendered = self.reused = 0  # model groups, in the last render
         self.pages_made: list[str] = []  # the other kept pages (listing pages, runs' pages) made in the last render
         self.pages_kept = 0
+
+    def same_as_before(self, shared: tuple) -> tuple:
+        """``shared`` (what every page shows), or the previous render's when equal: the keys holding it then compare
+        by identity, not entry by entry through every model's page path, in each of thousands of keys."""
+        if shared != self._shared:
+            self._shared = shared
+        return self._shared
 
     def get(self, group: tuple[str, str], key: tuple) -> Any:
         kept = self._kept.get(group)
