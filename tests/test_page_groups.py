@@ -176,6 +176,13 @@ def test_cards_joined_to_run_exports_are_joined_again_only_when_they_changed(tmp
     assert memo.linked_cards[diabetes] is not kept
     assert memo.page_groups.rendered == 1
 
+    # An explanation's settings edited: the version is explained from its new block, not with the settings kept.
+    edit(tmp_path / diabetes, "source: scripts/explain_examples.py, on the 111 test rows",
+         "source: scripts/explain_examples.py, on all 111 test rows")
+    edited = run_pages(memo)
+    assert edited == run_pages()
+    assert "on all 111 test rows" in dict(edited)["models/diabetes-progression-regressor.md"]
+
     # A run export changed: every card is joined to the runs read again.
     kept = memo.linked_cards[diabetes]
     export = next((tmp_path / "runs" / "mlflow").glob("*.json"))
