@@ -57,6 +57,11 @@ def test_each_rebuild_gives_the_pages_of_a_fresh_build_and_renders_only_the_chan
     edit(project / "cards" / "customers.yml", "retention_days: 365", "retention_days: 365.0")
     assert pages(project, memo) == pages(project)
 
+    # A deployment moved: the versions' states (kept for unchanged cards) are derived again for the edited one.
+    edit(churn, "    version: \"1.0\"\n    date: 2024-01-10", "    version: \"1.1\"\n    date: 2024-01-10")
+    assert pages(project, memo) == pages(project)
+    assert memo.page_groups.rendered == 1
+
     edit(project / "cards" / "customers.yml", "title: Subscriber snapshot", "title: Subscribers, edited")
     assert pages(project, memo) == pages(project)  # churn lists the dataset by its title
     assert memo.page_groups.rendered == 1
@@ -170,6 +175,13 @@ def test_cards_joined_to_run_exports_are_joined_again_only_when_they_changed(tmp
     assert run_pages(memo) == run_pages()
     assert memo.linked_cards[diabetes] is not kept
     assert memo.page_groups.rendered == 1
+
+    # An explanation's settings edited: the version is explained from its new block, not with the settings kept.
+    edit(tmp_path / diabetes, "source: scripts/explain_examples.py, on the 111 test rows",
+         "source: scripts/explain_examples.py, on all 111 test rows")
+    edited = run_pages(memo)
+    assert edited == run_pages()
+    assert "on all 111 test rows" in dict(edited)["models/diabetes-progression-regressor.md"]
 
     # A run export changed: every card is joined to the runs read again.
     kept = memo.linked_cards[diabetes]

@@ -91,6 +91,10 @@ def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp
         assert "Predicts cancellations within 45 days." in (fetch(churn) or "")  # the last good page, at once
         assert "The least a card needs" in (fetch(minimal) or "")
 
+        card.write_text(card.read_text(encoding="utf-8").replace(
+            "summary: [not, a, sentence]", "summary: Predicts cancellations, fixed."), encoding="utf-8")
+        wait_until(lambda: "Predicts cancellations, fixed." in (fetch(churn) or ""), "the fixed card shown", log)
+
 
 def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_models(tmp_path: Path):
     project = tmp_path / "project"
@@ -118,7 +122,14 @@ def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_
             assert "Churn, as edited" in fetch(root + page), page
         assert without_reload(fetch(root + "models/minimal/")) == without_reload(minimal_before)  # not rendered again
 
+        # MkDocs built only the pages whose Markdown changed: churn's, and those listing it.
+        built = re.findall(r"converted (\d+) generated page\(s\) from Markdown, took (\d+)", log.read_text(encoding="utf-8"))
+        assert [int(a) + int(b) for a, b in built] == [17, 10]
+
         card.write_text(card.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")  # shows nowhere
         wait_until(lambda: "rendered the pages of 0 model(s), kept 2 unchanged" in log.read_text(encoding="utf-8"),
                    "a save that changes nothing shown rendering no model's pages", log)
-        assert "Traceback" not in log.read_text(encoding="utf-8")
+        wait_until(lambda: log.read_text(encoding="utf-8").count("Documentation built in") == 3, "the save built", log)
+        printed = log.read_text(encoding="utf-8")
+        assert "Traceback" not in printed
+        assert len(re.findall(r"converted \d+ generated page", printed)) == 2  # no page built by that save

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Iterator
 from .audience import filter_catalog, hidden_field_failure, mark_problems, redact_graph
 from .cache_upkeep import mark_used
 from .cards.loader import ParsedCards, find_card_files, load_cards
-from .catalog import Catalog, build_catalog
+from .catalog import Catalog, ModelEntry, build_catalog, keep_states
 from .config import Settings
+from .crosswalk import Crosswalks
 from .errors import InvalidCards, Problem, sort_problems
 from .files import write_atomic
 from .frozen import frozen_version_problems
 from .history import History, read_history
-from .lineage.checks import check_lineage
+from .lineage.checks import LineageFindings, check_lineage
 from .lineage.graph import LineageGraph, build_graph
 from .linking import LinkedBefore, LinkedCards, link_runs
 from .monitoring import Monitoring, mlflow_points, monitor, read_feedback, read_monitoring
@@ -51,6 +52,7 @@ class CheckedCatalog:
     history: History = field(default_factory=History)  # the cards' audit trail from git; empty without git
     policy: PolicyReport | None = None  # with a `policy` file: each model's rules, passed, failed or waived
     monitoring: Monitoring | None = None  # built for sites: results tied to deployments, alerts, staleness
+    crosswalks: Crosswalks = field(default_factory=Crosswalks, compare=False)  # made for the policy, kept for the pages
 
     @property
     def notices(self) -> list[Problem]:
@@ -125,13 +127,15 @@ def check_cards(paths: list[Path], *, relative_to: Path, runs: LoadedRuns | None
 
 
 def apply_policy(checked: CheckedCatalog, policy_file: Path, project_dir: Path,
-                 graph: LineageGraph | None = None, monitoring: Monitoring | None = None) -> CheckedCatalog:
+                 graph: LineageGraph | None = None, monitoring: Monitoring | None = None,
+                 findings: LineageFindings | None = None) -> CheckedCatalog:
     """The policy's failures, waivers and stale waivers added to the problems; lineage findings the policy
     makes errors replace the lineage check's own report of them. A bad policy file is an error."""
     loaded, problems = load_policy(policy_file, _shown(policy_file, project_dir))
     if loaded is None or checked.catalog is None:
         return replace(checked, problems=sort_problems([*checked.problems, *problems]))
-    report = evaluate_policy(checked.catalog, loaded, graph=graph, monitoring=monitoring)
+    report = evaluate_policy(checked.catalog, loaded, graph=graph, monitoring=monitoring, findings=findings,
+                             crosswalks=checked.crosswalks)
     kept = [p for p in checked.problems if not report.takes_over(p)]
     return replace(checked, problems=sort_problems([*kept, *report.problems]), policy=report)
 
@@ -182,6 +186,8 @@ class Memo:
     linked_cards: LinkedBefore = field(default_factory=dict)  # each card joined to its runs
     runs: tuple[tuple, LoadedRuns] | None = None  # (the run files' paths, sizes and times, what they gave)
     found_explanations: FoundBefore = field(default_factory=dict)  # taken from the cache, with their files' stamps
+    crosswalks: Crosswalks = field(default_factory=Crosswalks)  # each model's, kept while its cards are unchanged
+    models: dict[str, ModelEntry] = field(default_factory=dict)  # the last save's, for their version states
     page_groups: PageGroups | None = None  # each model's pages, kept while what they show is unchanged
 
     def for_settings(self, settings: Settings) -> Memo:
@@ -189,6 +195,8 @@ class Memo:
             self.settings, self.parsed_cards, self.runs, self.page_groups = settings, {}, None, None
             self.linked_cards = {}
             self.found_explanations = {}
+            self.crosswalks = Crosswalks()
+            self.models = {}
         return self
 
     def groups(self, settings: Settings) -> PageGroups:
@@ -245,9 +253,15 @@ def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalo
                           linked_before=memo.linked_cards if memo is not None else None)
     if checked.catalog is None:
         return checked
+    if memo is not None:
+        checked = replace(checked, crosswalks=memo.crosswalks)
+        keep_states(checked.catalog.models, memo.models)
+        memo.models = checked.catalog.models
     graph = build_graph(checked.catalog)
+    findings = LineageFindings(graph, checked.catalog)  # the policy's lineage rules read them too
     # names, severities and environments checked at load
-    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments)
+    gaps = check_lineage(graph, checked.catalog, settings.lineage_checks, environments=settings.environments,
+                         findings=findings)
     gaps = masker.mask_problems(gaps)  # they quote run values, and the lineage health page shows them
     checked = replace(checked, problems=sort_problems([*checked.problems, *gaps]), graph=graph, lineage_gaps=gaps)
     monitoring = check_monitoring(settings, checked.catalog, masker)
@@ -255,7 +269,7 @@ def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalo
                       monitoring=monitoring, masked=(*checked.masked, *monitoring.masked))
     if settings.policy is None:
         return checked
-    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring)
+    with_policy = apply_policy(checked, settings.policy, settings.project_dir, graph, monitoring, findings)
     return replace(with_policy, problems=masker.mask_problems(with_policy.problems))
 
 
@@ -329,7 +343,7 @@ def generate_site(settings: Settings, *, strict: bool = False, progress: Progres
     keep = SiteFiles(settings.cache_dir).keep if memo is None and settings.cache_dir is not None else None
     pages = render_pages(checked.catalog, settings, explained=explained.versions, graph=checked.graph,
                          gaps=checked.lineage_gaps, history=checked.history, policy=checked.policy,
-                         monitoring=checked.monitoring, keep=keep,
+                         monitoring=checked.monitoring, crosswalks=checked.crosswalks, keep=keep,
                          groups=memo.groups(settings) if memo is not None else None)
     counts = SiteCounts({name: len(model.card.versions) for name, model in checked.catalog.models.items()},
                         len(checked.catalog.runs), len(explained.versions), explained.produced)

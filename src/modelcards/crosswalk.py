@@ -684,5 +684,21 @@ def crosswalk(model: ModelEntry, catalog: Catalog) -> Crosswalk:
     return Crosswalk(model.name, tuple(items))
 
 
-__all__ = ["ANNEX_IV", "NIST", "REQUIREMENTS", "Coverage", "Crosswalk", "Finding", "Item", "Note", "Part",
-           "Requirement", "crosswalk"]
+class Crosswalks:
+    """Each model's crosswalk, made once for both the policy and the pages; a preview keeps it while what it reads,
+    the model's card and its datasets' cards, is unchanged (a third of a second per save at 1,000 models)."""
+
+    def __init__(self):
+        self._made: dict[str, tuple[tuple, Crosswalk]] = {}  # model name -> (what it read, its crosswalk)
+
+    def of(self, model: ModelEntry, catalog: Catalog) -> Crosswalk:
+        read = (model.card, tuple(entry.card if (entry := catalog.datasets.get(name)) else None
+                                  for name in model.dataset_names()))
+        made = self._made.get(model.name)
+        if made is None or made[0] != read:
+            made = self._made[model.name] = (read, crosswalk(model, catalog))
+        return made[1]
+
+
+__all__ = ["ANNEX_IV", "NIST", "REQUIREMENTS", "Coverage", "Crosswalk", "Crosswalks", "Finding", "Item", "Note",
+           "Part", "Requirement", "crosswalk"]

@@ -186,6 +186,8 @@ class ModelcardsPlugin(BasePlugin):
         return output
 
     def on_post_build(self, config):
+        if self.page_files is not None:
+            self.page_files.built()
         if self.page_cache is not None and self.page_cache.hits + self.page_cache.misses:
             log.info(f"converted {self.page_cache.misses} generated page(s) from Markdown, "
                      f"took {self.page_cache.hits} unchanged one(s) from the cache")
@@ -248,28 +250,60 @@ class _KeptBytecode(jinja2.BytecodeCache):
 
 
 class _PageFiles:
-    """The generated pages as files, for `serve --dirty` (what `modelcards serve` runs).
+    """The generated pages and files of `serve --dirty` (what `modelcards serve` runs), kept from one save to the next.
 
-    A dirty build renders a file only when it is newer than its built page (``File.is_modified``), and always
-    renders a file made from in-memory content. So each page is written here, and written again only when
-    its content changed: one edited card re-renders only the pages that show it.
+    A dirty build renders a page or copies a file only when ``File.is_modified`` says so. Each one is written
+    here, and written again only when its content changed: one edited card re-renders only the pages that show
+    it. Its ``File`` is kept too, and an unchanged page's ``Page``: making 15,000 files and 5,000 pages again
+    (paths, URLs) and asking the file system whether each is newer than its built copy cost a fifth of a save at
+    1,000 models.
     """
 
     def __init__(self):
         self.folder = Path(tempfile.mkdtemp(prefix="modelcards-preview-"))
         self.contents: dict[str, str] = {}
+        self.files: dict[str, _PreviewFile] = {}
+        self.used: set[str] = set()
 
     def file(self, config, path: str, content: str) -> File:
-        target = os.path.join(self.folder, path)  # a string: thousands of pages per save
+        kept = self.files.get(path)
+        if kept is None or kept.dest_dir != config.site_dir or kept.use_directory_urls != config.use_directory_urls:
+            target = os.path.join(self.folder, path)  # a string: thousands of pages per save
+            kept = self.files[path] = _PreviewFile.generated(config, path, abs_src_path=target)
         if self.contents.get(path) != content:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target, "wb") as out:
+            os.makedirs(os.path.dirname(kept.abs_src_path), exist_ok=True)
+            with open(kept.abs_src_path, "wb") as out:
                 out.write(content.encode("utf-8"))
             self.contents[path] = content
-        return File.generated(config, path, abs_src_path=target)
+            kept.pending = True
+            kept.page = None  # MkDocs makes its page again; an unchanged file keeps the page it has
+        self.used.add(path)
+        return kept
+
+    def built(self) -> None:
+        """The build that took the files finished: every one of them is in the site as it is now. Those it did
+        not take (a model removed) are forgotten."""
+        for path in [path for path in self.files if path not in self.used]:
+            del self.files[path]
+            self.contents.pop(path, None)
+        for kept in self.files.values():
+            kept.pending = False
+            if kept.page is not None:  # its HTML is written: only its place, title and anchors are read again
+                kept.page.markdown = kept.page.content = None
+        self.used = set()
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _PreviewFile(File):
+    """A generated file that a preview's build renders or copies only if its content changed since the last build
+    that finished. The preview's site folder is MkDocs' own temporary one: nothing else changes what is in it."""
+
+    pending = True
+
+    def is_modified(self) -> bool:
+        return self.pending
 
 
 def _log_progress(done: int, total: int, label: str) -> None:

@@ -15,9 +15,9 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -25,7 +25,7 @@ from .cards.loader import problem_from_error
 from .cards.schema import DatasetCard, Flag, ModelCard, Number, PositiveInt, Slug, Text, Waiver
 from .cards.yaml_source import KeyPath, YamlDocument, parse_yaml
 from .catalog import Catalog, ModelEntry
-from .crosswalk import Coverage, Note, crosswalk
+from .crosswalk import Coverage, Crosswalks, Note
 from .errors import Problem, Severity, sort_problems
 from .frozen import RULE_NAME as FROZEN_RULE_NAME
 from .governance import latest_decisions, person
@@ -34,6 +34,9 @@ from .monitoring import Monitoring, cadence_days
 from .sources.record import utc_day
 from .waivers import as_of_date, judge, stale_waiver
 from .text import NotUtf8, decode_utf8
+
+if TYPE_CHECKING:
+    from .lineage.checks import LineageFindings
 
 TIERS = ("low", "medium", "high", "critical")
 DEFAULT_TIER = "default"  # the section for cards without a `risk_tier` (and tiers the policy does not name)
@@ -257,6 +260,7 @@ class _Context:
     as_of: dt.date
     lineage: Callable[[str], list[Problem]] | None  # a check's findings, when the lineage is known
     monitoring: Monitoring | None = None  # the results read, when the site is built
+    crosswalks: Crosswalks = field(default_factory=Crosswalks)
 
 
 @dataclass(frozen=True)
@@ -267,23 +271,26 @@ class Rule:
 
 
 def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGraph | None = None,
-                    as_of: dt.date | None = None, monitoring: Monitoring | None = None) -> PolicyReport:
+                    as_of: dt.date | None = None, monitoring: Monitoring | None = None,
+                    findings: LineageFindings | None = None, crosswalks: Crosswalks | None = None) -> PolicyReport:
     """Every model's rules, passed, failed or waived, and the problems to print.
 
     ``graph`` is the lineage graph (``build``); without one, rules that need it are "not checked".
+    ``findings``: the lineage checks' findings on that graph, when the build has made them already;
+    ``crosswalks``: the models' crosswalks, kept for the pages.
     """
     as_of = as_of or as_of_date()
-    findings: dict[str, list[Problem]] = {}
+    by_check: dict[str, list[Problem]] = {}
 
     def lineage(check: str) -> list[Problem]:
-        if check not in findings:
+        if check not in by_check:
             from .lineage.checks import CHECKS, check_lineage
 
             only = {name: ("error" if name == check else "off") for name in CHECKS}
-            findings[check] = check_lineage(graph, catalog, only)
-        return findings[check]
+            by_check[check] = check_lineage(graph, catalog, only, findings=findings)
+        return by_check[check]
 
-    context = _Context(catalog, as_of, lineage if graph is not None else None, monitoring)
+    context = _Context(catalog, as_of, lineage if graph is not None else None, monitoring, crosswalks or Crosswalks())
     models: dict[str, ModelPolicy] = {}
     problems: list[Problem] = []
     for model in catalog.models.values():
@@ -306,7 +313,7 @@ def evaluate_policy(catalog: Catalog, loaded: LoadedPolicy, *, graph: LineageGra
             problems += found
         problems += _stale_waivers(model, used, f"no rule of its tier ({name}) fails there")
         models[model.name] = ModelPolicy(model.name, name, tuple(outcomes))
-    taken_over = frozenset(found_at(p) for found in findings.values() for p in found)
+    taken_over = frozenset(found_at(p) for found in by_check.values() for p in found)
     return PolicyReport(loaded.path, as_of, models, sort_problems(problems), graph is not None, taken_over)
 
 
@@ -467,7 +474,7 @@ def _personal_data(model: ModelEntry, rules: TierPolicy, context: _Context) -> I
 
 def _regulatory_coverage(model: ModelEntry, rules: TierPolicy, context: _Context) -> Iterator[Failure]:
     """Each crosswalk item not covered, at the card field of its first gap (the card's top when it has none)."""
-    for item in crosswalk(model, context.catalog).items:
+    for item in context.crosswalks.of(model, context.catalog).items:
         if item.status is Coverage.covered:
             continue
         gaps = item.missing

@@ -86,6 +86,10 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
         settings = jobs[key].settings if key in jobs else None
         explained.problems.append(document.problem(key_path + _field_named_in(settings, message), message))
 
+    before = dict(found_before or {})
+    if found_before is not None:
+        found_before.clear()
+    blocks = {}
     for model in catalog.models.values():
         newest = next((v.version for v in model.versions_newest_first if v.explainability is not None), None)
         for index, version in enumerate(model.card.versions):
@@ -93,17 +97,19 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
             if block is None:
                 continue
             key = (model.name, version.version)
+            blocks[key] = block
             places[key] = (model.source.document, ("versions", index, "explainability", _mode(block)))
             plotted = plots == "all" or (plots == "latest" and version.version == newest)
+            kept = before.get(key)
             try:
-                jobs[key] = _Job(model.name, version.version, _settings(block.compute or block.embed), plotted)
+                # A preview's unchanged card holds the very block it had: its settings are the ones found then.
+                settings = kept[0][0] if kept is not None and kept[2] is block \
+                    else _settings(block.compute or block.embed)
+                jobs[key] = _Job(model.name, version.version, settings, plotted)
             except ExplainError as exc:  # settings that contradict each other
                 failed(key, str(exc))
 
     missing: list[tuple[str, str]] = []
-    before = dict(found_before or {})
-    if found_before is not None:
-        found_before.clear()
     stamps: dict[object, tuple | None] = {}  # by settings: a catalog's versions often share their files
     for key, job in jobs.items():
         if found_before is not None and job.settings not in stamps:
@@ -111,7 +117,7 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
         identity = (job.settings, job.plotted, stamps[job.settings]) if found_before is not None else None
         kept = before.get(key)
         if kept is not None and kept[0] == identity and identity[2] is not None:
-            found_before[key], explained.versions[key] = kept, kept[1]
+            found_before[key], explained.versions[key] = (identity, kept[1], blocks[key]), kept[1]
             continue
         try:
             inputs = read_inputs(job.settings, project_dir) if isinstance(job.settings, ExplainSettings) else None
@@ -127,7 +133,7 @@ def explain_versions(catalog: Catalog, *, project_dir: Path, cache_dir: Path, wo
         else:
             explained.versions[key] = found
             if found_before is not None and identity[2] is not None:
-                found_before[key] = (identity, found)
+                found_before[key] = (identity, found, blocks[key])
 
     # Versions explained from the same bytes with the same settings (a model promoted unchanged, cards copied
     # from a template) share one piece of work: produced once, stored once, given to each.
@@ -203,7 +209,8 @@ def _field_named_in(settings: ExplainSettings | EmbedSettings | None, message: s
 
 
 # (model, version) -> (settings, plotted, the files' stamp), the version as found in the cache
-FoundBefore = dict[tuple[str, str], tuple[tuple, "VersionExplanation"]]
+# (model, version) -> (settings, plotted, files' stamps), the explanation, the card's explainability block
+FoundBefore = dict[tuple[str, str], tuple[tuple, "VersionExplanation", object]]
 
 
 def _files_stamp(settings: ExplainSettings | EmbedSettings, project_dir: Path) -> tuple | None:

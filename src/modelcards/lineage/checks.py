@@ -38,12 +38,27 @@ SEVERITIES = ("error", "warning", "off")
 _Check = Callable[[LineageGraph, Catalog], Iterator[Problem]]
 
 
+class LineageFindings:
+    """What each check of the graph finds in one graph and catalog, found once, however many times it is asked:
+    the build's lineage report and the policy's rules that make a check an error both read them."""
+
+    def __init__(self, graph: LineageGraph, catalog: Catalog):
+        self.graph, self.catalog = graph, catalog
+        self._found: dict[str, list[Problem]] = {}
+
+    def of(self, name: str) -> list[Problem]:
+        if name not in self._found:
+            self._found[name] = list(_CHECKS[name](self.graph, self.catalog))
+        return self._found[name]
+
+
 def check_lineage(graph: LineageGraph | None, catalog: Catalog, severities: dict[str, str], *,
-                  environments: tuple[str, ...] = ()) -> list[Problem]:
+                  environments: tuple[str, ...] = (), findings: LineageFindings | None = None) -> list[Problem]:
     """Every gap in the lineage; ``severities`` maps a check name of ``CHECKS`` to error, warning or off.
 
     ``environments`` is the deployment order, first to last (the ``environments`` setting); empty checks none.
-    Without a ``graph`` (the cards alone, no runs) only the ``CARD_CHECKS`` run.
+    Without a ``graph`` (the cards alone, no runs) only the ``CARD_CHECKS`` run. ``findings``: the graph checks'
+    findings on this graph and catalog, kept for the next call.
     """
     for name, severity in severities.items():
         if name not in CHECKS:
@@ -52,8 +67,11 @@ def check_lineage(graph: LineageGraph | None, catalog: Catalog, severities: dict
             raise ValueError(f"found severity '{severity}' for check '{name}', "
                              f"expected one of {', '.join(SEVERITIES)}")
     problems: list[Problem] = []
+    if graph is not None and (findings is None or findings.graph is not graph or findings.catalog is not catalog):
+        findings = LineageFindings(graph, catalog)
     checks: dict[str, _Check] = {
-        **_CHECKS, "environment_order": lambda _, catalog: _environment_order(catalog, environments)}
+        **{name: lambda _, __, name=name: findings.of(name) for name in _CHECKS},
+        "environment_order": lambda _, catalog: _environment_order(catalog, environments)}
     for name, check in checks.items():
         severity = severities.get(name, "warning")
         if severity != "off" and (graph is not None or name in CARD_CHECKS):

@@ -26,7 +26,7 @@ from ..compare import version_lineage
 from ..cards.schema import ModelCard, Version
 from ..cards.yaml_source import format_key_path
 from ..config import Settings
-from ..crosswalk import REQUIREMENTS, Coverage, Crosswalk, Requirement, crosswalk
+from ..crosswalk import REQUIREMENTS, Coverage, Crosswalk, Crosswalks, Requirement
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
@@ -71,7 +71,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                  explained: dict[tuple[str, str], VersionExplanation] | None = None,
                  graph: LineageGraph | None = None, gaps: list[Problem] | None = None,
                  history: History | None = None, policy: PolicyReport | None = None,
-                 monitoring: Monitoring | None = None, keep: Callable[[Page], Page] | None = None,
+                 monitoring: Monitoring | None = None, crosswalks: Crosswalks | None = None,
+                 keep: Callable[[Page], Page] | None = None,
                  groups: PageGroups | None = None) -> list[Page]:
     """Every page of the site, in a stable order, with the files beside them.
 
@@ -131,12 +132,14 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         else:
             into.append(page)  # kept with the rest of its group
 
-    crosswalks = {name: crosswalk(model, catalog) if groups is None else _kept_crosswalk(groups, model, catalog)
-                  for name, model in catalog.models.items()}
+    made_crosswalks = crosswalks or Crosswalks()
+    crosswalks_of = {name: made_crosswalks.of(model, catalog) for name, model in catalog.models.items()}
     today = as_of_date()
     # What every page shows or links by: a change here renders every page again.
     shared = (settings, today, as_of, policy.path if policy else None, policy.as_of if policy else None,
               card_pages, owner_slugs, groups.inputs if groups is not None else None)
+    if groups is not None:
+        shared = groups.same_as_before(shared)
 
     made_again: list[str] = []  # the kept pages made again in a preview
 
@@ -172,7 +175,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                trend_charts=_trend_charts(model), explanations=explanations,
                lineage=diagrams.models.get(model.name) if diagrams else None,
                card_history=history.cards.get(model.source.path), policy=policy, head=history.head,
-               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks[model.name],
+               model_policy=policy.models.get(model.name) if policy else None, crosswalk=crosswalks_of[model.name],
                comparisons=comparisons, model_monitoring=model_monitoring,
                monitoring_paths={v.deployment.index: paths.prefix + v.page for v in deployment_views},
                downloads=downloads,
@@ -187,7 +190,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
             out.extend(Page(prefix + target, (settings.project_dir / source).read_text(encoding="utf-8"))
                        for target, source in view.reports)
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, into=out, model=model,
-               card=model.card, crosswalk=crosswalks[model.name], edit_url=settings.edit_url(model.source.path))
+               card=model.card, crosswalk=crosswalks_of[model.name], edit_url=settings.edit_url(model.source.path))
         out.extend(Page(file.path, file.content) for file in files)
         path = comparisons.index
         render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, into=out, model=model,
@@ -207,15 +210,32 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         changed = []
         for name, model in catalog.models.items():
             key = _group_key(shared, model, catalog, graph, diagrams, explained or {}, history, policy, monitoring,
-                             crosswalks[name], runs_of)
+                             crosswalks_of[name], runs_of)
             kept_key = groups.kept_key(("model", name), key)
             keys[name] = kept_key or key
             if kept_key is None:
                 changed.append(model)
     every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
 
+    row_template = env.get_template("_catalog_row.html.j2")
+
+    def catalog_row(row) -> Markup:
+        """A model's row of the catalog; a preview renders again only the rows of the models whose pages changed
+        (at 1,000 models, the rows are most of the catalog's time, which a new summary renders again)."""
+        def made() -> Markup:
+            return Markup(row_template.render(
+                row=row, view=view, policy=policy, monitoring=monitoring, page_path=prefix + CATALOG_PAGE,
+                paths=paths, href=href))
+        if groups is None:
+            return made()
+        # The model's key covers all its pages show; the facet code numbers its values among the whole catalog's.
+        key = (keys[row.model.name], view.facet_code(row), policy is not None, monitoring is not None)
+        kept = groups.get(("catalog row", row.model.name), key)
+        return groups.put(("catalog row", row.model.name), key, kept if kept is not None else made())
+
     render_kept(("page", CATALOG_PAGE), lambda: (every_model(), tuple(catalog.datasets), tuple(catalog.tags)),
-                "catalog.md.j2", CATALOG_PAGE, lambda: dict(view=view, policy=policy, monitoring=monitoring))
+                "catalog.md.j2", CATALOG_PAGE,
+                lambda: dict(view=view, policy=policy, monitoring=monitoring, catalog_row=catalog_row))
     if view.owners:
         render_kept(("page", OWNERS_PAGE), lambda: tuple(
             (owner.name, owner.slug, tuple(bool(model.current_deployments) for model in owner.models))
@@ -237,10 +257,10 @@ def render_pages(catalog: Catalog, settings: Settings, *,
             kept = made[name] if name in made else groups.get(("model", name), key)
             pages.extend(groups.put(("model", name), key, kept))
     render_kept(("page", CROSSWALK_PAGE),
-                lambda: tuple((name, crosswalks[name], model.card.title, model.card.risk_tier)
+                lambda: tuple((name, crosswalks_of[name], model.card.title, model.card.risk_tier)
                               for name, model in catalog.models.items()),
                 "crosswalk_matrix.md.j2", CROSSWALK_PAGE,
-                lambda: dict(crosswalks=crosswalks, requirements=REQUIREMENTS))
+                lambda: dict(crosswalks=crosswalks_of, requirements=REQUIREMENTS))
     def titles(names) -> tuple:
         return tuple(catalog.models[name].card.title for name in names)
 
@@ -316,10 +336,14 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     return pages
 
 
+# Groups that are not pages of their own: a model's pages are counted by model, a catalog row is part of the catalog.
+PARTS_OF_PAGES = ("model", "catalog row")
+
+
 class PageGroups:
-    """Pages from a preview's previous render, by group (a model's pages, a run's page, the crosswalk matrix), with
-    the inputs they show, and each model's crosswalk with the cards it reads. A group whose inputs are equal again
-    keeps what it made, so saving one card renders that card's pages and the pages listing it only.
+    """Pages from a preview's previous render, by group (a model's pages, a run's page, the crosswalk matrix, a
+    row of the catalog), with the inputs they show. A group whose inputs are equal again keeps what it made, so
+    saving one card renders that card's pages and the pages listing it only.
 
     ``inputs`` is set by the caller before each render: what stands for the files behind every page (run exports,
     monitoring results and reports, the tracker's export, the policy), so that a change there renders all again.
@@ -327,11 +351,19 @@ class PageGroups:
 
     def __init__(self):
         self.inputs: object = None
-        self._kept: dict[tuple[str, str], tuple[tuple, Any]] = {}  # group -> (key, its pages or its crosswalk)
+        self._kept: dict[tuple[str, str], tuple[tuple, Any]] = {}  # group -> (key, its pages or its catalog row)
         self._now: dict[tuple[str, str], tuple[tuple, Any]] = {}
+        self._shared: tuple | None = None
         self.rendered = self.reused = 0  # model groups, in the last render
         self.pages_made: list[str] = []  # the other kept pages (listing pages, runs' pages) made in the last render
         self.pages_kept = 0
+
+    def same_as_before(self, shared: tuple) -> tuple:
+        """``shared`` (what every page shows), or the previous render's when equal: the keys holding it then compare
+        by identity, not entry by entry through every model's page path, in each of thousands of keys."""
+        if shared != self._shared:
+            self._shared = shared
+        return self._shared
 
     def get(self, group: tuple[str, str], key: tuple) -> Any:
         kept = self._kept.get(group)
@@ -350,17 +382,9 @@ class PageGroups:
     def finish(self, rendered: int, reused: int, pages_made: list[str]) -> None:
         """Keep this render's groups for the next; those not made this time (a model removed) are forgotten."""
         self.pages_made = pages_made
-        self.pages_kept = sum(1 for group in self._now if group[0] != "model" and group[0] != "crosswalk") - len(pages_made)
+        self.pages_kept = sum(1 for group in self._now if group[0] not in PARTS_OF_PAGES) - len(pages_made)
         self._kept, self._now = self._now, {}
         self.rendered, self.reused = rendered, reused
-
-
-def _kept_crosswalk(groups: PageGroups, model: ModelEntry, catalog: Catalog) -> Crosswalk:
-    """The model's crosswalk, made again only when its card or its datasets' cards changed (all it reads)."""
-    key = (model.card, tuple(entry.card if (entry := catalog.datasets.get(name)) else None
-                             for name in model.dataset_names()))
-    kept = groups.get(("crosswalk", model.name), key)
-    return groups.put(("crosswalk", model.name), key, kept if kept is not None else crosswalk(model, catalog))
 
 
 def _runs_by_model(catalog: Catalog) -> dict[str, list[RunEntry]]:
