@@ -18,6 +18,7 @@ THEME = """theme:
   features:
     - content.action.edit
     - search.highlight
+    - navigation.prune   # a page links only its own section's pages: 3.5 KB less on each of thousands
   palette:
     - media: "(prefers-color-scheme: light)"
       scheme: default
