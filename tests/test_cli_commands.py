@@ -220,8 +220,8 @@ def test_runs_configured_but_none_read_gives_one_nav_that_builds_strictly_both_w
     root = project(tmp_path / "project", "valid")
     (root / "cards" / "churn.yml").unlink()  # it names runs, which no source would have
     (root / "runs").mkdir()
-    (root / "mkdocs.yml").write_text(
-        "site_name: Test site\ntheme:\n  name: material\n  font: false\n"
+    (root / "mkdocs.yml").write_text(  # the nav pruned, as in generate's mkdocs.yml: the same links on each page
+        "site_name: Test site\ntheme:\n  name: material\n  font: false\n  features: [navigation.prune]\n"
         "plugins:\n  - search\n  - modelcards:\n      runs: [runs]\n", encoding="utf-8")
     (root / "docs").mkdir()
 
