@@ -153,21 +153,23 @@ SEARCHED_SUFFIXES = frozenset({JSON_SUFFIX, *(suffix for reader in RUN_READERS f
 def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | None = None) -> LoadedRuns:
     """Read every entry (paths relative to ``project_dir``), mask secrets, and index runs by ref."""
     result = ReadResult()
+    # Paused until the runs are indexed: masking and indexing allocate too, and with the collector running again
+    # its passes walked the new records over and over (load 10% slower cold, benchmarks/run_read_speed.py).
     with collector_paused():
         for entry in entries:
             result.extend(_read_entry(entry, project_dir))
-    records, masked = (masker or SecretMasker()).mask(result.records)
-    loaded = LoadedRuns(problems=result.problems, masked=masked)
-    runs = loaded.runs
-    for ref, record in sorted([(record.ref, record) for record in records], key=itemgetter(0)):
-        if ref in runs:
-            first = runs[ref].origin
-            origin = record.origin or Origin("?")
-            loaded.problems.append(Problem(
-                origin.path, origin.line, 1, "", f"run {ref} is also read from "
-                f"{first.path if first else '?'}; the first one is kept", "warning"))
-            continue
-        runs[ref] = record
+        records, masked = (masker or SecretMasker()).mask(result.records)
+        loaded = LoadedRuns(problems=result.problems, masked=masked)
+        runs = loaded.runs
+        for ref, record in sorted([(record.ref, record) for record in records], key=itemgetter(0)):
+            if ref in runs:
+                first = runs[ref].origin
+                origin = record.origin or Origin("?")
+                loaded.problems.append(Problem(
+                    origin.path, origin.line, 1, "", f"run {ref} is also read from "
+                    f"{first.path if first else '?'}; the first one is kept", "warning"))
+                continue
+            runs[ref] = record
     return loaded
 
 
