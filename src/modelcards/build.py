@@ -214,7 +214,8 @@ class Memo:
     def loaded_runs(self, settings: Settings, masker: SecretMasker) -> LoadedRuns:
         stamp = _files_stamp([settings.project_dir / entry for entry in settings.runs])
         if self.runs is None or self.runs[0] != stamp:
-            self.runs = (stamp, load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker))
+            self.runs = (stamp, load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker,
+                                          cache_dir=settings.cache_dir))
         return self.runs[1]
 
 
@@ -244,7 +245,8 @@ def check_project(settings: Settings, memo: Memo | None = None) -> CheckedCatalo
     elif memo is not None:
         runs = memo.loaded_runs(settings, masker)
     else:
-        runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker)
+        runs = load_runs(list(settings.runs), project_dir=settings.project_dir, masker=masker,
+                         cache_dir=settings.cache_dir)
     pins = PinnedRuns(dvc_projects(list(settings.runs), settings.project_dir), settings.project_dir, masker)
     history = card_history(settings.project_dir, [settings.cards_dir], masker)
     checked = check_cards([settings.cards_dir], relative_to=settings.project_dir, runs=runs, pins=pins,

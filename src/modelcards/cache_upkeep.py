@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# The caches' folders under ``cache_dir``: explain/stage.py, lineage (site/lineage.py), page_cache.py, build.py.
-FOLDERS = ("explanations", "plots", "lineage", "pages", "site-files")
+# The caches' folders under ``cache_dir``: explain/stage.py, lineage (site/lineage.py), page_cache.py, build.py,
+# sources/run_cache.py.
+FOLDERS = ("explanations", "plots", "lineage", "pages", "site-files", "runs")
 # An entry (``<sha256>.json``, ``<sha256>.beeswarm.svg``, ...) or what an interrupted write left of one
 # (files.write_atomic's ``.<name>.<random>.tmp``).
 _ENTRY = re.compile(r"\.?[0-9a-f]{64}(\.[A-Za-z0-9_.-]+)?")

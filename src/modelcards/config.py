@@ -197,6 +197,9 @@ SETTINGS: tuple[Setting, ...] = (
             "changed; the lineage diagrams (in `lineage/`: each SVG keyed by its DOT source and Graphviz, and all "
             "of a build's diagrams in one pack keyed by the lineage graph, the settings and the modelcards code, so "
             "a rebuild with no lineage change makes none and `dot` draws only diagrams that changed); "
+            "the run exports as read, secrets masked (in `runs/`, one pack per entry of `runs`, each export keyed by "
+            "its path and bytes, the masking settings and the modelcards code; with the `fast` extra only), so a "
+            "rebuild or a CI job that restores the folder neither decodes nor masks unchanged exports again; "
             "and (in `site-files/`, by content) the plots, downloads and exports MkDocs copies into the site. "
             "Builds running at once can share it; delete it to compute everything again.",
             check=_text, resolve=_project_path),

@@ -4,7 +4,7 @@ Making a thousand model diagrams again costs far more than reading them back: th
 the links of seventeen thousand boxes, even when every SVG is already cached. So the diagrams of a build (their
 DOT sources, their SVGs and whatever the caller needs beside them) are written together into one pack, under a
 key the caller computes from everything they are made of: the whole lineage graph (``graph.graph_fingerprint``),
-the settings that shape them and the code that draws them (``code_fingerprint``). A rebuild with the same key
+the settings that shape them and the code that draws them (``files.code_fingerprint``). A rebuild with the same key
 maps the pack and decodes each text only when it is used; any other key makes every diagram again, through
 ``render.render_svgs``, whose per-SVG cache still keeps ``dot`` to the diagrams whose DOT text changed.
 
@@ -14,10 +14,8 @@ texts in UTF-8, written atomically. A pack that is partial, foreign or of anothe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import mmap
-import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,15 +23,6 @@ from modelcards.files import write_atomic
 from modelcards.memory import collector_paused
 
 PACK_FORMAT = 1
-
-
-def code_fingerprint(*module_names: str) -> bytes:
-    """A digest of the source files of the named (imported) modules: a new release, or an edit to the code that
-    writes the diagrams, draws them all again."""
-    digest = hashlib.sha256()
-    for name in module_names:
-        digest.update(Path(sys.modules[name].__file__).read_bytes())
-    return digest.digest()
 
 
 class StoredText:

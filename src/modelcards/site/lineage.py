@@ -25,12 +25,13 @@ from markupsafe import Markup
 from ..cache_upkeep import mark_used
 from ..catalog import Catalog
 from ..config import Settings
+from ..files import code_fingerprint
 from ..lineage import dot, render
 from ..lineage import graph as graph_module
 from ..lineage.dot import to_dot
 from ..lineage.graph import (LineageGraph, Node, Subgraph, edge_list, graph_fingerprint, impact, neighbourhood,
                              overview, overview_size)
-from ..lineage.pack import StoredText, code_fingerprint, read_pack, write_pack
+from ..lineage.pack import StoredText, read_pack, write_pack
 from ..lineage.render import cached_svg_names, render_svgs, renderer_fingerprint
 from . import paths
 from .paths import LINEAGE_PAGE, dataset_page, diagram_source, model_page, node_target, relative_url, version_anchors

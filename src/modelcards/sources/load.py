@@ -23,6 +23,7 @@ from .masking import MaskedValue, SecretMasker
 from ..text import NotUtf8, decode_utf8
 from .reading import ReadResult, json_position, shown
 from .record import EXPORT_FORMAT, BadExport, Origin, RunRecord, from_json, parse_export
+from .run_cache import RunCache, SourcePack
 
 
 @dataclass
@@ -150,28 +151,39 @@ JSON_SUFFIX = ".json"
 SEARCHED_SUFFIXES = frozenset({JSON_SUFFIX, *(suffix for reader in RUN_READERS for suffix in reader.suffixes)})
 
 
-def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | None = None) -> LoadedRuns:
-    """Read every entry (paths relative to ``project_dir``), mask secrets, and index runs by ref."""
+def load_runs(entries: list[str], *, project_dir: Path, masker: SecretMasker | None = None,
+              cache_dir: Path | None = None) -> LoadedRuns:
+    """Read every entry (paths relative to ``project_dir``), mask secrets, and index runs by ref.
+
+    With a ``cache_dir``, exports read and masked by an earlier build are taken from its packs (``run_cache``),
+    with the same result."""
+    masker = masker or SecretMasker()
+    cache = RunCache.open(cache_dir, masker)
     result = ReadResult()
+    # Paused until the runs are indexed: masking and indexing allocate too, and with the collector running again
+    # its passes walked the new records over and over (load 10% slower cold, benchmarks/run_read_speed.py).
     with collector_paused():
         for entry in entries:
-            result.extend(_read_entry(entry, project_dir))
-    records, masked = (masker or SecretMasker()).mask(result.records)
-    loaded = LoadedRuns(problems=result.problems, masked=masked)
-    runs = loaded.runs
-    for ref, record in sorted([(record.ref, record) for record in records], key=itemgetter(0)):
-        if ref in runs:
-            first = runs[ref].origin
-            origin = record.origin or Origin("?")
-            loaded.problems.append(Problem(
-                origin.path, origin.line, 1, "", f"run {ref} is also read from "
-                f"{first.path if first else '?'}; the first one is kept", "warning"))
-            continue
-        runs[ref] = record
+            pack = cache.source(entry) if cache is not None else None
+            result.extend(_read_entry(entry, project_dir, pack))
+            if pack is not None:
+                pack.save()
+        records, masked = cache.mask(result.records) if cache is not None else masker.mask(result.records)
+        loaded = LoadedRuns(problems=result.problems, masked=masked)
+        runs = loaded.runs
+        for ref, record in sorted([(record.ref, record) for record in records], key=itemgetter(0)):
+            if ref in runs:
+                first = runs[ref].origin
+                origin = record.origin or Origin("?")
+                loaded.problems.append(Problem(
+                    origin.path, origin.line, 1, "", f"run {ref} is also read from "
+                    f"{first.path if first else '?'}; the first one is kept", "warning"))
+                continue
+            runs[ref] = record
     return loaded
 
 
-def _read_entry(entry: str, project_dir: Path) -> ReadResult:
+def _read_entry(entry: str, project_dir: Path, pack: SourcePack | None) -> ReadResult:
     root = project_dir.resolve()
     path = (project_dir / entry).resolve()
     if not path.is_relative_to(root):
@@ -188,7 +200,7 @@ def _read_entry(entry: str, project_dir: Path) -> ReadResult:
     grouped: dict[RunReader, list[Path]] = {}
     inside = str(root).rstrip(os.sep) + os.sep
     for file in files:
-        _read_file(file, root, inside, grouped, result)
+        _read_file(file, root, inside, grouped, result, pack)
     for reader, paths in grouped.items():
         result.extend(reader.read(paths, relative_to=root))
     return result
@@ -232,10 +244,12 @@ _BY_FILE_NAME = {name: reader for reader in reversed(RUN_READERS) for name in re
 _BY_SUFFIX = {suffix: reader for reader in reversed(RUN_READERS) for suffix in reader.suffixes}
 
 
-def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list[Path]], result: ReadResult) -> None:
+def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list[Path]], result: ReadResult,
+               pack: SourcePack | None = None) -> None:
     """Read one file into ``result``, or set it aside in ``grouped`` for a format read all at once.
 
     ``inside`` is ``root`` as a string ending in a separator: the file's name in problems is the rest of its path.
+    An export ``pack`` knows is taken from it, already masked; one it does not know is read, masked and kept there.
     """
     if not path.endswith(JSON_SUFFIX) or _CLAIMED_JSON:  # a .json file is claimed by no name or suffix
         reader = _BY_FILE_NAME.get(os.path.basename(path))
@@ -254,7 +268,8 @@ def _read_file(path: str, root: Path, inside: str, grouped: dict[RunReader, list
     else:
         name = shown(Path(path), root)
     data = _read_bytes(path)
-    record = parse_export(data, Origin(name))  # the common case, a modelcards export, without parsing metric histories
+    # The common case, a modelcards export, read without parsing its metric histories.
+    record = pack.read(name, data, parse_export) if pack is not None else parse_export(data, Origin(name))
     if record is not None:
         result.records.append(record)
     else:

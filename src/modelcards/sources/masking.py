@@ -175,8 +175,10 @@ class SecretMasker:
     """
 
     def __init__(self, extra_key_patterns: Iterable[str] = (), extra_value_patterns: Iterable[str] = ()):
-        extra_values = tuple(extra_value_patterns)
-        self._extra_keys = [re.compile(p, re.IGNORECASE) for p in extra_key_patterns]
+        extra_keys, extra_values = tuple(extra_key_patterns), tuple(extra_value_patterns)
+        # What this masker adds to the built-in rules, which are its code: a cache of masked records is keyed by both.
+        self.rules = (extra_keys, extra_values)
+        self._extra_keys = [re.compile(p, re.IGNORECASE) for p in extra_keys]
         for pattern in extra_values:
             re.compile(pattern)  # a broken pattern is reported as itself, not as part of the alternation
         patterns = {**VALUE_PATTERNS, **{f"the pattern {p!r}": p for p in extra_values}}

@@ -31,20 +31,29 @@ class LazyHistory(Sequence):
 
     Most readers of a run need only a metric's last value (card versions, the catalog, trial tables);
     the points are parsed when a run page charts them. ``text`` is a JSON array already checked to be
-    valid JSON by the parser that cut it out, and ``decode`` is that parser.
+    valid JSON by the parser that cut it out, and ``decode`` is that parser. With ``end``, the array is
+    ``text[start:end]``: the metrics of an export share its bytes instead of a copy each (run_cache).
     """
 
-    __slots__ = ("_text", "_decode", "_points")
+    __slots__ = ("_text", "_decode", "_points", "_start", "_end")
 
-    def __init__(self, text: bytes, decode: Callable[[bytes], Any]):
-        self._text, self._decode, self._points = text, decode, None
+    def __init__(self, text: bytes, decode: Callable[[bytes], Any], start: int = 0, end: int | None = None):
+        self._text, self._decode, self._points, self._start, self._end = text, decode, None, start, end
 
     @property
     def points(self) -> list:
         if self._points is None:
-            self._points = self._decode(self._text)
+            text = self._text if self._end is None else memoryview(self._text)[self._start:self._end]
+            self._points = self._decode(text)
             self._text = b""  # parsed once: keep only the points
         return self._points
+
+    @property
+    def unparsed(self) -> bytes | None:
+        """The JSON text of the points, until something reads them (then None)."""
+        if self._points is not None:
+            return None
+        return self._text if self._end is None else self._text[self._start:self._end]
 
     def __getitem__(self, index):
         return self.points[index]
