@@ -42,16 +42,20 @@ def without_reload(page: str) -> str:
 
 
 @contextmanager
-def serving(project: Path, port: int, log: Path) -> Iterator[None]:
-    """`modelcards serve` in ``project`` on ``port``, its output in ``log``; stopped with its whole process group."""
+def serving(project: Path, port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """`modelcards serve` in ``project`` on ``port``, its output in ``log``, its temporary files in ``project``'s
+    sibling ``tmp``; stopped with its whole process group."""
+    scratch = project.parent / "tmp"
+    scratch.mkdir(exist_ok=True)
     with log.open("w") as out:
         server = subprocess.Popen([str(MODELCARDS), "serve", "-a", f"127.0.0.1:{port}"], cwd=project, stdout=out,
                                   stderr=subprocess.STDOUT, start_new_session=True,
-                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+                                  env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "TMPDIR": str(scratch)})
     try:
-        yield
+        yield server
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
 
 
@@ -133,3 +137,21 @@ def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_
         printed = log.read_text(encoding="utf-8")
         assert "Traceback" not in printed
         assert len(re.findall(r"converted \d+ generated page", printed)) == 2  # no page built by that save
+
+
+def test_serve_stopped_by_sigterm_removes_the_site_and_pages_it_made(tmp_path: Path):
+    """As on Ctrl-C: MkDocs' built site and the plugin's generated pages are temporary folders of their own."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES, project / "cards")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with serving(project, port, log) as server:
+        wait_until(lambda: "Customer churn" in (fetch(f"http://127.0.0.1:{port}/models/churn/") or ""),
+                   "churn's page served", log)
+        made = sorted(path.name[:-8] for path in (tmp_path / "tmp").iterdir())  # less tempfile's random part
+        # The site MkDocs serves, the generated pages, and the built-in mkdocs.yml of a project without one.
+        assert made == ["mkdocs_", "modelcards-", "modelcards-preview-"], made
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0, log.read_text(encoding="utf-8")[-4000:]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert "Shutting down" in log.read_text(encoding="utf-8")
