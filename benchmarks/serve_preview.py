@@ -100,12 +100,14 @@ def main() -> int:
     server = subprocess.Popen([modelcards, "serve", "-a", f"127.0.0.1:{port}"], cwd=project, env=env,
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     times = []
+    run_id = f"{time.time_ns():x}"
     try:
         title = wait_for(url, name, args.start_timeout, server)
         print(f"  serve start-up, until {url} is served: {title:.1f} s")
         for edit in range(1, args.edits + 1):
             time.sleep(1.5)  # let the watcher settle, as between an author's saves
-            marker = f"Edited summary number {edit} of the preview benchmark."
+            # A summary no earlier run saved: its pages' conversions cannot come from a cache taken from one.
+            marker = f"Edited summary number {edit} of the preview benchmark run {run_id}."
             edit_summary(card, marker)
             times.append(wait_for(url, marker, 300, server))
             print(f"  edit {edit}: {card.relative_to(project)} summary shown after {times[-1]:.2f} s")

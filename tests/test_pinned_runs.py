@@ -217,3 +217,36 @@ def test_pull_dvc_outside_git_or_for_an_unknown_stage_says_why(retrained, tmp_pa
     assert outside.returncode == 3
     assert outside.stderr.startswith("error: found pipeline outside any git repository, so it has no revisions")
     assert not (copy / "runs").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_preview_keeps_a_card_pinned_to_loaded_snapshots_and_joins_one_read_from_git_again(retrained, tmp_path):
+    """What a snapshot holds changes only with the run exports, which a preview watches; what git holds at a
+    revision is read again on every save."""
+    from modelcards.build import Memo, generate_site
+    from modelcards.config import settings_from
+
+    project, first, second = retrained
+    copy = tmp_path / "copy"
+    shutil.copytree(project.root, copy)
+    run_modelcards("pull", "dvc", "--project", "pipeline", "--rev", first[:7], "--stage", "train",
+                   "--out", "runs/dvc", cwd=copy)
+    shutil.rmtree(copy / "cards", ignore_errors=True)  # the cards of the tests before, which share the project
+    (copy / "cards").mkdir()
+    (copy / "cards" / "snapshot.yml").write_text(
+        _card(f"dvc:train@{first[:7]}", f"dvc:train@{first[:7]}").replace("name: churn", "name: churn-snapshot"))
+    (copy / "cards" / "git.yml").write_text(
+        _card(f"dvc:train@{second[:9]}", f"dvc:train@{second}").replace("name: churn", "name: churn-git"))
+    settings = settings_from({"cards_dir": "cards", "runs": ["pipeline", "runs/dvc"], "lineage_checks": QUIET},
+                             project_dir=copy)
+
+    def pages(memo: Memo | None = None) -> list[tuple[str, str]]:
+        # A build keeps its pages on disk as it makes them (build.SiteFiles), a preview in memory.
+        return [(page.path, page.stored.read_bytes().decode("utf-8") if page.stored else page.content)
+                for page in generate_site(settings, memo=memo).pages]
+
+    memo = Memo()
+    assert pages(memo) == pages()
+    assert list(memo.linked_cards) == ["cards/snapshot.yml"]
+    kept = memo.linked_cards["cards/snapshot.yml"]
+    assert pages(memo) == pages()
+    assert memo.linked_cards["cards/snapshot.yml"] is kept

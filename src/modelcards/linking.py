@@ -23,7 +23,7 @@ from .cards.loader import LoadedCard
 from .cards.schema import CodeRef, DatasetCard, DataRef, ModelCard, Version
 from .cards.yaml_source import KeyPath
 from .errors import Problem
-from .sources.pinning import REV_TAG, PinnedRuns, run_changes, split_pin
+from .sources.pinning import REV_TAG, PinnedRuns, Snapshots, run_changes, split_pin
 from .sources.record import SOURCES, DatasetRef, RunRecord
 
 ROLES = ("training", "evaluation", "validation")
@@ -68,8 +68,8 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
     ``pins`` finds the ``dvc:<stage>@<rev>`` runs that no loaded export has, by reading git.
     ``before``: a preview's, kept from its previous call: a card linked from the same card and runs (the same
     objects, which the preview keeps while their files are unchanged) and dataset cards is not linked again.
-    A card pinning a git revision always is: what a revision holds is read from git each time. It is left
-    holding this call's cards only.
+    A card pinning a git revision that no loaded snapshot resolves always is: what the revision holds is read
+    from git each time. It is left holding this call's cards only.
     """
     digests = _dataset_digests([item.card for item in loaded if isinstance(item.card, DatasetCard)])
     names = {item.card.name for item in loaded if isinstance(item.card, DatasetCard)}
@@ -78,13 +78,17 @@ def link_runs(loaded: list[LoadedCard], runs: dict[str, RunRecord], pins: Pinned
     # each search every loaded run.
     pins_found: dict[str, RunRecord | str] = {}
     kept: LinkedBefore = {}
+    snapshots: Snapshots | None = None  # made when a card pins a revision
     for item in loaded:
         card = item.card
         if not isinstance(card, ModelCard) or not any(v.run for v in card.versions):
             result.cards.append(item)
             continue
         key = (item, runs, digests, names)
-        keepable = before is not None and not any(split_pin(v.run) for v in card.versions if v.run)
+        pinned = [v.run for v in card.versions if v.run and split_pin(v.run)]
+        if before is not None and pinned and snapshots is None:
+            snapshots = Snapshots(runs)
+        keepable = before is not None and all(snapshots.resolve(ref) for ref in pinned)
         found_before = before.get(item.path) if keepable else None
         if found_before is not None and found_before[0] == key:
             linked, links, problems = found_before[1]

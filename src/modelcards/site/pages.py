@@ -281,11 +281,30 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                         dataset=dataset, edit_url=settings.edit_url(source) if source else None, impact=impact,
                         impact_nodes=impact_nodes, card_history=card_history), source=source)
     render_kept(("page", TAGS_PAGE), lambda: tuple(catalog.tags.values()), "tags.md.j2", TAGS_PAGE, dict)
+    tag_row_template = env.get_template("_tag_row.html.j2")
+
+    def tag_rows(tag) -> Callable[[str], Markup]:
+        """A tag page's row of each model; a preview renders again only the rows whose title, status or summary
+        changed (a tag such as "tabular" can list every model)."""
+        page_path = prefix + tag_page(tag.name)
+
+        def tag_row(name: str) -> Markup:
+            def made() -> Markup:
+                return Markup(tag_row_template.render(name=name, catalog=catalog, page_path=page_path, paths=paths,
+                                                      href=href))
+            if groups is None:
+                return made()
+            card = catalog.models[name].card
+            key = (shared, card.title, card.status, card.summary)
+            kept = groups.get(("tag row", f"{tag.name}\n{name}"), key)
+            return groups.put(("tag row", f"{tag.name}\n{name}"), key, kept if kept is not None else made())
+        return tag_row
+
     for tag in catalog.tags.values():
         render_kept(("tag", tag.name), lambda: (tag, tuple(
             (card.title, card.status, card.summary) for name in tag.models for card in [catalog.models[name].card]),
                                                tuple(catalog.datasets[name].title for name in tag.datasets)),
-                    "tag.md.j2", tag_page(tag.name), lambda: dict(tag=tag))
+                    "tag.md.j2", tag_page(tag.name), lambda: dict(tag=tag, tag_row=tag_rows(tag)))
     if catalog.runs:
         render_kept(("page", RUNS_PAGE), lambda: (tuple(catalog.runs.values()), tuple(catalog.experiments.items()),
                                                   tuple(titles(dict.fromkeys(model for model, _ in entry.model_versions))
@@ -336,8 +355,9 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     return pages
 
 
-# Groups that are not pages of their own: a model's pages are counted by model, a catalog row is part of the catalog.
-PARTS_OF_PAGES = ("model", "catalog row")
+# Groups that are not pages of their own: a model's pages are counted by model, a row is part of the catalog or of a
+# tag's page.
+PARTS_OF_PAGES = ("model", "catalog row", "tag row")
 
 
 class PageGroups:
