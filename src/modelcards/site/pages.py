@@ -217,21 +217,24 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                 changed.append(model)
     every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
 
+    def kept_row(group: tuple[str, str], key: Callable[[], tuple], template: jinja2.Template,
+                 **context: Any) -> Markup:
+        """A row of a page listing models, rendered on its own: a preview renders again only the rows whose
+        ``key()`` changed (at 1,000 models, the rows are most of the catalog's and a large tag page's time)."""
+        if groups is None:
+            return Markup(template.render(**context))
+        full_key = key()
+        kept = groups.get(group, full_key)
+        return groups.put(group, full_key, kept if kept is not None else Markup(template.render(**context)))
+
     row_template = env.get_template("_catalog_row.html.j2")
 
     def catalog_row(row) -> Markup:
-        """A model's row of the catalog; a preview renders again only the rows of the models whose pages changed
-        (at 1,000 models, the rows are most of the catalog's time, which a new summary renders again)."""
-        def made() -> Markup:
-            return Markup(row_template.render(
-                row=row, view=view, policy=policy, monitoring=monitoring, page_path=prefix + CATALOG_PAGE,
-                paths=paths, href=href))
-        if groups is None:
-            return made()
-        # The model's key covers all its pages show; the facet code numbers its values among the whole catalog's.
-        key = (keys[row.model.name], view.facet_code(row), policy is not None, monitoring is not None)
-        kept = groups.get(("catalog row", row.model.name), key)
-        return groups.put(("catalog row", row.model.name), key, kept if kept is not None else made())
+        def key() -> tuple:
+            # The model's key covers all its pages show; the facet code numbers its values among the catalog's.
+            return keys[row.model.name], view.facet_code(row), policy is not None, monitoring is not None
+        return kept_row(("catalog row", row.model.name), key, row_template, row=row, view=view, policy=policy,
+                        monitoring=monitoring, page_path=prefix + CATALOG_PAGE, paths=paths, href=href)
 
     render_kept(("page", CATALOG_PAGE), lambda: (every_model(), tuple(catalog.datasets), tuple(catalog.tags)),
                 "catalog.md.j2", CATALOG_PAGE,
@@ -283,28 +286,17 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     render_kept(("page", TAGS_PAGE), lambda: tuple(catalog.tags.values()), "tags.md.j2", TAGS_PAGE, dict)
     tag_row_template = env.get_template("_tag_row.html.j2")
 
-    def tag_rows(tag) -> Callable[[str], Markup]:
-        """A tag page's row of each model; a preview renders again only the rows whose title, status or summary
-        changed (a tag such as "tabular" can list every model)."""
-        page_path = prefix + tag_page(tag.name)
-
-        def tag_row(name: str) -> Markup:
-            def made() -> Markup:
-                return Markup(tag_row_template.render(name=name, catalog=catalog, page_path=page_path, paths=paths,
-                                                      href=href))
-            if groups is None:
-                return made()
-            card = catalog.models[name].card
-            key = (shared, card.title, card.status, card.summary)
-            kept = groups.get(("tag row", f"{tag.name}\n{name}"), key)
-            return groups.put(("tag row", f"{tag.name}\n{name}"), key, kept if kept is not None else made())
-        return tag_row
+    def tag_row(tag, name: str) -> Markup:
+        card = catalog.models[name].card
+        return kept_row(("tag row", f"{tag.name}\n{name}"), lambda: (shared, card.title, card.status, card.summary),
+                        tag_row_template, name=name, catalog=catalog, page_path=prefix + tag_page(tag.name),
+                        paths=paths, href=href)
 
     for tag in catalog.tags.values():
         render_kept(("tag", tag.name), lambda: (tag, tuple(
             (card.title, card.status, card.summary) for name in tag.models for card in [catalog.models[name].card]),
                                                tuple(catalog.datasets[name].title for name in tag.datasets)),
-                    "tag.md.j2", tag_page(tag.name), lambda: dict(tag=tag, tag_row=tag_rows(tag)))
+                    "tag.md.j2", tag_page(tag.name), lambda: dict(tag=tag, tag_row=lambda name: tag_row(tag, name)))
     if catalog.runs:
         render_kept(("page", RUNS_PAGE), lambda: (tuple(catalog.runs.values()), tuple(catalog.experiments.items()),
                                                   tuple(titles(dict.fromkeys(model for model, _ in entry.model_versions))
