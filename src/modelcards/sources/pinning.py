@@ -74,7 +74,7 @@ class PinnedRuns:
     def find(self, ref: str, runs: dict[str, RunRecord]) -> RunRecord | str:
         """The record a card's ``dvc:<stage>@<rev>`` names, or what is wrong, said for the card line."""
         stage, rev = split_pin(ref) or ("", "")
-        snapshots = _snapshots(stage, rev, runs)
+        snapshots = Snapshots(runs).of(stage, rev)
         if len(snapshots) == 1:
             return snapshots[0]
         if len(snapshots) > 1:
@@ -111,33 +111,28 @@ class PinnedRuns:
         return self._read[key]
 
 
-def _snapshots(stage: str, rev: str, runs: dict[str, RunRecord]) -> list[RunRecord]:
-    """Loaded pinned records (``modelcards pull dvc`` snapshots, or read before) of ``stage`` at ``rev``."""
-    if not is_commit_prefix(rev):
-        return []
-    prefix = f"dvc:{stage}@"
-    return [record for ref, record in runs.items()
-            if ref.startswith(prefix) and record.tags.get(REV_TAG, "").startswith(rev.lower())
-            and ref == f"{prefix}{record.tags[REV_TAG]}"]
-
-
 class Snapshots:
-    """The loaded snapshots of pinned stages (``modelcards pull dvc``), by stage: which pins they alone resolve,
-    as ``PinnedRuns.find`` would, without git, for a thousand cards in one pass over the runs."""
+    """The loaded pinned records (``modelcards pull dvc`` snapshots, or read before) by stage, indexed in one pass
+    over the runs: a thousand cards pinning stages then find theirs without scanning every run each."""
 
     def __init__(self, runs: dict[str, RunRecord]):
-        self.shas: dict[str, list[str]] = {}  # "dvc:<stage>@" -> the full shas of its snapshots
+        self.by_stage: dict[str, list[RunRecord]] = {}  # "dvc:<stage>@" -> its records, each named by its full sha
         for ref, record in runs.items():
             sha = record.tags.get(REV_TAG)
             if sha and ref.startswith("dvc:") and ref.endswith("@" + sha):
-                self.shas.setdefault(ref[:-len(sha)], []).append(sha)
+                self.by_stage.setdefault(ref[:-len(sha)], []).append(record)
+
+    def of(self, stage: str, rev: str) -> list[RunRecord]:
+        """The records of ``stage`` whose commit starts with ``rev`` (none for a ``rev`` that is no commit prefix)."""
+        if not is_commit_prefix(rev):
+            return []
+        return [record for record in self.by_stage.get(f"dvc:{stage}@", ())
+                if record.tags[REV_TAG].startswith(rev.lower())]
 
     def resolve(self, ref: str) -> bool:
-        """Whether exactly one loaded snapshot is the stage and revision ``ref`` pins."""
+        """Whether exactly one of them is the stage and revision ``ref`` pins, as ``PinnedRuns.find`` takes it."""
         stage, rev = split_pin(ref) or ("", "")
-        if not is_commit_prefix(rev):
-            return False
-        return sum(sha.startswith(rev.lower()) for sha in self.shas.get(f"dvc:{stage}@", ())) == 1
+        return len(self.of(stage, rev)) == 1
 
 
 def dvc_projects(entries: list[str], project_dir: Path) -> list[Path]:
