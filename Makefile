@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 # Every package, transitive ones included, pinned at the version the suite passes with; `make lock` refreshes it.
 LOCK := constraints.txt
 # What installing the package needs beyond its dependencies; pinned in the lock like them. The package is
-# built with these (no isolated build environment), so nothing unpinned is fetched to build it.
-BUILD_TOOLS := pip hatchling editables
+# built with these (no isolated build environment), so nothing unpinned is fetched to build it. wheel: one
+# dependency (antlr4-python3-runtime, through dvc's hydra) is published only as source, and the venv's
+# setuptools 65 can make a wheel of it only with the wheel package present.
+BUILD_TOOLS := pip hatchling editables wheel
 # axe-core, the accessibility checker tests/test_site_quality.py runs in each page; pinned by its package-lock.json.
 AXE_DIR := tests/js
 AXE_STAMP := $(AXE_DIR)/node_modules/.installed
