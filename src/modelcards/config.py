@@ -220,8 +220,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("shap_plots", str, "latest",
             "Which explained versions also get SHAP's beeswarm plot (each row's feature value and the direction "
             "it pushes the output): `latest`, each model's newest explained version; `all`; or `none`. Every "
-            "explained version gets its importance bars, table and rank changes. A beeswarm is about 50 KB and "
-            "most of a cold build's explain time.",
+            "explained version gets its importance bars, table and rank changes. A beeswarm is about 20 to 30 KB "
+            "and most of a cold build's explain time.",
             check=_plot_choice),
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from modelcards.explain.compute import Explanation
 
 # Bump when anything below changes what is drawn, so cached plots are redrawn.
-PLOT_FORMAT = 4
+PLOT_FORMAT = 5
 PLOT_KINDS = ("beeswarm",)
 # Which explained versions get the plots: each model's newest (older ones on request), every one, or none.
 PLOT_CHOICES = ("latest", "all", "none")
@@ -222,7 +222,7 @@ def _svg(draw: Callable[[Any], None], height: float) -> str:
             text.set_color(readable_on_white(text.get_color()))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", dpi=DOT_DPI, bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    return _with_smaller_rasters(buffer.getvalue().decode("utf-8"))
+    return compact_svg(_with_smaller_rasters(buffer.getvalue().decode("utf-8")))
 
 
 _EMBEDDED_PNG = re.compile(r'data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
@@ -245,6 +245,39 @@ def _with_smaller_rasters(svg: str) -> str:
         return f'data:image/png;base64,{base64.b64encode(chosen).decode("ascii")}"'
 
     return _EMBEDDED_PNG.sub(smaller, svg)
+
+
+# matplotlib's SVG repeats each text's whole font list and each grid line's dash pattern in a style attribute,
+# names every group, writes coordinates to six decimals of a point and indents every element; none of it changes
+# what is drawn.
+_PROLOGUE = re.compile(r"<\?xml[^>]*\?>\s*<!DOCTYPE[^>]*>\s*")
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+_LONG_STYLE = re.compile(r' style="([^"]{24,})"')  # shorter ones ("fill: #ffffff") cost no more than a class
+_GROUP_ID = re.compile(r'<g id="[^"]*">')  # ids that url(#...) and href="#..." refer to are never on a <g>
+_NO_ROTATION = re.compile(r' transform="rotate\(-?0 [-\d.]+ [-\d.]+\)"')
+_GEOMETRY = re.compile(r'( (?:d|x|y|width|height|transform)=")([^"]*)"')
+_LONG_DECIMAL = re.compile(r"(\d\.\d{2})\d+")
+_BETWEEN_ELEMENTS = re.compile(r">\s*\n\s*<")
+_CSS = '<style type="text/css">'
+
+
+def compact_svg(svg: str) -> str:
+    """matplotlib's SVG, drawn the same, in about three quarters of the bytes.
+
+    Each distinct long style attribute becomes one class of the file's own style sheet (which matplotlib always
+    writes, with one rule for ``*`` that a class overrides as the attribute did); groups lose their ids;
+    coordinates keep two decimals of a point (a hundredth of a pixel at the size shown); identity rotations, the
+    XML prologue, the metadata block and the indentation between elements go. Text content is left as it is.
+    """
+    svg = _METADATA.sub("", _PROLOGUE.sub("", svg))
+    if _CSS in svg:
+        classes: dict[str, str] = {}
+        svg = _LONG_STYLE.sub(lambda m: f' class="s{classes.setdefault(m.group(1), str(len(classes)))}"', svg)
+        rules = "".join(f".s{name}{{{style}}}" for style, name in classes.items())
+        svg = svg.replace(_CSS, _CSS + rules, 1)
+    svg = _NO_ROTATION.sub("", _GROUP_ID.sub("<g>", svg))
+    svg = _GEOMETRY.sub(lambda m: m.group(1) + _LONG_DECIMAL.sub(r"\1", " ".join(m.group(2).split())) + '"', svg)
+    return _BETWEEN_ELEMENTS.sub("><", svg)
 
 
 def readable_on_white(color: Any) -> tuple[float, float, float, float]:
