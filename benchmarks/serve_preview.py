@@ -4,11 +4,12 @@ The catalog is realistic_build.py's: N renamed copies of the example cards, each
 own, explanations, datasets, the policy and the monitoring folder. It is generated once first, so the
 explanation and SVG cache is filled as on an author's machine. Then ``modelcards serve`` starts on a free
 port; once it serves the first model's page, the benchmark rewrites that card's summary and polls the page
-over HTTP until the new text is in it. The target is the "Live preview" issue's: <= 3 s. The exit code is
+over HTTP until the new text is in it. With ``--edit dataset`` it rewrites the description of the dataset
+card a third of the models read instead, and polls the dataset's page. The target is the "Live preview" issue's: <= 3 s. The exit code is
 1 when it is missed.
 
-    .venv/bin/python benchmarks/serve_preview.py [--models 1000] [--edits 2] [--cache-from DIR] [--keep DIR]
-                                                 [--start-timeout SECONDS]
+    .venv/bin/python benchmarks/serve_preview.py [--models 1000] [--edits 2] [--edit model|dataset]
+                                                 [--cache-from DIR] [--keep DIR] [--start-timeout SECONDS]
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from realistic_build import BIN, SOURCE_DATE_EPOCH, write_project  # noqa: E402  (the same catalog)
 
 TARGET_SECONDS = 3.0
-SUMMARY = re.compile(r"^summary:.*\n(?:[ \t]+.*\n)*", re.MULTILINE)  # a one-line or a folded summary
+# A one-line or a folded top-level field: a model card's summary, a dataset card's description.
+FIELD = {"model": "summary", "dataset": "description"}
 
 
 def free_port() -> int:
@@ -61,15 +63,19 @@ def wait_for(url: str, text: str, timeout: float, server: subprocess.Popen) -> f
     sys.exit(f"benchmark: {url} did not show {text!r} within {timeout:.0f} s")
 
 
-def edit_summary(card: Path, summary: str) -> None:
+def edit_field(card: Path, field: str, value: str) -> None:
     text = card.read_text(encoding="utf-8")
-    card.write_text(SUMMARY.sub(f"summary: {summary}\n", text, count=1), encoding="utf-8")
+    pattern = re.compile(rf"^{field}:.*\n(?:[ \t]+.*\n)*", re.MULTILINE)
+    card.write_text(pattern.sub(f"{field}: {value}\n", text, count=1), encoding="utf-8")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=1000, help="Catalog size N (default: %(default)s).")
     parser.add_argument("--edits", type=int, default=2, help="Edits to time, one after the other (default: %(default)s).")
+    parser.add_argument("--edit", choices=sorted(FIELD), default="model",
+                        help="Which card to edit: the first model's summary, or the description of the dataset "
+                             "that a third of the models read (default: %(default)s).")
     parser.add_argument("--cache-from", type=Path, default=None,
                         help="A .modelcards-cache folder of an earlier run to start from (the warm-up is then quick).")
     parser.add_argument("--keep", type=Path, default=None, help="Build the project in this folder and keep it.")
@@ -95,6 +101,9 @@ def main() -> int:
     name = card.stem
     port = free_port()
     url = f"http://127.0.0.1:{port}/models/{name}/"
+    if args.edit == "dataset":
+        card = project / "cards" / "datasets" / "breast-cancer-wisconsin.yml"
+        url = f"http://127.0.0.1:{port}/datasets/{card.stem}/"
     log = (scratch / "serve.log").open("w")
     started = time.perf_counter()
     server = subprocess.Popen([modelcards, "serve", "-a", f"127.0.0.1:{port}"], cwd=project, env=env,
@@ -102,15 +111,15 @@ def main() -> int:
     times = []
     run_id = f"{time.time_ns():x}"
     try:
-        title = wait_for(url, name, args.start_timeout, server)
+        title = wait_for(url, card.stem, args.start_timeout, server)
         print(f"  serve start-up, until {url} is served: {title:.1f} s")
         for edit in range(1, args.edits + 1):
             time.sleep(1.5)  # let the watcher settle, as between an author's saves
             # A summary no earlier run saved: its pages' conversions cannot come from a cache taken from one.
-            marker = f"Edited summary number {edit} of the preview benchmark run {run_id}."
-            edit_summary(card, marker)
+            marker = f"Edited {FIELD[args.edit]} number {edit} of the preview benchmark run {run_id}."
+            edit_field(card, FIELD[args.edit], marker)
             times.append(wait_for(url, marker, 300, server))
-            print(f"  edit {edit}: {card.relative_to(project)} summary shown after {times[-1]:.2f} s")
+            print(f"  edit {edit}: {card.relative_to(project)} {FIELD[args.edit]} shown after {times[-1]:.2f} s")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)

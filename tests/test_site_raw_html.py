@@ -67,3 +67,29 @@ def test_the_example_catalog_shows_every_model_but_search_indexes_each_model_on_
         assert summary not in texts[""], f"the catalog's row of {name} is not indexed"
         assert any(summary in text for location, text in texts.items() if location.startswith(f"models/{name}/")), \
             f"{name}'s own page is"
+
+
+def test_a_dataset_page_lists_every_model_version_that_read_it(example_site_dir: Path):
+    """The "Used by" table is raw HTML (a dataset can be read by most of a catalog): one row per use, as the cards
+    declare them, each linking to its model's page, every value escaped."""
+    expected = []
+    for path in sorted((REPO_ROOT / "cards").glob("*.yml")):
+        card = yaml.safe_load(path.read_text(encoding="utf-8"))
+        link = f"../../models/{card['name']}/"
+        for role in ("training", "evaluation"):
+            for dataset in card.get(f"{role}_data", {}).get("datasets", []):
+                expected.append((dataset, link, "(all)", "", "", role))
+        for version in card.get("versions", []):
+            for ref in version.get("data", []):
+                expected.append((ref["dataset"], link, version["version"], ref.get("version", ""),
+                                 ref.get("digest", ""), ref["role"]))
+    shown = []
+    for dataset in sorted({row[0] for row in expected}):
+        page = (example_site_dir / "datasets" / dataset / "index.html").read_text(encoding="utf-8")
+        used_by = page[page.index('<h2 id="used-by">'):]
+        used_by = used_by[:used_by.index("</table>")]
+        shown += [(dataset, *row) for row in re.findall(
+            r'<tr><td><a href="([^"]+)">[^<]+</a></td><td>([^<]*)</td><td>([^<]*)</td>'
+            r'<td>(?:<code>([^<]*)</code>)?</td><td>([^<]*)</td></tr>', used_by)]
+        assert "mc-raw-html" not in page
+    assert sorted(shown) == sorted(expected)

@@ -40,7 +40,7 @@ from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
-from .exports import model_downloads
+from .exports import Download, model_downloads
 from .facets import catalog_view
 from .lineage import lineage_diagrams
 from .paths import (CATALOG_PAGE, CHANGES_PAGE, CROSSWALK_PAGE, DATASETS_PAGE, HEALTH_PAGE, LINEAGE_PAGE,
@@ -181,7 +181,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                downloads=downloads,
                file_url=lambda file, page=paths.model(model.name): Markup(html.escape(
                    site_file_url(settings, page, file), quote=True)))
-        out.extend(Page(download.path, download.content) for download in downloads)
+        out.extend(_download_pages(downloads))
         for view in deployment_views:
             render("monitoring.md.j2", view.page, source=model.source.path, into=out, card=model.card,
                    d=view.deployment, mm=model_monitoring, charts=view.charts, drifted=view.drifted, view=view,
@@ -201,9 +201,13 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         out.append(Page(comparisons.data, comparisons.data_json))
         return [keep(page) for page in out]
 
+    def download_pages(model: ModelEntry) -> list[Page]:
+        return [keep(page) for page in _download_pages(model_downloads(catalog, model.name, paths, today))]
+
     # A preview's key of each model's page group: everything the group shows. An unchanged model's key is the very
     # object kept from the previous render, so that the keys of the pages listing models compare at once.
     keys: dict[str, tuple] = {}
+    download_keys: dict[str, tuple] = {}
     changed = list(catalog.models.values())
     if groups is not None:
         runs_of = _runs_by_model(catalog)
@@ -213,6 +217,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                              crosswalks_of[name], runs_of)
             kept_key = groups.kept_key(("model", name), key)
             keys[name] = kept_key or key
+            download_keys[name] = _downloads_key(shared, model, catalog, runs_of)
             if kept_key is None:
                 changed.append(model)
     every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
@@ -256,8 +261,18 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     else:
         made = dict(zip((model.name for model in changed),
                         in_parallel(model_pages, changed, from_items=PARALLEL_FROM_MODELS)))
+        # Models whose pages are kept but whose exports' inputs changed (a dataset card's description, say: the
+        # pages show none of it, the exports all of the card): only their downloads are made again.
+        exports_changed = [model for name, model in catalog.models.items() if name not in made
+                           and groups.get(("downloads", name), download_keys[name]) is None]
+        remade = dict(zip((model.name for model in exports_changed),
+                          in_parallel(download_pages, exports_changed, from_items=PARALLEL_FROM_MODELS)))
         for name, key in keys.items():
             kept = made[name] if name in made else groups.get(("model", name), key)
+            if name in remade:
+                fresh = {page.path: page for page in remade[name]}
+                kept = [fresh.get(page.path, page) for page in kept]
+            groups.put(("downloads", name), download_keys[name], True)
             pages.extend(groups.put(("model", name), key, kept))
     render_kept(("page", CROSSWALK_PAGE),
                 lambda: tuple((name, crosswalks_of[name], model.card.title, model.card.risk_tier)
@@ -349,7 +364,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
 
 # Groups that are not pages of their own: a model's pages are counted by model, a row is part of the catalog or of a
 # tag's page.
-PARTS_OF_PAGES = ("model", "catalog row", "tag row")
+PARTS_OF_PAGES = ("model", "downloads", "catalog row", "tag row")
 
 
 class PageGroups:
@@ -416,7 +431,9 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
     crosswalk, and what every page shares (``shared``). Unchanged objects kept by a preview's memo compare at once,
     by identity."""
     name = model.name
-    datasets = tuple((dataset, entry.card, entry.source)
+    # Of a dataset, the pages show its title, its page and whether it has a card; its exports all of it
+    # (``_downloads_key``), so editing a dataset card's text makes its models' downloads again, not their pages.
+    datasets = tuple((dataset, entry.title, entry.source and entry.source.path, entry.card is not None)
                      for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
     lineage = tuple(graph.nodes[node] for version in model.card.versions
                     for node in version_lineage(graph, name, version.version)) if graph is not None else ()
@@ -425,6 +442,17 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
             tuple(explained.get((name, version.version)) for version in model.card.versions),
             history.cards.get(model.source.path), policy.models.get(name) if policy else None,
             monitoring.models.get(name) if monitoring else None, model_crosswalk)
+
+
+def _downloads_key(shared: tuple, model: ModelEntry, catalog: Catalog, runs_of: dict[str, list[RunEntry]]) -> tuple:
+    """Everything a model's exports hold (``export`` reads the catalog only): its entry, runs and datasets."""
+    datasets = tuple((dataset, entry.card, entry.source)
+                     for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
+    return shared, model, tuple(runs_of.get(model.name, ())), datasets
+
+
+def _download_pages(downloads: list[Download]) -> list[Page]:
+    return [Page(download.path, download.content) for download in downloads]
 
 
 # Below this many models one process renders them all: starting workers costs more than it saves.
