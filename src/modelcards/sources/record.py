@@ -37,8 +37,8 @@ class LazyHistory:
     Only msgspec (the ``fast`` extra) cuts histories out unparsed, so the class of the histories it makes,
     ``lazy_history_type()``, is a msgspec Struct made when msgspec is imported, with these methods. Its
     instances are not tracked by the cyclic garbage collector (they hold bytes, a function and, once read,
-    the points, never a record), which otherwise walked the six histories of every run read, half of all
-    the objects it walked, once when the runs were read and again at every full collection of the build.
+    the points, never a record): an autologged run's six histories were six of the twenty objects per run
+    that it walked once the runs were read, and again at every full collection of the build.
     """
 
     __slots__ = ()  # the fields are the subclass's: _text, _decode, _start, _end and _points
