@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -59,8 +59,8 @@ class RunCache:
         digest.update(self.types.encode(masker.rules))
         self.key = digest.hexdigest()
         # Where each record given out as already masked was masked, by the record's id (records stay alive in
-        # the build's list until ``mask`` has run).
-        self.masked: dict[int, list[MaskedValue]] = {}
+        # the build's list until ``mask`` has run). None found is (), which the garbage collector does not track.
+        self.masked: dict[int, Sequence[MaskedValue]] = {}
 
     @classmethod
     def open(cls, cache_dir: Path | None, masker: SecretMasker) -> RunCache | None:
@@ -136,14 +136,14 @@ class SourcePack:
             if record is not None and _finish(record, histories, data, self.cache.history, self.cache.decode):
                 self.kept[digest] = stored
                 self.cache.masked[id(record)] = [MaskedValue(record.ref, where, reason, name)
-                                                for where, reason in masked] if masked else masked
+                                                for where, reason in masked] if masked else ()
                 return record
             self.changed = True  # a damaged entry: the file is read and the entry written again
         record = parse(data, Origin(name))
         if record is None:
             return None
         [record], found = self.cache.masker.mask([record])
-        self.cache.masked[id(record)] = found
+        self.cache.masked[id(record)] = found or ()
         entry = _entry(record, data, found)
         if entry is not None:
             try:
@@ -233,7 +233,7 @@ class _PackTypes(NamedTuple):
     Pack: type
     decode_pack: Callable[[bytes], Any]
     decode_entries: Callable[[Any], dict[bytes, Any]]  # each entry still encoded (msgspec.Raw)
-    decode_entry: Callable[[Any], tuple[RunRecord, list[tuple[int, int]], list[tuple[str, str]]]]
+    decode_entry: Callable[[Any], tuple[RunRecord, list[tuple[int, int]], tuple[tuple[str, str], ...]]]
     encode: Callable[[Any], bytes]
     raw: type  # msgspec.Raw: encoded bytes put into a message as they are
 
@@ -245,7 +245,7 @@ def _pack_types() -> _PackTypes:
     it was masked. An entry stays encoded until then, so a pack is written again without encoding what it kept."""
     import msgspec
 
-    entry = tuple[RunRecord, list[tuple[int, int]], list[tuple[str, str]]]
+    entry = tuple[RunRecord, list[tuple[int, int]], tuple[tuple[str, str], ...]]
     pack = msgspec.defstruct("RunPack", [("format", int), ("key", str), ("check", int), ("entries", msgspec.Raw)],
                              array_like=True)
     return _PackTypes(pack, msgspec.msgpack.Decoder(pack).decode,
