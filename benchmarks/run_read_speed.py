@@ -138,11 +138,11 @@ def _print_split(scratch: Path, runs: int, repeat: int) -> None:
         found["pack"] = cache.source("runs")
 
     def take() -> None:
-        stored, decode_entry, decode = found["pack"].stored, cache.types.decode_entry, cache.decode
+        stored, decode_entry = found["pack"].stored, cache.types.decode_entry
         found["records"] = records = []
         for key, data in zip(found["keys"], found["data"]):
             record, histories, _ = decode_entry(stored[key])
-            _finish(record, histories, data, decode)
+            _finish(record, histories, data, cache.history, cache.decode)
             records.append(record)
 
     def free() -> None:

@@ -26,19 +26,22 @@ SOURCES = ("mlflow", "dvc", "openlineage")
 Point = tuple[int, float, int | None]
 
 
-class LazyHistory(Sequence):
+class LazyHistory:
     """A metric history read from an export, kept as its JSON text until something reads a point.
 
     Most readers of a run need only a metric's last value (card versions, the catalog, trial tables);
     the points are parsed when a run page charts them. ``text`` is a JSON array already checked to be
     valid JSON by the parser that cut it out, and ``decode`` is that parser. With ``end``, the array is
     ``text[start:end]``: the metrics of an export share its bytes instead of a copy each (run_cache).
+
+    Only msgspec (the ``fast`` extra) cuts histories out unparsed, so the class of the histories it makes,
+    ``lazy_history_type()``, is a msgspec Struct made when msgspec is imported, with these methods. Its
+    instances are not tracked by the cyclic garbage collector (they hold bytes, a function and, once read,
+    the points, never a record): an autologged run's six histories were six of the twenty objects per run
+    that it walked once the runs were read, and again at every full collection of the build.
     """
 
-    __slots__ = ("_text", "_decode", "_points", "_start", "_end")
-
-    def __init__(self, text: bytes, decode: Callable[[bytes], Any], start: int = 0, end: int | None = None):
-        self._text, self._decode, self._points, self._start, self._end = text, decode, None, start, end
+    __slots__ = ()  # the fields are the subclass's: _text, _decode, _start, _end and _points
 
     @property
     def points(self) -> list:
@@ -64,6 +67,10 @@ class LazyHistory(Sequence):
     def __iter__(self) -> Iterator:
         return iter(self.points)
 
+    # The rest of a Sequence, as collections.abc gives it to its subclasses.
+    __contains__, __reversed__, index, count = (Sequence.__contains__, Sequence.__reversed__, Sequence.index,
+                                                Sequence.count)
+
     def __eq__(self, other: object) -> bool:
         return self.points == (other.points if isinstance(other, LazyHistory) else other)
 
@@ -74,6 +81,25 @@ class LazyHistory(Sequence):
 
     def __reduce__(self):
         return list, (self.points,)
+
+
+Sequence.register(LazyHistory)
+
+
+@lru_cache(maxsize=None)
+def lazy_history_type() -> type[LazyHistory]:
+    """The class of unparsed histories: ``history(text, decode)`` or ``history(text, decode, start, end)``.
+    Needs msgspec (callers have it: they cut the text out with it)."""
+    import msgspec
+
+    class UnparsedHistory(LazyHistory, msgspec.Struct, gc=False):  # no cycle can pass through it
+        _text: bytes
+        _decode: Callable[[bytes], Any]
+        _start: int = 0
+        _end: int | None = None
+        _points: list | None = None
+
+    return UnparsedHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,11 +360,11 @@ def parse_export(data: bytes, origin: Origin | None = None) -> RunRecord | None:
     if export.format != EXPORT_FORMAT or export.source not in SOURCES:
         return None
     metrics = {}
-    decode = parser.decode
+    decode, lazy = parser.decode, lazy_history_type()
     for name, metric in export.metrics.items():
         history = bytes(metric.history)
         if history.startswith(b"["):
-            metrics[name] = MetricSeries(metric.last, LazyHistory(history, decode))
+            metrics[name] = MetricSeries(metric.last, lazy(history, decode))
         elif not history or history == b"null":  # no "history" key, or null
             metrics[name] = MetricSeries(metric.last)
         else:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from ..cache_upkeep import mark_used
 from ..files import code_fingerprint, write_atomic
 from .masking import MaskedValue, SecretMasker
-from .record import LazyHistory, MetricSeries, Origin, RunRecord
+from .record import LazyHistory, MetricSeries, Origin, RunRecord, lazy_history_type
 
 # Bump when a pack's layout changes.
 PACK_FORMAT = 1
@@ -52,14 +52,15 @@ class RunCache:
         self.masker = masker
         self.types = _pack_types()
         self.decode = msgspec.json.decode  # a metric history's text, as parse_export's LazyHistory decodes it
+        self.history = lazy_history_type()
         digest = hashlib.sha256(f"{PACK_FORMAT}\0{msgspec.__version__}\0".encode())
         digest.update(code_fingerprint(__name__, "modelcards.sources.record", "modelcards.sources.masking",
                                        "modelcards.sources.load"))
         digest.update(self.types.encode(masker.rules))
         self.key = digest.hexdigest()
         # Where each record given out as already masked was masked, by the record's id (records stay alive in
-        # the build's list until ``mask`` has run).
-        self.masked: dict[int, list[MaskedValue]] = {}
+        # the build's list until ``mask`` has run). None found is (), which the garbage collector does not track.
+        self.masked: dict[int, Sequence[MaskedValue]] = {}
 
     @classmethod
     def open(cls, cache_dir: Path | None, masker: SecretMasker) -> RunCache | None:
@@ -132,17 +133,17 @@ class SourcePack:
                 record, histories, masked = types.decode_entry(stored)
             except (ValueError, RecursionError):  # msgspec's DecodeError or ValidationError
                 record = None
-            if record is not None and _finish(record, histories, data, self.cache.decode):
+            if record is not None and _finish(record, histories, data, self.cache.history, self.cache.decode):
                 self.kept[digest] = stored
                 self.cache.masked[id(record)] = [MaskedValue(record.ref, where, reason, name)
-                                                for where, reason in masked] if masked else masked
+                                                for where, reason in masked] if masked else ()
                 return record
             self.changed = True  # a damaged entry: the file is read and the entry written again
         record = parse(data, Origin(name))
         if record is None:
             return None
         [record], found = self.cache.masker.mask([record])
-        self.cache.masked[id(record)] = found
+        self.cache.masked[id(record)] = found or ()
         entry = _entry(record, data, found)
         if entry is not None:
             try:
@@ -201,25 +202,30 @@ def _entry(record: RunRecord, data: bytes, found: list[MaskedValue]) -> tuple | 
     return bare, histories, [(item.where, item.reason) for item in found]
 
 
-def _finish(record: RunRecord, histories: list[tuple[int, int]], data: bytes, decode: Callable[[bytes], Any]) -> bool:
+def _finish(record: RunRecord, histories: list[tuple[int, int]], data: bytes, history: type[LazyHistory],
+            decode: Callable[[bytes], Any]) -> bool:
     """Give a record decoded from a pack its metric histories, as ``parse_export`` makes them: each the text of the
-    export's bytes ``data`` at its place, or ``()`` for none. False for places that cannot be right.
+    export's bytes ``data`` at its place (a ``history``, ``record.lazy_history_type()``), or ``()`` for none. False
+    for places that cannot be right.
 
     msgspec makes a record in one call, several times faster than making it in Python, but knows a history only by
     its annotation (a sequence: it makes a list). Each metric is set here, once, before anything else sees it."""
     metrics = record.metrics.values()
     if len(histories) != len(metrics):
         return False
+    size = len(data)
     for metric, (start, end) in zip(metrics, histories):
         if start < 0:
-            object.__setattr__(metric, "history", ())
-        elif start < end <= len(data) and data[start] == _OPEN and data[end - 1] == _CLOSE:
-            object.__setattr__(metric, "history", LazyHistory(data, decode, start, end))
+            _set_history(metric, ())
+        elif start < end <= size and data[start] == _OPEN and data[end - 1] == _CLOSE:
+            _set_history(metric, history(data, decode, start, end))
         else:
             return False
     return True
 
 
+# The slot's own setter: a frozen dataclass's field set without its __setattr__ refusing it, or looking it up.
+_set_history = MetricSeries.history.__set__  # type: ignore[attr-defined]
 _OPEN, _CLOSE = ord("["), ord("]")
 
 
@@ -227,7 +233,7 @@ class _PackTypes(NamedTuple):
     Pack: type
     decode_pack: Callable[[bytes], Any]
     decode_entries: Callable[[Any], dict[bytes, Any]]  # each entry still encoded (msgspec.Raw)
-    decode_entry: Callable[[Any], tuple[RunRecord, list[tuple[int, int]], list[tuple[str, str]]]]
+    decode_entry: Callable[[Any], tuple[RunRecord, list[tuple[int, int]], tuple[tuple[str, str], ...]]]
     encode: Callable[[Any], bytes]
     raw: type  # msgspec.Raw: encoded bytes put into a message as they are
 
@@ -239,7 +245,7 @@ def _pack_types() -> _PackTypes:
     it was masked. An entry stays encoded until then, so a pack is written again without encoding what it kept."""
     import msgspec
 
-    entry = tuple[RunRecord, list[tuple[int, int]], list[tuple[str, str]]]
+    entry = tuple[RunRecord, list[tuple[int, int]], tuple[tuple[str, str], ...]]
     pack = msgspec.defstruct("RunPack", [("format", int), ("key", str), ("check", int), ("entries", msgspec.Raw)],
                              array_like=True)
     return _PackTypes(pack, msgspec.msgpack.Decoder(pack).decode,
