@@ -130,8 +130,11 @@ def test_shap_plot_text_is_no_smaller_than_the_pages_small_text_and_dark_on_whit
             source = urljoin(url, plot.get_attribute("src"))
             svg = ET.fromstring((site_dir / urlsplit(source).path.removeprefix("/" + SUB_PATH)).read_bytes())
             scale = plot.evaluate("img => img.decode().then(() => img.getBoundingClientRect().width)") / float(svg.get("viewBox").split()[2])
+            # matplotlib's styles, as compact_svg leaves them: a long one became a class of the file's style sheet.
+            classes = dict(re.findall(r"\.([\w-]+)\{([^}]*)\}", "".join(svg.find(f".//{SVG}style").itertext())))
             for text in svg.iter(f"{SVG}text"):
-                style = dict(part.strip().split(": ", 1) for part in text.get("style", "").split(";") if ": " in part)
+                declared = classes.get(text.get("class", ""), "") + ";" + text.get("style", "")
+                style = dict(part.strip().split(": ", 1) for part in declared.split(";") if ": " in part)
                 size = float(style["font-size"].removesuffix("px")) * scale
                 label = "".join(text.itertext())
                 assert size >= small - 0.05, f"{source}: {label!r} is {size:.1f}px, small text is {small}px"
