@@ -552,7 +552,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(md=inline, paragraphs=paragraphs, code=code, text=html_text, front_matter=_front_matter_title, signed=_signed,
                        number=_number, full=_full, percent=_percent, state=_state_chip, linked=_linked,
                        policy_state=_policy_chip, coverage=_coverage_chip,
-                       coverage_mark=_coverage_mark, requirement_column=_requirement_column)
+                       coverage_mark=_coverage_mark, requirement_column=_requirement_column, anchor=_anchor)
     env.globals.update(link=_link, url=_url, metric_status=_metric_status,
                         requirement_anchor=_requirement_anchor, as_of_day=as_of_date(), band_text=band_text,
                         trial_row_anchor=_trial_row_anchor)
@@ -595,6 +595,20 @@ def _state_chip(state: VersionState) -> Markup:
 def _policy_chip(state: str) -> Markup:
     """A policy rule's outcome (passed, failed, waived, not checked) as a label; ours, nothing from a card."""
     return Markup(f'<span class="mc-policy mc-policy-{state.replace(" ", "-")}">{state}</span>')
+
+
+_ANCHOR = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _anchor(value: str) -> Markup:
+    """A heading id for ``{ #id }``. Escaped like text (``1\\.0``), the id MkDocs reads while it checks the links
+    to it is not the one the page ends up with, so it reports each link as pointing nowhere: letters, digits,
+    dots and dashes go as they are. An underscore keeps its backslash, since the heading's inline Markdown,
+    attribute included, is read before the id is taken from it, and ``_x_`` (from a version label such as
+    ``<b>``) would become emphasis. Only ids the site makes pass (``comparison_anchor``, the templates' own)."""
+    if not _ANCHOR.fullmatch(value):
+        raise ValueError(f"not a heading id: {value!r}")
+    return Markup(value.replace("_", "\\_"))
 
 
 def _requirement_anchor(requirement: Requirement) -> Markup:
