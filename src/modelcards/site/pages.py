@@ -21,7 +21,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
-from ..catalog import Catalog, ModelEntry, RunEntry
+from ..catalog import Catalog, DatasetEntry, ModelEntry, RunEntry
 from ..compare import version_lineage
 from ..cards.schema import ModelCard, Version
 from ..cards.yaml_source import format_key_path
@@ -433,8 +433,8 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
     name = model.name
     # Of a dataset, the pages show its title, its page and whether it has a card; its exports all of it
     # (``_downloads_key``), so editing a dataset card's text makes its models' downloads again, not their pages.
-    datasets = tuple((dataset, entry.title, entry.source and entry.source.path, entry.card is not None)
-                     for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
+    datasets = tuple((entry.name, entry.title, entry.source and entry.source.path, entry.card is not None)
+                     for entry in _datasets_of(model, catalog))
     lineage = tuple(graph.nodes[node] for version in model.card.versions
                     for node in version_lineage(graph, name, version.version)) if graph is not None else ()
     return (shared, model, tuple(runs_of.get(name, ())), datasets,
@@ -446,9 +446,12 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
 
 def _downloads_key(shared: tuple, model: ModelEntry, catalog: Catalog, runs_of: dict[str, list[RunEntry]]) -> tuple:
     """Everything a model's exports hold (``export`` reads the catalog only): its entry, runs and datasets."""
-    datasets = tuple((dataset, entry.card, entry.source)
-                     for dataset in model.dataset_names() for entry in [catalog.datasets.get(dataset)] if entry)
+    datasets = tuple((entry.name, entry.card, entry.source) for entry in _datasets_of(model, catalog))
     return shared, model, tuple(runs_of.get(model.name, ())), datasets
+
+
+def _datasets_of(model: ModelEntry, catalog: Catalog) -> list[DatasetEntry]:
+    return [entry for name in model.dataset_names() if (entry := catalog.datasets.get(name)) is not None]
 
 
 def _download_pages(downloads: list[Download]) -> list[Page]:
