@@ -387,3 +387,44 @@ def test_the_graph_fingerprint_changes_with_any_field_of_any_node_or_edge(tmp_pa
                                                                                               kind="uses")))),
     }
     assert len(fingerprints) == 8
+
+
+def test_the_page_svg_draws_what_dot_drew_in_fewer_bytes(mixed_catalog: Catalog, browser):
+    import base64
+    import io
+
+    from PIL import Image, ImageChops
+
+    from modelcards.lineage.render import render_svgs
+    from modelcards.site.lineage import page_svg
+
+    subgraph = neighbourhood(build_graph(mixed_catalog), "churn")
+    [drawn] = render_svgs([to_dot(subgraph, title="Lineage of churn-model", href=lambda node: "../x-y/")])
+    shown = page_svg(drawn, "Lineage of churn-model", edge_list(subgraph))
+    named = shown.index("</desc>") + len("</desc>")  # what page_svg adds for screen readers, not drawn
+    assert len(shown) - named < 0.85 * len(drawn)
+    assert "&#45;" not in shown and ' id="a_' not in shown and "target=" not in shown
+    assert shown.count("font-family=") == 1
+
+    def drawing(svg: str) -> list[tuple]:
+        root = ET.fromstring(svg)
+        return [(element.tag.split("}")[1], (element.text or "").strip(), element.get(f"{XLINK}href"),
+                 element.get(f"{XLINK}title"), element.get("class"),
+                 element.get("id") if element.get("class") == "node" else None)
+                for element in list(root.iter())[1:] if element.tag not in (f"{SVG}title", f"{SVG}desc")]
+
+    assert drawing(shown) == drawing(drawn), "the same texts, links, tooltips and node ids, in the same order"
+    assert any(text == f"{EVIL} ({COMMIT[:7]})" for _, text, *_ in drawing(shown))
+
+    page = browser.new_page()
+    try:
+        def picture(svg: str) -> Image.Image:
+            page.set_content(f'<img id="d" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">')
+            page.wait_for_function("document.getElementById('d').complete")
+            return Image.open(io.BytesIO(page.locator("#d").screenshot())).convert("L")
+
+        before, after = picture(drawn), picture(shown)
+    finally:
+        page.close()
+    assert before.size == after.size
+    assert ImageChops.difference(before, after).getbbox() is None, "not one pixel differs"
