@@ -56,8 +56,21 @@ MLFLOW_REF = re.compile(r"mlflow:([0-9a-f]{32})")
 
 # --- the catalog ------------------------------------------------------------------
 
-def write_project(project: Path, n: int, examples: list[Path]) -> int:
-    """The project tree with N renamed copies of the example cards; returns the number of run exports."""
+def examples_named(names: str | None) -> list[Path]:
+    """The example cards named (file stems in cards/, comma-separated); every one for None. Exits on a name
+    that is not an example card's."""
+    if not names:
+        return EXAMPLE_CARDS
+    known = {card.stem: card for card in EXAMPLE_CARDS}
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    if unknown := [name for name in wanted if name not in known]:
+        sys.exit(f"benchmark: --cards: no example card {', '.join(unknown)} (known: {', '.join(known)})")
+    return [known[name] for name in wanted]
+
+
+def write_project(project: Path, n: int, examples: list[Path] = EXAMPLE_CARDS) -> int:
+    """The project tree with N renamed copies of the example cards (``examples``, in turn); returns the number
+    of run exports."""
     for part in PROJECT_PARTS:
         source, target = REPO / part, project / part
         if source.is_dir():
@@ -207,13 +220,7 @@ def main() -> int:
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     if not sizes or min(sizes) < 1:
         parser.error("--sizes needs positive numbers")
-    examples = EXAMPLE_CARDS
-    if args.cards:
-        wanted = [name.strip() for name in args.cards.split(",") if name.strip()]
-        known = {card.stem: card for card in EXAMPLE_CARDS}
-        if unknown := [name for name in wanted if name not in known]:
-            parser.error(f"--cards: no example card {', '.join(unknown)} (known: {', '.join(known)})")
-        examples = [known[name] for name in wanted]
+    examples = examples_named(args.cards)
     if not Path("/usr/bin/time").exists():
         sys.exit("benchmark: /usr/bin/time is needed for peak memory: apt-get install time")
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="modelcards-realistic-"))
