@@ -22,7 +22,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import dataset_version_dataset, source_code_location_job
 from openlineage.client.transport.file import FileConfig, FileTransport
 
-from conftest import write_project
+from conftest import svg_as_drawn, write_project
 from dvc_pipeline import RAW, make_dvc_pipeline
 from modelcards.build import check_cards
 from modelcards.catalog import Catalog, TrialOf
@@ -390,10 +390,7 @@ def test_the_graph_fingerprint_changes_with_any_field_of_any_node_or_edge(tmp_pa
 
 
 def test_the_page_svg_draws_what_dot_drew_in_fewer_bytes(mixed_catalog: Catalog, browser):
-    import base64
-    import io
-
-    from PIL import Image, ImageChops
+    from PIL import ImageChops
 
     from modelcards.lineage.render import render_svgs
     from modelcards.site.lineage import page_svg
@@ -416,15 +413,6 @@ def test_the_page_svg_draws_what_dot_drew_in_fewer_bytes(mixed_catalog: Catalog,
     assert drawing(shown) == drawing(drawn), "the same texts, links, tooltips and node ids, in the same order"
     assert any(text == f"{EVIL} ({COMMIT[:7]})" for _, text, *_ in drawing(shown))
 
-    page = browser.new_page()
-    try:
-        def picture(svg: str) -> Image.Image:
-            page.set_content(f'<img id="d" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">')
-            page.wait_for_function("document.getElementById('d').complete")
-            return Image.open(io.BytesIO(page.locator("#d").screenshot())).convert("L")
-
-        before, after = picture(drawn), picture(shown)
-    finally:
-        page.close()
+    before, after = svg_as_drawn(browser, drawn), svg_as_drawn(browser, shown)
     assert before.size == after.size
     assert ImageChops.difference(before, after).getbbox() is None, "not one pixel differs"
