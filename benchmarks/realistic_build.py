@@ -23,7 +23,10 @@ against the targets of the "Fast at real scale" issue (at the largest N: cold <=
 memory <= 1.5x plain MkDocs, site <= 200 MB, SHAP plots <= 30 KB per explained version). The exit code is 1
 when a target is missed at the largest N.
 
-    .venv/bin/python benchmarks/realistic_build.py [--sizes 100,1000] [--keep DIR]
+    .venv/bin/python benchmarks/realistic_build.py [--sizes 100,1000] [--cards NAME,...] [--keep DIR]
+
+``--cards`` copies only the named example cards (file stems in cards/), e.g. ``--cards
+breast-cancer-classifier`` for the catalog of the "Fast at real scale" issue: 1,000 copies of one card.
 """
 
 from __future__ import annotations
@@ -53,8 +56,21 @@ MLFLOW_REF = re.compile(r"mlflow:([0-9a-f]{32})")
 
 # --- the catalog ------------------------------------------------------------------
 
-def write_project(project: Path, n: int) -> int:
-    """The project tree with N renamed copies of the example cards; returns the number of run exports."""
+def examples_named(names: str | None) -> list[Path]:
+    """The example cards named (file stems in cards/, comma-separated); every one for None. Exits on a name
+    that is not an example card's."""
+    if not names:
+        return EXAMPLE_CARDS
+    known = {card.stem: card for card in EXAMPLE_CARDS}
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    if unknown := [name for name in wanted if name not in known]:
+        sys.exit(f"benchmark: --cards: no example card {', '.join(unknown)} (known: {', '.join(known)})")
+    return [known[name] for name in wanted]
+
+
+def write_project(project: Path, n: int, examples: list[Path] = EXAMPLE_CARDS) -> int:
+    """The project tree with N renamed copies of the example cards (``examples``, in turn); returns the number
+    of run exports."""
     for part in PROJECT_PARTS:
         source, target = REPO / part, project / part
         if source.is_dir():
@@ -70,7 +86,7 @@ def write_project(project: Path, n: int) -> int:
                for path in (REPO / "runs" / "mlflow").glob("mlflow-*.json")}
     written = 0
     for index in range(n):
-        example = EXAMPLE_CARDS[index % len(EXAMPLE_CARDS)]
+        example = examples[index % len(examples)]
         original = example.stem
         name = f"{original}-{index:04d}"
         text = re.sub(rf"^name: {re.escape(original)}$", f"name: {name}", example.read_text(encoding="utf-8"),
@@ -84,7 +100,7 @@ def write_project(project: Path, n: int) -> int:
         (project / "cards" / f"{name}.yml").write_text(text, encoding="utf-8")
     # The example's monitoring results go to the first copy of their model, which shows them as the example
     # does; left as they are, they would name a model that no card has, and each build would warn.
-    first_copies = {card.stem: f"{card.stem}-{index:04d}" for index, card in enumerate(EXAMPLE_CARDS[:n])}
+    first_copies = {card.stem: f"{card.stem}-{index:04d}" for index, card in enumerate(examples[:n])}
     for results in (project / "monitoring").rglob("*.jsonl"):
         text = results.read_text(encoding="utf-8")
         for original, name in first_copies.items():
@@ -144,10 +160,10 @@ class Result:
         return self.plot_bytes / max(self.explained_versions, 1) / 1024
 
 
-def measure(n: int, scratch: Path) -> Result:
+def measure(n: int, scratch: Path, examples: list[Path]) -> Result:
     project = scratch / f"n{n}"
     shutil.rmtree(project, ignore_errors=True)  # left by an earlier run with --keep
-    runs = write_project(project, n)
+    runs = write_project(project, n, examples)
     modelcards, mkdocs = str(BIN / "modelcards"), str(BIN / "mkdocs")
     print(f"  N={n}: {runs} run exports written; cold build ...", file=sys.stderr, flush=True)
     cold = run([modelcards, "build", "-d", "site"], project)
@@ -197,19 +213,22 @@ def verdict(result: Result) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000", help="Catalog sizes N, comma-separated (default: %(default)s).")
+    parser.add_argument("--cards", default=None,
+                        help="Copy only these example cards (file stems in cards/, comma-separated; default: all).")
     parser.add_argument("--keep", type=Path, default=None, help="Keep the scratch projects in this folder.")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     if not sizes or min(sizes) < 1:
         parser.error("--sizes needs positive numbers")
+    examples = examples_named(args.cards)
     if not Path("/usr/bin/time").exists():
         sys.exit("benchmark: /usr/bin/time is needed for peak memory: apt-get install time")
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="modelcards-realistic-"))
     scratch.mkdir(parents=True, exist_ok=True)
-    print(f"modelcards build vs plain mkdocs build, catalogs of renamed copies of {len(EXAMPLE_CARDS)} example "
-          f"cards; {os.cpu_count()} CPU(s)")
+    print(f"modelcards build vs plain mkdocs build, catalogs of renamed copies of {len(examples)} example "
+          f"card(s); {os.cpu_count()} CPU(s)")
     try:
-        results = [measure(n, scratch) for n in sizes]
+        results = [measure(n, scratch, examples) for n in sizes]
         print_results(results)
         return 1 if verdict(results[-1]) else 0
     finally:

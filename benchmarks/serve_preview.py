@@ -9,7 +9,8 @@ card a third of the models read instead, and polls the dataset's page. The targe
 1 when it is missed.
 
     .venv/bin/python benchmarks/serve_preview.py [--models 1000] [--edits 2] [--edit model|dataset]
-                                                 [--cache-from DIR] [--keep DIR] [--start-timeout SECONDS]
+                                                 [--cards NAME,...] [--cache-from DIR] [--keep DIR]
+                                                 [--start-timeout SECONDS]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realistic_build import BIN, SOURCE_DATE_EPOCH, write_project  # noqa: E402  (the same catalog)
+from realistic_build import BIN, SOURCE_DATE_EPOCH, examples_named, write_project  # noqa: E402  (the same catalog)
 
 TARGET_SECONDS = 3.0
 # A one-line or a folded top-level field: a model card's summary, a dataset card's description.
@@ -76,6 +77,8 @@ def main() -> int:
     parser.add_argument("--edit", choices=sorted(FIELD), default="model",
                         help="Which card to edit: the first model's summary, or the description of the dataset "
                              "that a third of the models read (default: %(default)s).")
+    parser.add_argument("--cards", default=None,
+                        help="Copy only these example cards (file stems in cards/, comma-separated; default: all).")
     parser.add_argument("--cache-from", type=Path, default=None,
                         help="A .modelcards-cache folder of an earlier run to start from (the warm-up is then quick).")
     parser.add_argument("--keep", type=Path, default=None, help="Build the project in this folder and keep it.")
@@ -85,7 +88,7 @@ def main() -> int:
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="modelcards-serve-"))
     project = scratch / f"n{args.models}"
     shutil.rmtree(project, ignore_errors=True)
-    write_project(project, args.models)
+    write_project(project, args.models, examples_named(args.cards))
     if args.cache_from is not None:
         shutil.copytree(args.cache_from, project / ".modelcards-cache")
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}

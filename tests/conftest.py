@@ -135,3 +135,19 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+def svg_as_drawn(browser, svg: str):
+    """The SVG as Chromium draws it in an <img>, in grey levels: two drawings compare pixel by pixel."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    page = browser.new_page()
+    try:
+        page.set_content(f'<img id="drawn" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">')
+        page.wait_for_function("document.getElementById('drawn').complete")
+        return Image.open(io.BytesIO(page.locator("#drawn").screenshot())).convert("L")
+    finally:
+        page.close()

@@ -16,6 +16,7 @@ import skops.io as sio
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.ensemble import RandomForestClassifier
 
+from conftest import svg_as_drawn
 from modelcards.explain.compute import ExplainSettings, explain
 from modelcards.explain.plots import PlotCache, plot_key, plots_for, render_plots
 
@@ -76,10 +77,7 @@ def test_the_embedded_dots_are_a_palette_png_that_keeps_the_plot_small(project: 
 
 
 def test_the_compacted_svg_draws_what_matplotlib_drew(project: Path, browser, monkeypatch) -> None:
-    import base64
-    import io
-
-    from PIL import Image, ImageChops
+    from PIL import ImageChops
 
     from modelcards.explain import plots
 
@@ -96,16 +94,7 @@ def test_the_compacted_svg_draws_what_matplotlib_drew(project: Path, browser, mo
     assert set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', compact)) and all(
         target in ids for pair in re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', compact) for target in pair if target)
 
-    page = browser.new_page()
-    try:
-        def shown(svg: str) -> Image.Image:
-            page.set_content(f'<img id="plot" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}">')
-            page.wait_for_function("document.getElementById('plot').complete")
-            return Image.open(io.BytesIO(page.locator("#plot").screenshot())).convert("L")
-
-        before, after = shown(drawn), shown(compact)
-    finally:
-        page.close()
+    before, after = svg_as_drawn(browser, drawn), svg_as_drawn(browser, compact)
     assert before.size == after.size
     histogram = ImageChops.difference(before, after).histogram()
     # Coordinates rounded to a hundredth of a point move some anti-aliased edge pixels a little, nothing more.

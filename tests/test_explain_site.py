@@ -436,6 +436,32 @@ def test_versions_with_the_same_inputs_and_settings_are_explained_once_and_each_
     assert tables[0] and tables[0] == tables[1]
 
 
+def test_copies_of_a_card_read_and_hash_its_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog of copies holds one copy of each model and data file's bytes while its explanations are
+    produced, not one per version (1,000 copies of a card with a 0.8 MB model held 0.8 GB)."""
+    from modelcards.build import check_cards
+    from modelcards.explain import compute
+    from modelcards.explain.stage import explain_versions
+
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 30,
+                       trusted_types: [{TREE}]}}
+        """)
+    card = (root / "cards/cancer.yml").read_text()
+    for index in range(5):
+        (root / f"cards/copy{index}.yml").write_text(card.replace("name: cancer", f"name: copy{index}"))
+    catalog = check_cards([root / "cards"], relative_to=root).catalog
+    reads: list[str] = []
+    read_file = compute.read_file
+    monkeypatch.setattr(compute, "read_file", lambda path, root: reads.append(path.name) or read_file(path, root))
+    explained = explain_versions(catalog, project_dir=root, cache_dir=tmp_path / "cache", workers=1)
+    assert sorted(reads) == ["cancer.csv", "forest.skops"]
+    assert len(explained.versions) == 6 and len({id(v) for v in explained.versions.values()}) == 1
+
+
 def test_shap_plots_chooses_which_versions_get_the_beeswarm_and_a_wrong_choice_is_named(tmp_path: Path) -> None:
     root = _broken_project(tmp_path / "project", f"""
         - version: "1.0"

@@ -218,6 +218,48 @@ def test_spdx_document_loads_with_the_official_bindings(bom_exports, example_car
     assert document.creationInfo.created.date().isoformat() == "2026-05-28"
 
 
+def _spoiled(document: dict, change) -> str:
+    spoiled = json.loads(json.dumps(document))
+    change(spoiled["@graph"])
+    return json.dumps(spoiled)
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda graph: next(e for e in graph if e["type"] == "ai_AIPackage").update(software_primaryPurpose="modle"),
+     "not valid SPDX 3.0.1"),
+    (lambda graph: graph.remove(next(e for e in graph if e["type"] == "Tool")), "does not hold"),
+    (lambda graph: next(e for e in graph if e["type"] == "dataset_DatasetPackage").pop("dataset_datasetType"),
+     "not valid SPDX 3.0.1"),
+    (lambda graph: graph.reverse(), "not what the official bindings write"),
+])
+def test_an_spdx_document_the_bindings_would_not_write_does_not_validate(bom_exports, change, says):
+    """The SPDX writer builds JSON-LD itself; `validate` holds it to what the official bindings read and write."""
+    from modelcards.export import spdx
+
+    name = EXAMPLE_MODELS[0]
+    text = (bom_exports / f"{name}.spdx3.json").read_text(encoding="utf-8")
+    spdx.validate(name, text)
+    with pytest.raises(ValueError, match=says):
+        spdx.validate(name, _spoiled(json.loads(text), change))
+
+
+@pytest.mark.parametrize("change", [
+    lambda bom: bom["components"].reverse(),
+    lambda bom: bom["dependencies"].reverse(),
+])
+def test_a_bom_the_library_would_not_write_does_not_validate(bom_exports, change):
+    """The CycloneDX writer builds JSON itself; `validate` holds it to the schema and to what
+    cyclonedx-python-lib writes (the order of components and dependencies)."""
+    from modelcards.export import cyclonedx
+
+    name = "breast-cancer-classifier"  # two components: the training step and the data
+    bom = json.loads((bom_exports / f"{name}.cdx.json").read_text(encoding="utf-8"))
+    cyclonedx.validate(name, json.dumps(bom))
+    change(bom)
+    with pytest.raises(ValueError, match="not what cyclonedx-python-lib writes"):
+        cyclonedx.validate(name, json.dumps(bom))
+
+
 @pytest.mark.parametrize("fmt", ["cyclonedx", "spdx"])
 def test_bom_exports_are_the_same_bytes_every_time(bom_exports, tmp_path, fmt):
     export(tmp_path, fmt)

@@ -22,7 +22,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import dataset_version_dataset, source_code_location_job
 from openlineage.client.transport.file import FileConfig, FileTransport
 
-from conftest import write_project
+from conftest import svg_as_drawn, write_project
 from dvc_pipeline import RAW, make_dvc_pipeline
 from modelcards.build import check_cards
 from modelcards.catalog import Catalog, TrialOf
@@ -387,3 +387,32 @@ def test_the_graph_fingerprint_changes_with_any_field_of_any_node_or_edge(tmp_pa
                                                                                               kind="uses")))),
     }
     assert len(fingerprints) == 8
+
+
+def test_the_page_svg_draws_what_dot_drew_in_fewer_bytes(mixed_catalog: Catalog, browser):
+    from PIL import ImageChops
+
+    from modelcards.lineage.render import render_svgs
+    from modelcards.site.lineage import page_svg
+
+    subgraph = neighbourhood(build_graph(mixed_catalog), "churn")
+    [drawn] = render_svgs([to_dot(subgraph, title="Lineage of churn-model", href=lambda node: "../x-y/")])
+    shown = page_svg(drawn, "Lineage of churn-model", edge_list(subgraph))
+    named = shown.index("</desc>") + len("</desc>")  # what page_svg adds for screen readers, not drawn
+    assert len(shown) - named < 0.85 * len(drawn)
+    assert "&#45;" not in shown and ' id="a_' not in shown and "target=" not in shown
+    assert shown.count("font-family=") == 1
+
+    def drawing(svg: str) -> list[tuple]:
+        root = ET.fromstring(svg)
+        return [(element.tag.split("}")[1], (element.text or "").strip(), element.get(f"{XLINK}href"),
+                 element.get(f"{XLINK}title"), element.get("class"),
+                 element.get("id") if element.get("class") == "node" else None)
+                for element in list(root.iter())[1:] if element.tag not in (f"{SVG}title", f"{SVG}desc")]
+
+    assert drawing(shown) == drawing(drawn), "the same texts, links, tooltips and node ids, in the same order"
+    assert any(text == f"{EVIL} ({COMMIT[:7]})" for _, text, *_ in drawing(shown))
+
+    before, after = svg_as_drawn(browser, drawn), svg_as_drawn(browser, shown)
+    assert before.size == after.size
+    assert ImageChops.difference(before, after).getbbox() is None, "not one pixel differs"

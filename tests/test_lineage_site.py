@@ -160,7 +160,7 @@ def test_above_the_cap_the_overview_is_a_table_and_a_dataset_counts_its_impact(
     assert "Churn per region" in page
     # A dataset's downstream impact above the cap is counted, not drawn: as many as the uncapped diagram's boxes.
     drawn = (site[0] / "datasets/raw-data/index.html").read_text()
-    boxes = len(re.findall(r'<g id="(?!mc&#45;legend)[^"]*" class="node">', drawn))  # the legend's boxes aside
+    boxes = len(re.findall(r'<g id="(?!mc-legend)[^"]*" class="node">', drawn))  # the legend's boxes aside
     assert boxes > 2
     counted = (capped / "site/datasets/raw-data/index.html").read_text()
     assert "mc-lineage" not in counted and "Too large for one diagram" in counted

@@ -66,13 +66,18 @@ def test_each_rebuild_gives_the_pages_of_a_fresh_build_and_renders_only_the_chan
     assert pages(project, memo) == pages(project)  # churn lists the dataset by its title
     assert memo.page_groups.rendered == 1
 
-    # The model pages show none of a dataset card's description; churn's exports hold all of the card.
+    # The model pages show none of a dataset card's description; churn's exports but its Hugging Face card hold
+    # all of the card: those are made again, alone.
     edit(project / "cards" / "customers.yml", "description: One row per subscriber and month.",
          "description: One row per subscriber and calendar month.")
     rebuilt, fresh = pages(project, memo), pages(project)
     assert rebuilt == fresh
     assert memo.page_groups.rendered == 0
+    assert sorted(memo.page_groups.downloads_made) == [
+        "models/churn/export/churn.catalog.json", "models/churn/export/churn.cdx.json",
+        "models/churn/export/churn.spdx3.json"]
     assert "One row per subscriber and calendar month." in dict(fresh)["models/churn/export/churn.catalog.json"]
+    assert "calendar month" not in dict(fresh)["models/churn/export/README.md.txt"]
 
     (project / "cards" / "minimal.yml").unlink()
     fresh = pages(project)

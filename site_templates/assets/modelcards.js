@@ -545,7 +545,7 @@
     var tapped = null;  // the box tapped last: a second tap on it follows its link
     // Nodes without a page still carry details: make them reachable by keyboard too.
     Array.prototype.forEach.call(container.querySelectorAll("g.node > g > a"), function (link) {
-      if (/^a_mc-legend/.test(link.parentNode.id)) return;
+      if (/^mc-legend/.test(link.closest("g.node").id)) return;
       if (!link.hasAttributeNS(XLINK, "href") && !link.hasAttribute("href")) {
         link.setAttribute("tabindex", "0");
         link.setAttribute("role", "button");

@@ -32,6 +32,9 @@ class ExportFormat:
     download_as: str  # the name a browser saves it under
     extra: str | None = None  # the optional extra its library comes from
     library: str | None = None  # the module that extra provides
+    # Of the dataset cards a model reads, whether it holds more than their names and titles: a preview makes a
+    # format that does not again only when a name or title changed.
+    holds_dataset_text: bool = True
 
     @property
     def per_model(self) -> bool:
@@ -48,7 +51,7 @@ class ExportFormat:
 
 FORMATS: dict[str, ExportFormat] = {format.name: format for format in (
     ExportFormat("hf", "Hugging Face README.md", "hf", "{model}/README.md", "README.md.txt",
-                 "README.md"),
+                 "README.md", holds_dataset_text=False),
     ExportFormat("cyclonedx", "CycloneDX 1.6 ML-BOM", "cyclonedx", "{model}.cdx.json", "{model}.cdx.json",
                  "{model}.cdx.json", extra="cyclonedx", library="cyclonedx"),
     ExportFormat("spdx", "SPDX 3.0.1 AI and Dataset document", "spdx", "{model}.spdx3.json", "{model}.spdx3.json",

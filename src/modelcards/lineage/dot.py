@@ -126,7 +126,7 @@ def tooltip(node: Node) -> str:
 
 def _node(node: Node, quoted_id: str, url: str | None, *, emphasised: bool) -> str:
     style = _STATE_STYLES[node.state] if node.state else _KIND_STYLES[node.kind]
-    link = f', URL={quote(url)}, target="_top"' if url else ""
+    link = f", URL={quote(url)}" if url else ""
     # element_id writes only letters, digits, "-" and "_": nothing to escape.
     return (f'{quoted_id} [id="{element_id(node.id)}", label={quote(node.label)}, {style}, '
             f"tooltip={quote(tooltip(node))}{link}{', penwidth=2.5' if emphasised else ''}];")

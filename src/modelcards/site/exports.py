@@ -7,6 +7,7 @@ library is not installed is left out, without an error.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..catalog import Catalog
@@ -22,10 +23,13 @@ class Download:
     content: str
 
 
-def model_downloads(catalog: Catalog, name: str, paths: SitePaths, as_of: dt.date) -> list[Download]:
+def model_downloads(catalog: Catalog, name: str, paths: SitePaths, as_of: dt.date,
+                    formats: Collection[str] | None = None) -> list[Download]:
+    """The model's downloads, in ``formats`` (names in ``FORMATS``) or all; those whose library is missing left
+    out."""
     downloads = []
     for format in FORMATS.values():
-        if not available(format):
+        if formats is not None and format.name not in formats or not available(format):
             continue
         # Unvalidated: the schema check's grammars take seconds to load, and each BOM it checks costs more than
         # rendering it. `modelcards export` validates what it writes, and so do the tests, model by model.

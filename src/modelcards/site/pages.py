@@ -40,6 +40,7 @@ from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
+from ..export import FORMATS
 from .exports import Download, model_downloads
 from .facets import catalog_view
 from .lineage import lineage_diagrams
@@ -201,13 +202,14 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         out.append(Page(comparisons.data, comparisons.data_json))
         return [keep(page) for page in out]
 
-    def download_pages(model: ModelEntry) -> list[Page]:
-        return [keep(page) for page in _download_pages(model_downloads(catalog, model.name, paths, today))]
+    def download_pages(wanted: tuple[ModelEntry, list[str]]) -> list[Page]:
+        model, formats = wanted
+        return [keep(page) for page in _download_pages(model_downloads(catalog, model.name, paths, today, formats))]
 
     # A preview's key of each model's page group: everything the group shows. An unchanged model's key is the very
     # object kept from the previous render, so that the keys of the pages listing models compare at once.
     keys: dict[str, tuple] = {}
-    download_keys: dict[str, tuple] = {}
+    download_keys: dict[str, dict[str, tuple]] = {}  # model -> export format -> the key of its file
     changed = list(catalog.models.values())
     if groups is not None:
         runs_of = _runs_by_model(catalog)
@@ -217,7 +219,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                              crosswalks_of[name], runs_of)
             kept_key = groups.kept_key(("model", name), key)
             keys[name] = kept_key or key
-            download_keys[name] = _downloads_key(shared, model, catalog, runs_of)
+            download_keys[name] = _downloads_keys(shared, model, catalog, runs_of)
             if kept_key is None:
                 changed.append(model)
     every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
@@ -262,17 +264,20 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         made = dict(zip((model.name for model in changed),
                         in_parallel(model_pages, changed, from_items=PARALLEL_FROM_MODELS)))
         # Models whose pages are kept but whose exports' inputs changed (a dataset card's description, say: the
-        # pages show none of it, the exports all of the card): only their downloads are made again.
-        exports_changed = [model for name, model in catalog.models.items() if name not in made
-                           and groups.get(("downloads", name), download_keys[name]) is None]
-        remade = dict(zip((model.name for model in exports_changed),
+        # pages show none of it, most exports all of the card): only those downloads are made again.
+        exports_changed = [(model, changed_formats) for name, model in catalog.models.items() if name not in made
+                           and (changed_formats := [format for format, key in download_keys[name].items()
+                                                    if groups.get(("downloads", f"{name}:{format}"), key) is None])]
+        remade = dict(zip((model.name for model, _ in exports_changed),
                           in_parallel(download_pages, exports_changed, from_items=PARALLEL_FROM_MODELS)))
+        groups.downloads_made = [page.path for output in remade.values() for page in output]
         for name, key in keys.items():
             kept = made[name] if name in made else groups.get(("model", name), key)
             if name in remade:
                 fresh = {page.path: page for page in remade[name]}
                 kept = [fresh.get(page.path, page) for page in kept]
-            groups.put(("downloads", name), download_keys[name], True)
+            for format, download_key in download_keys[name].items():
+                groups.put(("downloads", f"{name}:{format}"), download_key, True)
             pages.extend(groups.put(("model", name), key, kept))
     render_kept(("page", CROSSWALK_PAGE),
                 lambda: tuple((name, crosswalks_of[name], model.card.title, model.card.risk_tier)
@@ -383,6 +388,7 @@ class PageGroups:
         self._shared: tuple | None = None
         self.rendered = self.reused = 0  # model groups, in the last render
         self.pages_made: list[str] = []  # the other kept pages (listing pages, runs' pages) made in the last render
+        self.downloads_made: list[str] = []  # the downloads made again for models whose pages were kept
         self.pages_kept = 0
 
     def same_as_before(self, shared: tuple) -> tuple:
@@ -432,7 +438,7 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
     by identity."""
     name = model.name
     # Of a dataset, the pages show its title, its page and whether it has a card; its exports all of it
-    # (``_downloads_key``), so editing a dataset card's text makes its models' downloads again, not their pages.
+    # (``_downloads_keys``), so editing a dataset card's text makes its models' downloads again, not their pages.
     datasets = tuple((entry.name, entry.title, entry.source and entry.source.path, entry.card is not None)
                      for entry in _datasets_of(model, catalog))
     lineage = tuple(graph.nodes[node] for version in model.card.versions
@@ -444,10 +450,16 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
             monitoring.models.get(name) if monitoring else None, model_crosswalk)
 
 
-def _downloads_key(shared: tuple, model: ModelEntry, catalog: Catalog, runs_of: dict[str, list[RunEntry]]) -> tuple:
-    """Everything a model's exports hold (``export`` reads the catalog only): its entry, runs and datasets."""
-    datasets = tuple((entry.name, entry.card, entry.source) for entry in _datasets_of(model, catalog))
-    return shared, model, tuple(runs_of.get(model.name, ())), datasets
+def _downloads_keys(shared: tuple, model: ModelEntry, catalog: Catalog,
+                    runs_of: dict[str, list[RunEntry]]) -> dict[str, tuple]:
+    """Everything each of a model's exports holds (``export`` reads the catalog only), by format: its entry, runs
+    and datasets, of which the Hugging Face card holds only names and titles."""
+    entries = _datasets_of(model, catalog)
+    whole = tuple((entry.name, entry.card, entry.source) for entry in entries)
+    named = tuple((entry.name, entry.title) for entry in entries)
+    runs = tuple(runs_of.get(model.name, ()))
+    return {format.name: (shared, model, runs, whole if format.holds_dataset_text else named)
+            for format in FORMATS.values()}
 
 
 def _datasets_of(model: ModelEntry, catalog: Catalog) -> list[DatasetEntry]:
