@@ -29,7 +29,7 @@ def model_downloads(catalog: Catalog, name: str, paths: SitePaths, as_of: dt.dat
     out."""
     downloads = []
     for format in FORMATS.values():
-        if formats is not None and format.name not in formats or not available(format):
+        if (formats is not None and format.name not in formats) or not available(format):
             continue
         # Unvalidated: the schema check's grammars take seconds to load, and each BOM it checks costs more than
         # rendering it. `modelcards export` validates what it writes, and so do the tests, model by model.

@@ -30,6 +30,7 @@ from ..crosswalk import REQUIREMENTS, Coverage, Crosswalk, Crosswalks, Requireme
 from ..errors import Problem
 from ..history import CardChange, Commit, FieldChange, History
 from ..explain.stage import VersionExplanation
+from ..export import FORMATS
 from ..governance import VersionState, VersionStatus, person
 from ..lineage.checks import CHECKS
 from ..lineage.graph import LineageGraph
@@ -40,7 +41,6 @@ from ..policy import PolicyReport
 from ..waivers import as_of_date
 from .compare import model_comparisons, node_url, site_file_url
 from .explanations import explanation_views
-from ..export import FORMATS
 from .exports import Download, model_downloads
 from .facets import catalog_view
 from .lineage import lineage_diagrams
@@ -204,7 +204,8 @@ def render_pages(catalog: Catalog, settings: Settings, *,
 
     def download_pages(wanted: tuple[ModelEntry, list[str]]) -> list[Page]:
         model, formats = wanted
-        return [keep(page) for page in _download_pages(model_downloads(catalog, model.name, paths, today, formats))]
+        downloads = model_downloads(catalog, model.name, paths, today, formats)
+        return [keep(page) for page in _download_pages(downloads)]
 
     # A preview's key of each model's page group: everything the group shows. An unchanged model's key is the very
     # object kept from the previous render, so that the keys of the pages listing models compare at once.
