@@ -127,7 +127,7 @@ def _importance(page: str) -> dict[str, dict[str, float]]:
 
 def _version_section(page: str, version: str) -> str:
     """The explanation of one version: from its heading to the next heading of its level or above."""
-    start = re.search(rf'<h4 id="[^"]+">What drives version {re.escape(version)}<', page).start()
+    start = re.search(rf'<h4 [^>]*id="[^"]+">What drives version {re.escape(version)}<', page).start()
     end = re.compile(r"<h[1-4] ").search(page, start + 1)
     return page[start:end.start() if end else len(page)]
 

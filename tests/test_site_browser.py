@@ -116,6 +116,19 @@ def test_header_search_finds_each_model_by_title_and_opens_its_page(example_sear
     assert not failures, "\n".join(failures)
 
 
+def test_header_search_finds_a_run_by_its_id(example_browsing: RecordedContext, example_site: str):
+    """A run page's tables are left out of search (tests/test_search_index.py); its key facts are not."""
+    page = example_browsing.new_page()
+    page.goto(example_site + "runs/")
+    run_url = page.locator(".mc-catalog table tbody tr td:first-child a").first.evaluate("a => a.href")
+    page.goto(run_url)
+    run_id = page.locator("td:text-is('Run id') + td code").inner_text()
+    outcome = search_for(page, CatalogModel(run_id, run_url))
+    page.close()
+    assert outcome.landed_on is not None, f"searching {run_id!r}: no result links to its page; {outcome.result_urls}"
+    assert urlsplit(outcome.landed_on).path == urlsplit(run_url).path
+
+
 def test_no_request_leaves_the_host(example_crawl: Crawl, example_searches: list[SearchOutcome],
                                     example_browsing: RecordedContext, example_site: str):
     host = urlsplit(example_site).hostname

@@ -19,6 +19,8 @@ THEME = """theme:
     - content.action.edit
     - search.highlight
     - navigation.prune   # a page links only its own section's pages: 3.5 KB less on each of thousands
+  icon:
+    repo: material/git   # Font Awesome's (the default) carries its licence comment, twice on every page
   palette:
     - media: "(prefers-color-scheme: light)"
       scheme: default
