@@ -50,10 +50,12 @@ class ModelEntry:
     def name(self) -> str:
         return self.card.name
 
-    @property
-    def versions_newest_first(self) -> list[Version]:
+    # The derived views below are kept once asked for (a card is never changed once in an entry): the pages,
+    # policy, exports and lineage ask for each thousands of times in a thousand-model catalog.
+    @cached_property
+    def versions_newest_first(self) -> tuple[Version, ...]:
         indexed = list(enumerate(self.card.versions))
-        return [v for _, v in sorted(indexed, key=lambda iv: (iv[1].date, iv[0]), reverse=True)]
+        return tuple(v for _, v in sorted(indexed, key=lambda iv: (iv[1].date, iv[0]), reverse=True))
 
     @property
     def latest_version(self) -> Version | None:
@@ -87,15 +89,15 @@ class ModelEntry:
         indexed = list(enumerate(self.card.deployments))
         return max(indexed, key=lambda iv: (iv[1].date, iv[0]))[1] if indexed else None
 
-    @property
-    def current_deployments(self) -> list:
+    @cached_property
+    def current_deployments(self) -> tuple:
         """The newest deployment in each environment, i.e. what runs where now."""
         newest: dict[str, tuple] = {}
         for index, deployment in enumerate(self.card.deployments):
             key = (deployment.date, index)
             if deployment.environment not in newest or key > newest[deployment.environment][0]:
                 newest[deployment.environment] = (key, deployment)
-        return [newest[env][1] for env in sorted(newest)]
+        return tuple(newest[env][1] for env in sorted(newest))
 
     def dataset_names(self) -> list[str]:
         names = [*self.card.training_data.datasets, *self.card.evaluation_data.datasets]

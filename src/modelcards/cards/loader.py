@@ -59,8 +59,9 @@ def load_cards(files: list[Path], *, relative_to: Path | None = None, masker: Se
     cards: list[LoadedCard] = []
     problems: list[Problem] = []
     kept: ParsedCards = {}
+    root = relative_to.resolve() if relative_to is not None else None  # once: resolving asks the file system
     for file in files:
-        shown = _display_path(file, relative_to)
+        shown = _display_path(file, root)
         refused = _not_a_card_file(file, relative_to)
         if refused:
             problems.append(Problem(shown, 1, 1, "", refused))
@@ -179,11 +180,12 @@ def _secret_under_key(masker: SecretMasker, key: str, value: str) -> str | None:
     return reason
 
 
-def _display_path(file: Path, relative_to: Path | None) -> str:
-    if relative_to is not None:
+def _display_path(file: Path, root: Path | None) -> str:
+    """``file`` shown relative to ``root`` (resolved) when it is inside it."""
+    if root is not None:
         try:
             # The path as found, not where a symlink leads: the link is what the user has in cards/.
-            return Path(os.path.abspath(file)).relative_to(relative_to.resolve()).as_posix()
+            return Path(os.path.abspath(file)).relative_to(root).as_posix()
         except ValueError:
             pass
     return file.as_posix()
