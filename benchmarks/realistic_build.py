@@ -18,7 +18,8 @@ the largest resident set of one process):
 * ``modelcards build`` warm: the same again, nothing changed (the cache of the cold build kept);
 * plain ``mkdocs build`` of the tree that ``modelcards generate`` writes (generate itself is timed apart).
 
-Then the site's size, the bytes of SHAP plots (``explain/**.svg``) per explained version, and the ratios
+Then the site's size, the bytes of SHAP plots (``explain/**.svg``) per explained version (renamed copies share
+their plot files, so also the number of files and the largest), and the ratios
 against the targets of the "Fast at real scale" issue (at the largest N: cold <= 1.2x, warm <= 1.1x, peak
 memory <= 1.5x plain MkDocs, site <= 200 MB, SHAP plots <= 30 KB per explained version). The exit code is 1
 when a target is missed at the largest N.
@@ -149,6 +150,7 @@ class Result:
     plain_site_bytes: int
     plot_bytes: int
     explained_versions: int
+    plot_files: list[int]  # the size of each plot file: versions with the same explanation share one
 
     def ratio(self, what: str) -> float:
         if what == "memory":
@@ -174,8 +176,9 @@ def measure(n: int, scratch: Path, examples: list[Path]) -> Result:
     plain = run([mkdocs, "build", "-q", "-f", "plain/mkdocs.yml", "-d", str(project / "plain-site")], project)
     site = project / "site"
     explained = [d for d in (site / "explain").glob("*/*") if d.is_dir()] if (site / "explain").is_dir() else []
+    plots = [f.stat().st_size for f in (site / "explain").rglob("*.svg")] if (site / "explain").is_dir() else []
     return Result(n, runs, cold, warm, generate, plain, tree_bytes(site), tree_bytes(project / "plain-site"),
-                  tree_bytes(site / "explain", "*.svg"), len(explained))
+                  sum(plots), len(explained), plots)
 
 
 # --- reporting ----------------------------------------------------------------------
@@ -195,6 +198,9 @@ def print_results(results: list[Result]) -> None:
         print(f"  cache saves (cold - warm): {r.cold.wall - r.warm.wall:.1f} s")
         print(f"  site: {r.site_bytes / 1024 ** 2:.1f} MB (plain mkdocs: {r.plain_site_bytes / 1024 ** 2:.1f} MB); "
               f"SHAP plot SVGs {r.plot_bytes / 1024 ** 2:.1f} MB = {r.plot_kb_per_version:.1f} KB per explained version")
+        if r.plot_files:
+            print(f"  SHAP plot files: {len(r.plot_files)}, the largest {max(r.plot_files) / 1024:.1f} KB "
+                  f"(versions with the same explanation share one)")
 
 
 def verdict(result: Result) -> list[str]:

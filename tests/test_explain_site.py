@@ -132,6 +132,15 @@ def _version_section(page: str, version: str) -> str:
     return page[start:end.start() if end else len(page)]
 
 
+def _plots(site: Path, model: str, html_text: str) -> list[Path]:
+    """The beeswarm files that ``html_text``, part of ``model``'s page, shows; each must be in the site."""
+    found = [(site / "models" / model / src).resolve()
+             for src in re.findall(r'<img [^>]*src="([^"]+-beeswarm\.svg)"', html_text)]
+    for plot in found:
+        assert plot.is_file() and plot.parent == (site / "explain/plots").resolve(), plot
+    return found
+
+
 def _assert_close(shown: dict[str, float], values: np.ndarray, features: list[str]) -> None:
     expected = dict(zip(features, np.abs(values).mean(axis=0)))
     assert shown.keys() <= expected.keys()
@@ -195,11 +204,9 @@ def test_the_page_has_plots_csv_provenance_and_rank_changes(project: Path, built
     listed = list(_importance(section)[""])
     assert [t.rsplit(": ", 1)[0] for t in bar_titles] == listed and len(listed) == 20
     # shap's beeswarm is drawn for the newest explained version only (shap_plots: latest, the default).
-    assert not (site / "explain/cancer/2.0/1-beeswarm.svg").exists()
-    assert "1-beeswarm.svg" not in section
-    newest = _version_section(page, "3.0")
-    assert (site / "explain/cancer/3.0/1-beeswarm.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
-    assert 'src="../../explain/cancer/3.0/1-beeswarm.svg"' in newest
+    assert _plots(site, "cancer", section) == []
+    (plot,) = _plots(site, "cancer", _version_section(page, "3.0"))
+    assert plot.read_text().lstrip().startswith(("<?xml", "<svg"))
     csv = (site / "explain/cancer/2.0/importance.csv").read_text().splitlines()
     assert csv[0] == "output,rank,feature,mean_abs_shap,share"
     assert len(csv) == 31
@@ -220,7 +227,7 @@ def test_embedded_values_show_as_given_with_their_source_escaped(project: Path, 
     assert "embedded: computed elsewhere" in page
     assert "notebooks/&lt;b&gt;train&lt;/b&gt;.ipynb" in page and "<b>train</b>" not in page
     assert "Base value: 152.1." in page
-    assert (site / "explain/diabetes/1.0/value-beeswarm.svg").exists()
+    assert len(_plots(site, "diabetes", page)) == 1
 
 
 def _build_in_process(project: Path, *args: str) -> tuple[int, list[str], str]:
@@ -257,9 +264,12 @@ def test_a_rebuild_with_nothing_changed_computes_nothing_and_imports_nothing_hea
     first, again = project / "site/models/cancer/index.html", project / "site-again/models/cancer/index.html"
     assert first.read_bytes() == again.read_bytes()
     # MkDocs copied the plots from the cache's content-addressed folder, where the first build wrote each once.
-    plot = (project / "site-again/explain/diabetes/1.0/value-beeswarm.svg").read_bytes()
-    stored = cache / "site-files" / f"{hashlib.sha256(plot).hexdigest()}.svg"
-    assert stored.read_bytes() == plot == (project / "site/explain/diabetes/1.0/value-beeswarm.svg").read_bytes()
+    first_page, again_page = (project / f"{site}/models/diabetes/index.html" for site in ("site", "site-again"))
+    assert first_page.read_bytes() == again_page.read_bytes()
+    (plot,) = _plots(project / "site-again", "diabetes", again_page.read_text())
+    stored = cache / "site-files" / f"{hashlib.sha256(plot.read_bytes()).hexdigest()}.svg"
+    first_plot = project / "site" / plot.relative_to((project / "site-again").resolve())
+    assert stored.read_bytes() == plot.read_bytes() == first_plot.read_bytes()
 
 
 def _cache_files(cache: Path) -> dict[Path, tuple[int, int]]:
@@ -481,20 +491,42 @@ def test_shap_plots_chooses_which_versions_get_the_beeswarm_and_a_wrong_choice_i
         write_project(root, {}, plugins=["search", {"modelcards": {**options, "shap_plots": choice}}])
         result = run_modelcards("build", cwd=root, timeout=300)
         assert result.returncode == 0, result.stderr
-        drawn[choice] = sorted(p.relative_to(root / "site/explain").as_posix()
-                               for p in (root / "site/explain").rglob("*.svg"))
         page = (root / "site/models/cancer/index.html").read_text()
         assert page.count('class="mc-chart mc-importance-bars"') == 2, "every version keeps its bars"
-    assert drawn == {"all": ["cancer/1.0/1-beeswarm.svg", "cancer/2.0/1-beeswarm.svg"], "none": [],
-                     "latest": ["cancer/2.0/1-beeswarm.svg"]}
+        drawn[choice] = [version for version in ("1.0", "2.0")
+                         if _plots(root / "site", "cancer", _version_section(page, version))]
+        assert len(list((root / "site/explain").rglob("*.svg"))) == len(drawn[choice]), "no plot without a page"
+    assert drawn == {"all": ["1.0", "2.0"], "none": [], "latest": ["2.0"]}
 
     write_project(root, {}, plugins=["search", {"modelcards": {**options, "shap_plots": "newest"}}])
     result = run_modelcards("build", cwd=root, check=False, timeout=300)
     assert result.returncode == 1
-    assert drawn["latest"] == sorted(p.relative_to(root / "site/explain").as_posix()
-                                     for p in (root / "site/explain").rglob("*.svg")), "the last site stays"
+    page = (root / "site/models/cancer/index.html").read_text()
+    assert len(_plots(root / "site", "cancer", page)) == 1, "the last site stays"
     assert re.search(r"^mkdocs\.yml:\d+:\d+: error: plugins\.modelcards\.shap_plots: found 'newest', expected one "
                      r"of latest, all, none$", result.stderr, re.M), result.stderr
+
+
+def test_versions_with_the_same_explanation_share_one_plot_file(tmp_path: Path) -> None:
+    same = f"""explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 40,
+                       trusted_types: [{TREE}]}}"""
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          {same}
+        - version: "1.0.1"
+          date: 2024-02-01
+          {same}
+        """)
+    write_project(root, {}, plugins=["search", {"modelcards": {**QUIET[1]["modelcards"], "shap_plots": "all"}}])
+    result = run_modelcards("build", cwd=root, timeout=300)
+    assert result.returncode == 0, result.stderr
+    page = (root / "site/models/cancer/index.html").read_text()
+    older, newer = (_plots(root / "site", "cancer", _version_section(page, version)) for version in ("1.0", "1.0.1"))
+    assert older == newer and len(newer) == 1
+    assert list((root / "site/explain").rglob("*.svg")) == newer
+    assert 'alt="SHAP beeswarm plot, version 1.0"' in page and 'alt="SHAP beeswarm plot, version 1.0.1"' in page
 
 
 def _children(pid: int) -> list[int]:

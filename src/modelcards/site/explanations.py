@@ -13,7 +13,7 @@ from ..catalog import ModelEntry
 from ..compare import RankChange, rank_changes
 from ..explain.compute import Explanation, Importance
 from ..explain.stage import VersionExplanation
-from .paths import explanation_folder, file_name
+from .paths import explanation_folder, plot_file
 from .plots import importance_bars
 
 TABLE_ROWS = 20  # features listed on the page; the CSV has them all
@@ -47,7 +47,8 @@ class ExplanationFile:
 def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], VersionExplanation], prefix: str,
                       compared_with: Mapping[str, str] | None = None,
                       ) -> tuple[dict[str, ExplanationView], list[ExplanationFile]]:
-    """The view of each explained version (by label), and the SVG and CSV files the views link to.
+    """The view of each explained version (by label), and the SVG and CSV files the views link to; a plot
+    shared by several versions is listed for each.
 
     Rank changes are measured against the version ``compared_with`` names for it (the model page's comparison,
     e.g. the version it replaced in production) when that one is explained, else the explained version before it.
@@ -66,7 +67,7 @@ def explanation_views(model: ModelEntry, explained: dict[tuple[str, str], Versio
         for label, ranked in explanation.outputs.items():
             plots = {}
             for kind, svg in sorted(found.plots.get(label, {}).items()):
-                path = f"{folder}/{file_name(label)}-{kind}.svg"
+                path = prefix + plot_file(kind, svg)
                 files.append(ExplanationFile(path, svg))
                 plots[kind] = path
             listed = ranked[:TABLE_ROWS]

@@ -365,7 +365,17 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         pages.append(keep(Page(path, _read_template(f"assets/{asset}"))))
     if groups is not None:
         groups.finish(len(made), len(catalog.models) - len(made), made_again)
-    return pages
+    return _once(pages)
+
+
+def _once(pages: list[Page]) -> list[Page]:
+    """Each path once: a plot named by its content is listed by every version that shows it."""
+    first: dict[str, Page] = {}
+    for page in pages:
+        seen = first.setdefault(page.path, page)
+        if (seen.content, seen.stored) != (page.content, page.stored):
+            raise ValueError(f"two different files for {page.path}")
+    return list(first.values())
 
 
 # Groups that are not pages of their own: a model's pages are counted by model, a row is part of the catalog or of a

@@ -198,8 +198,14 @@ def trial_anchor(ref: str) -> str:
 
 
 def explanation_folder(model: str, version: str) -> str:
-    """The folder of a version's SHAP plots and importance CSV."""
+    """The folder of a version's importance CSV."""
     return f"explain/{model}/{file_name(version)}"
+
+
+def plot_file(kind: str, svg: str) -> str:
+    """Where one of shap's plots is published: named by its content, so that versions whose explanations are the
+    same (the same model and rows, under another name or version) share one file."""
+    return f"explain/plots/{hashlib.sha256(svg.encode('utf-8')).hexdigest()[:32]}-{kind}.svg"
 
 
 def diagram_source(what: str, name: str) -> str:
