@@ -246,3 +246,30 @@ def test_hostile_values_stay_text_on_the_page_and_in_the_picker(browser, static_
     assert f"Version {IMG} → 1.0" in picked
     assert not recorded.dialogs and not recorded.script_errors, (recorded.dialogs, recorded.script_errors)
     context.close()
+
+
+def test_a_model_of_one_version_gets_no_compare_page(tmp_path):
+    """Nothing to compare: no page of a picker with one version to pick, no versions.json, no link to either."""
+    mkdocs_yml = write_project(tmp_path, {
+        "single.yml": """
+            name: single
+            title: Single
+            versions:
+              - {version: "1.0", date: "2024-01-01"}
+        """,
+        "pair.yml": """
+            name: pair
+            title: Pair
+            versions:
+              - {version: "1.0", date: "2024-01-01"}
+              - {version: "1.1", date: "2024-02-01"}
+        """})
+    result = run_modelcards("build", "-f", mkdocs_yml, "-d", tmp_path / "site", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site/models"
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("compare/index.html")) == ["pair/compare/index.html"]
+    assert not (site / "single/versions.json").exists()
+    versions = (site / "pair/versions.json").read_text(encoding="utf-8")  # compact: only the picker reads it
+    assert versions.count("\n") == 1 and json.loads(versions)["model"] == "pair"
+    assert "compare/" not in (site / "single/index.html").read_text(encoding="utf-8")
+    assert 'href="compare/"' in (site / "pair/index.html").read_text(encoding="utf-8")

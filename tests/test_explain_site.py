@@ -137,7 +137,7 @@ def _plots(site: Path, model: str, html_text: str) -> list[Path]:
     found = [(site / "models" / model / src).resolve()
              for src in re.findall(r'<img [^>]*src="([^"]+-beeswarm\.svg)"', html_text)]
     for plot in found:
-        assert plot.is_file() and plot.parent == (site / "explain/plots").resolve(), plot
+        assert plot.is_file() and plot.parent == (site / "explain/_plots").resolve(), plot
     return found
 
 

@@ -408,8 +408,6 @@ def test_the_sites_json_downloads_are_compact_and_hold_what_the_cli_exports(buil
         assert compact == json.dumps(json.loads(compact), sort_keys=True, ensure_ascii=False,
                                      separators=(",", ":")) + "\n", fmt
         assert pretty.startswith("{\n  \""), fmt
-    versions = (built_site / "models/churn/versions.json").read_text(encoding="utf-8")
-    assert versions.count("\n") == 1 and json.loads(versions)["model"] == "churn"
 
 
 def test_without_the_bom_extras_the_site_offers_the_other_exports_and_builds(built_site, tmp_path):

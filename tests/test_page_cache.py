@@ -132,7 +132,9 @@ def test_forty_models_render_and_convert_in_worker_processes_each_page_its_own(t
                           from_items=PARALLEL_FROM_MODELS)
     assert results == [[name.upper(), str(len(name))] for name in names]
 
-    write_project(tmp_path, {f"{name}.yml": _card(name, f"Summary of {name}.") for name in names}, plugins=QUIET)
+    second = '  - version: "1.1"\n    date: 2024-02-01\n    metrics: {accuracy: 0.92}\n'  # and a compare page
+    write_project(tmp_path, {f"{name}.yml": _card(name, f"Summary of {name}.") + second for name in names},
+                  plugins=QUIET)
     built = run_modelcards("build", "-d", "site", cwd=tmp_path, timeout=600)
     pages = int(_pages_line(built.stderr).split()[1])
     assert pages >= CONVERT_AHEAD_FROM

@@ -193,13 +193,14 @@ def render_pages(catalog: Catalog, settings: Settings, *,
         render("crosswalk.md.j2", crosswalk_page(model.name), source=model.source.path, into=out, model=model,
                card=model.card, crosswalk=crosswalks_of[model.name], edit_url=settings.edit_url(model.source.path))
         out.extend(Page(file.path, file.content) for file in files)
-        path = comparisons.index
-        render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, into=out, model=model,
-               card=model.card, comparisons=comparisons,
-               versions_url=site_file_url(settings, path, comparisons.data),
-               root=root_url(path, settings.directory_urls),
-               node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
-        out.append(Page(comparisons.data, comparisons.data_json))
+        if comparisons.views:  # a model of one version has nothing to compare: no page, nothing links one
+            path = comparisons.index
+            render("compare.md.j2", path.removeprefix(prefix), source=model.source.path, into=out, model=model,
+                   card=model.card, comparisons=comparisons,
+                   versions_url=site_file_url(settings, path, comparisons.data),
+                   root=root_url(path, settings.directory_urls),
+                   node_url=lambda node, path=path, model=model: node_url(node, model, settings, path))
+            out.append(Page(comparisons.data, comparisons.data_json))
         return [keep(page) for page in out]
 
     def download_pages(wanted: tuple[ModelEntry, list[str]]) -> list[Page]:

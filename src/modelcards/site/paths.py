@@ -204,8 +204,9 @@ def explanation_folder(model: str, version: str) -> str:
 
 def plot_file(kind: str, svg: str) -> str:
     """Where one of shap's plots is published: named by its content, so that versions whose explanations are the
-    same (the same model and rows, under another name or version) share one file."""
-    return f"explain/plots/{hashlib.sha256(svg.encode('utf-8')).hexdigest()[:32]}-{kind}.svg"
+    same (the same model and rows, under another name or version) share one file. No model's folder beside it
+    can be called ``_plots``: a name starts with a letter or digit."""
+    return f"explain/_plots/{hashlib.sha256(svg.encode('utf-8')).hexdigest()[:32]}-{kind}.svg"
 
 
 def diagram_source(what: str, name: str) -> str:
