@@ -230,12 +230,12 @@ def test_embedded_values_show_as_given_with_their_source_escaped(project: Path, 
     assert len(_plots(site, "diabetes", page)) == 1
 
 
-def _build_in_process(project: Path, *args: str) -> tuple[int, list[str], str]:
-    """Exit code, the heavy modules a build imported, and what it printed."""
+def _build_in_process(project: Path, *args: str, command: str = "build") -> tuple[int, list[str], str]:
+    """Exit code, the heavy modules a build (or another ``command``) imported, and what it printed."""
     script = textwrap.dedent(f"""
         import contextlib, io, sys
         from modelcards.cli import main
-        sys.argv = ["modelcards", "build", *{list(args)!r}]
+        sys.argv = ["modelcards", {command!r}, *{list(args)!r}]
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             try:
@@ -270,6 +270,23 @@ def test_a_rebuild_with_nothing_changed_computes_nothing_and_imports_nothing_hea
     stored = cache / "site-files" / f"{hashlib.sha256(plot.read_bytes()).hexdigest()}.svg"
     first_plot = project / "site" / plot.relative_to((project / "site-again").resolve())
     assert stored.read_bytes() == plot.read_bytes() == first_plot.read_bytes()
+
+
+def test_explaining_one_version_keeps_shap_out_of_the_process_that_holds_the_catalog(tmp_path: Path) -> None:
+    """SHAP's work and what it imports (about 150 MB) run in a worker process even for one job. In the process
+    that holds the catalog they made the largest process of a cold 1,000-model build, and they stayed for as
+    long as it ran: `modelcards generate` here, `modelcards serve` (which cannot fork beside its threads)."""
+    root = _broken_project(tmp_path / "project", f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 30,
+                       trusted_types: [{TREE}]}}
+        """)
+    code, heavy, output = _build_in_process(root, "--out", "generated", command="generate")
+    assert code == 0, output
+    assert heavy == []
+    assert (root / "generated/docs/models/cancer.md").read_text().count("data-mean-abs=") == 20, "the table made"
 
 
 def _cache_files(cache: Path) -> dict[Path, tuple[int, int]]:
