@@ -255,8 +255,8 @@ def test_a_preview_keeps_each_crosswalk_until_a_datasheet_field_it_reads_changes
     assert catalog.datasets["breast-cancer-wisconsin"].card.description == "Edited in a preview."
     assert crosswalks.of(catalog.models["breast-cancer-classifier"], catalog) is first
 
-    catalog = catalog_with(re.sub(r"^  data_collection: >-\n(?:    .*\n)+", "  data_collection: ''\n", original, count=1,
-                                  flags=re.M))
+    catalog = catalog_with(re.sub(r"^  data_collection: >-\n(?:    .*\n)+", "  data_collection: ''\n", original,
+                                  count=1, flags=re.M))
     changed = crosswalks.of(catalog.models["breast-cancer-classifier"], catalog)
     notes = [note.text for item in changed.items for finding in item.findings for note in finding.missing]
     assert "datasheet of breast-cancer-wisconsin does not say how it was collected" in notes
