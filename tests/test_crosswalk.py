@@ -230,3 +230,35 @@ def test_the_new_fields_show_on_the_model_and_dataset_pages_under_their_anchors(
     assert 'id="datasheet"' in dataset and 'id="personal-data"' in dataset
     assert "Holds personal data." in text(dataset)
     assert not broken_links(small_site, small_site / "models/hostile/crosswalk/index.html")
+
+
+def test_a_preview_keeps_each_crosswalk_until_a_datasheet_field_it_reads_changes(tmp_path: Path) -> None:
+    """Editing a dataset card's description (every model of a catalog of copies reads it) leaves each model's
+    crosswalk as it was, so a preview's save does not make them all again; emptying a datasheet field does."""
+    from modelcards.build import check_cards
+    from modelcards.crosswalk import Crosswalks
+
+    cards = tmp_path / "cards"
+    shutil.copytree(REPO_ROOT / "cards", cards)
+    dataset = cards / "datasets/breast-cancer-wisconsin.yml"
+    original = dataset.read_text()
+
+    def catalog_with(text: str):
+        dataset.write_text(text)
+        return check_cards([cards], relative_to=tmp_path).catalog
+
+    crosswalks = Crosswalks()
+    catalog = catalog_with(original)
+    first = crosswalks.of(catalog.models["breast-cancer-classifier"], catalog)
+    catalog = catalog_with(re.sub(r"^description: >-\n(?:  .*\n|\n)+", "description: Edited in a preview.\n", original,
+                                  count=1, flags=re.M))
+    assert catalog.datasets["breast-cancer-wisconsin"].card.description == "Edited in a preview."
+    assert crosswalks.of(catalog.models["breast-cancer-classifier"], catalog) is first
+
+    catalog = catalog_with(re.sub(r"^  data_collection: >-\n(?:    .*\n)+", "  data_collection: ''\n", original,
+                                  count=1, flags=re.M))
+    changed = crosswalks.of(catalog.models["breast-cancer-classifier"], catalog)
+    notes = [note.text for item in changed.items for finding in item.findings for note in finding.missing]
+    assert "datasheet of breast-cancer-wisconsin does not say how it was collected" in notes
+    assert not any("how it was collected" in note.text for item in first.items for finding in item.findings
+                   for note in finding.missing)

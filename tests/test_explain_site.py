@@ -230,12 +230,12 @@ def test_embedded_values_show_as_given_with_their_source_escaped(project: Path, 
     assert len(_plots(site, "diabetes", page)) == 1
 
 
-def _build_in_process(project: Path, *args: str) -> tuple[int, list[str], str]:
-    """Exit code, the heavy modules a build imported, and what it printed."""
+def _build_in_process(project: Path, *args: str, command: str = "build") -> tuple[int, list[str], str]:
+    """Exit code, the heavy modules a build (or another ``command``) imported, and what it printed."""
     script = textwrap.dedent(f"""
         import contextlib, io, sys
         from modelcards.cli import main
-        sys.argv = ["modelcards", "build", *{list(args)!r}]
+        sys.argv = ["modelcards", {command!r}, *{list(args)!r}]
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
             try:
@@ -272,6 +272,17 @@ def test_a_rebuild_with_nothing_changed_computes_nothing_and_imports_nothing_hea
     assert stored.read_bytes() == plot.read_bytes() == first_plot.read_bytes()
 
 
+def test_explaining_one_version_keeps_shap_out_of_the_process_that_holds_the_catalog(tmp_path: Path) -> None:
+    """SHAP's work and what it imports (about 150 MB) run in a worker process even for one job. In the process
+    that holds the catalog they made the largest process of a cold 1,000-model build, and they stayed for as
+    long as it ran: `modelcards generate` here, `modelcards serve` (which cannot fork beside its threads)."""
+    root = _broken_project(tmp_path / "project", _one_explained_version(30))
+    code, heavy, output = _build_in_process(root, "--out", "generated", command="generate")
+    assert code == 0, output
+    assert heavy == []
+    assert (root / "generated/docs/models/cancer.md").read_text().count("data-mean-abs=") == 20, "the table made"
+
+
 def _cache_files(cache: Path) -> dict[Path, tuple[int, int]]:
     """Each file of the cache with its inode and size: a rewrite (files.write_atomic) makes a new inode."""
     return {p: (p.stat().st_ino, p.stat().st_size) for p in cache.rglob("*") if p.is_file()}
@@ -300,6 +311,17 @@ def test_what_a_build_uses_stays_in_the_cache_however_old_and_what_none_used_goe
     assert {path: before[path] for path in _cache_files(cache) if path in before} == before
     assert (project / "site-aged/models/cancer/index.html").read_bytes() == \
         (project / "site/models/cancer/index.html").read_bytes()
+
+
+def _one_explained_version(sample_size: int) -> str:
+    """A card's ``versions``: one, explained by SHAP computed over the forest and the cancer data."""
+    return f"""
+        - version: "1.0"
+          date: 2024-01-01
+          explainability:
+            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: {sample_size},
+                       trusted_types: [{TREE}]}}
+        """
 
 
 def _broken_project(root: Path, versions: str) -> Path:
@@ -363,13 +385,7 @@ def test_every_bad_explainability_block_is_reported_at_its_line_and_the_old_site
 
 
 def test_two_builds_sharing_one_cache_at_once_both_succeed(tmp_path: Path) -> None:
-    root = _broken_project(tmp_path / "project", f"""
-        - version: "1.0"
-          date: 2024-01-01
-          explainability:
-            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
-                       trusted_types: [{TREE}]}}
-        """)
+    root = _broken_project(tmp_path / "project", _one_explained_version(50))
     from conftest import MODELCARDS
 
     builds = [subprocess.Popen([str(MODELCARDS), "build", "--site-dir", f"site-{i}"], cwd=root,
@@ -427,13 +443,7 @@ def test_explain_workers_sets_how_many_processes_the_build_uses_and_says(tmp_pat
 
 
 def test_versions_with_the_same_inputs_and_settings_are_explained_once_and_each_shows_it(tmp_path: Path) -> None:
-    block = f"""
-        - version: "1.0"
-          date: 2024-01-01
-          explainability:
-            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 50,
-                       trusted_types: [{TREE}]}}
-        """
+    block = _one_explained_version(50)
     root = _broken_project(tmp_path / "project", block)
     options = QUIET[1]["modelcards"]
     copy = (root / "cards/cancer.yml").read_text().replace("name: cancer", "name: copy")
@@ -453,13 +463,7 @@ def test_copies_of_a_card_read_and_hash_its_files_once(tmp_path: Path, monkeypat
     from modelcards.explain import compute
     from modelcards.explain.stage import explain_versions
 
-    root = _broken_project(tmp_path / "project", f"""
-        - version: "1.0"
-          date: 2024-01-01
-          explainability:
-            compute: {{model: models/forest.skops, data: data/cancer.csv, target: target, sample_size: 30,
-                       trusted_types: [{TREE}]}}
-        """)
+    root = _broken_project(tmp_path / "project", _one_explained_version(30))
     card = (root / "cards/cancer.yml").read_text()
     for index in range(5):
         (root / f"cards/copy{index}.yml").write_text(card.replace("name: cancer", f"name: copy{index}"))

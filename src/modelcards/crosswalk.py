@@ -49,7 +49,7 @@ class _Subject:
     """What a part is checked against: one model's card, the dataset cards it uses and its version states."""
 
     card: ModelCard
-    datasets: dict[str, DatasetCard | None]  # None: referenced, but no dataset card declares it
+    datasets: dict[str, _Datasheet | None]  # None: referenced, but no dataset card declares it
     states: dict[str, VersionStatus]
     latest: Version | None
 
@@ -263,6 +263,27 @@ DATASHEET_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class _Datasheet:
+    """All the crosswalk reads of a dataset card: which of ``DATASHEET_FIELDS`` it fills and how many known biases
+    it states. A preview keeps each model's crosswalk while its card and these are unchanged, so that editing the
+    text of a dataset card, which in a catalog of copies every model reads, does not make them all again."""
+
+    given: tuple[str, ...]  # the keys of DATASHEET_FIELDS it fills, in their order
+    biases: int
+
+
+def _datasheet(card: DatasetCard | None) -> _Datasheet | None:
+    if card is None:
+        return None
+    return _Datasheet(tuple(key for key, _ in DATASHEET_FIELDS if _value(card, key)), len(card.datasheet.data_biases))
+
+
+def _datasheets_of(model: ModelEntry, catalog: Catalog) -> dict[str, _Datasheet | None]:
+    return {name: _datasheet(entry.card) if (entry := catalog.datasets.get(name)) else None
+            for name in model.dataset_names()}
+
+
 def _datasheets(s: _Subject) -> tuple[list[Note], list[Note]]:
     present, missing = [], []
     section = s.card.training_data
@@ -276,20 +297,20 @@ def _datasheets(s: _Subject) -> tuple[list[Note], list[Note]]:
         if dataset is None:
             missing.append(Note(f"dataset {name} has no dataset card", "kind", dataset=name))
             continue
-        given = [(key, what) for key, what in DATASHEET_FIELDS if _value(dataset, key)]
+        given = [(key, what) for key, what in DATASHEET_FIELDS if key in dataset.given]
         if given:
             present.append(Note(f"datasheet of {name}: " + ", ".join(what for _, what in given), given[-1][0],
                                 dataset=name))
         missing += [Note(f"datasheet of {name} does not say {what}", key, dataset=name)
-                    for key, what in DATASHEET_FIELDS if not _value(dataset, key)]
+                    for key, what in DATASHEET_FIELDS if key not in dataset.given]
     return present, missing
 
 
 def _data_biases(s: _Subject) -> tuple[list[Note], list[Note]]:
     present, missing = [], []
     for name, dataset in s.datasets.items():
-        if dataset is not None and dataset.datasheet.data_biases:
-            present.append(Note(f"{len(dataset.datasheet.data_biases)} known bias(es) of {name}",
+        if dataset is not None and dataset.biases:
+            present.append(Note(f"{dataset.biases} known bias(es) of {name}",
                                 "datasheet.data_biases", dataset=name))
         else:
             missing.append(Note(f"no known biases of {name} stated", "datasheet.data_biases", dataset=name))
@@ -671,9 +692,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 def crosswalk(model: ModelEntry, catalog: Catalog) -> Crosswalk:
     """Each requirement of ``REQUIREMENTS``, evaluated for ``model`` from its card, its dataset cards (from
     ``catalog``) and its derived version states."""
-    datasets = {name: entry.card if (entry := catalog.datasets.get(name)) else None
-                for name in model.dataset_names()}
-    subject = _Subject(model.card, datasets, model.states, model.latest_version)
+    subject = _Subject(model.card, _datasheets_of(model, catalog), model.states, model.latest_version)
     items = []
     for requirement in REQUIREMENTS:
         findings = []
@@ -686,14 +705,13 @@ def crosswalk(model: ModelEntry, catalog: Catalog) -> Crosswalk:
 
 class Crosswalks:
     """Each model's crosswalk, made once for both the policy and the pages; a preview keeps it while what it reads,
-    the model's card and its datasets' cards, is unchanged (a third of a second per save at 1,000 models)."""
+    the model's card and its datasets' datasheets, is unchanged (a third of a second per save at 1,000 models)."""
 
     def __init__(self):
         self._made: dict[str, tuple[tuple, Crosswalk]] = {}  # model name -> (what it read, its crosswalk)
 
     def of(self, model: ModelEntry, catalog: Catalog) -> Crosswalk:
-        read = (model.card, tuple(entry.card if (entry := catalog.datasets.get(name)) else None
-                                  for name in model.dataset_names()))
+        read = (model.card, tuple(_datasheets_of(model, catalog).items()))
         made = self._made.get(model.name)
         if made is None or made[0] != read:
             made = self._made[model.name] = (read, crosswalk(model, catalog))

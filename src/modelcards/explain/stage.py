@@ -11,7 +11,7 @@ of the block, naming the file.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from multiprocessing import get_context
@@ -306,8 +306,10 @@ def _executor(executor: Executor | str | None, jobs: int, workers: int) -> Itera
     """The executor to produce ``jobs`` explanations with, and where it runs them (for the progress line).
 
     Given an executor, that one (the caller shuts it down). Given a Dask scheduler's address
-    (``tcp://host:8786``), that cluster, through dask.distributed's client executor. Else this process for one
-    job, or up to ``workers`` local processes (0: every core).
+    (``tcp://host:8786``), that cluster, through dask.distributed's client executor. Else up to ``workers``
+    local processes (0: every core), one even for a single job: what the work imports (shap, numba, scikit-learn,
+    matplotlib: about 150 MB) would otherwise stay in this process for the rest of the build, which at 1,000
+    models is most of its peak memory, and for as long as ``modelcards serve`` runs.
     """
     if isinstance(executor, Executor):
         yield executor, type(executor).__name__
@@ -317,14 +319,12 @@ def _executor(executor: Executor | str | None, jobs: int, workers: int) -> Itera
             yield client.get_executor(), f"the Dask cluster at {executor}"
         finally:
             client.close()
-    elif (processes := max(1, min(jobs, workers or os.cpu_count() or 1))) == 1:
-        with _InThisProcess() as pool:
-            yield pool, "1 process"
     else:
+        processes = max(1, min(jobs, workers or os.cpu_count() or 1))
         # "spawn": the build may run inside `mkdocs serve`, whose threads make forking unsafe.
         with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"),
                                  initializer=end_with, initargs=(os.getpid(),)) as pool:
-            yield pool, f"{processes} processes"
+            yield pool, f"{processes} process" + ("es" if processes > 1 else "")
 
 
 def _dask_client(address: str):
@@ -340,11 +340,3 @@ def _dask_client(address: str):
         raise EnvironmentProblem(f"explain_executor: found no Dask scheduler at {address} "
                                  f"within {DASK_CONNECT_SECONDS} s ({exc})") from None
 
-
-class _InThisProcess(Executor):
-    """Runs each job when it is submitted: one job is not worth starting a process for."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        future: Future = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future

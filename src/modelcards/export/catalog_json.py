@@ -121,7 +121,7 @@ def _dataset(catalog: Catalog, name: str, models: set[str]) -> ExportedDataset:
     return ExportedDataset(name=name, source=entry.source.path if entry.source else None, card=entry.card,
                            used_by=[DatasetUse(model=use.model, model_version=use.model_version,
                                                dataset_version=use.dataset_version, digest=use.digest, role=use.role)
-                                    for use in entry.uses if use.model in models])
+                                    for use in entry.uses_by(models)])
 
 
 def _run(record: RunRecord, produced: list[tuple[str, str]], models: set[str]) -> ExportedRun:

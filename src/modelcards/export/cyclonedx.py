@@ -32,8 +32,8 @@ def render(catalog: Catalog, name: str, as_of: dt.date, *, compact: bool = False
     components = sorted([*([training] if training else []), *data], key=_component_order)
     needs = {model["bom-ref"]: [training] if training else data, **({training["bom-ref"]: data} if training else {}),
              **{component["bom-ref"]: [] for component in data}}
-    serial = content_uuid("cyclonedx", facts.name, facts.model.card.model_dump_json(),
-                          *(use.dataset.card.model_dump_json() for use in facts.data if use.dataset.card))
+    serial = content_uuid("cyclonedx", facts.name, facts.model.card_json,
+                          *(use.dataset.card_json for use in facts.data if use.dataset.card))
     document = {
         "$schema": SCHEMA, "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
         "serialNumber": f"urn:uuid:{serial}",

@@ -37,8 +37,8 @@ def render(catalog: Catalog, name: str, as_of: dt.date, *, compact: bool = False
     facts = model_facts(catalog, name)
     card = facts.model.card
     base = "urn:modelcards:" + str(content_uuid(
-        "spdx", facts.name, card.model_dump_json(),
-        *(use.dataset.card.model_dump_json() for use in facts.data if use.dataset.card))) + ":"
+        "spdx", facts.name, facts.model.card_json,
+        *(use.dataset.card_json for use in facts.data if use.dataset.card))) + ":"
     supplier, tool = base + "agent/owner", base + "tool/modelcards"
     model = _element("ai_AIPackage", base + f"model/{facts.name}", **_model_fields(facts), suppliedBy=supplier)
     elements = [model,
