@@ -308,8 +308,8 @@ def _executor(executor: Executor | str | None, jobs: int, workers: int) -> Itera
     Given an executor, that one (the caller shuts it down). Given a Dask scheduler's address
     (``tcp://host:8786``), that cluster, through dask.distributed's client executor. Else up to ``workers``
     local processes (0: every core), one even for a single job: what the work imports (shap, numba, scikit-learn,
-    matplotlib: about 150 MB) would otherwise stay in this process for the rest of the build, which at 1,000
-    models is most of its peak memory, and for as long as ``modelcards serve`` runs.
+    matplotlib: about 150 MB) would otherwise sit in this process beside the catalog, making it the largest of
+    a cold 1,000-model build, and stay there for as long as ``modelcards serve`` runs.
     """
     if isinstance(executor, Executor):
         yield executor, type(executor).__name__
