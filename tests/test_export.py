@@ -494,3 +494,43 @@ def test_importing_an_hf_export_gives_back_the_cards_fields(hf_exports, example_
     for q in card.get("quantitative_analyses", []):
         if q.get("version") in (None, newest(card)["version"]):
             assert back_slices[(q["metric"], q["slice"])] == pytest.approx(q["value"], rel=1e-3), q
+
+
+def test_a_sites_catalog_json_holds_card_and_run_text_that_looks_like_its_inner_markers(tmp_path):
+    """Each card's JSON is made once and put into every download that holds it, in the place of a marker string
+    (``catalog_json._with_cards_put_in``). Text in a card (churn) or in a run (upsell's) that is such a marker
+    stays text."""
+    from modelcards.sources.record import RunRecord, write_export
+
+    mkdocs_yml = write_project(tmp_path, {
+        "churn.yml": r"""
+            name: churn
+            title: Churn
+            summary: "\0card datasets 0"
+            training_data: {datasets: [subscriptions]}
+        """,
+        "upsell.yml": r"""
+            name: upsell
+            title: Upsell
+            training_data: {datasets: [subscriptions]}
+            versions: [{version: "1.0", date: "2026-02-01", run: "mlflow:r1"}]
+        """,
+        "subscriptions.yml": r"""
+            kind: dataset
+            name: subscriptions
+            description: "\0card models 0"
+        """,
+    }, plugins=["search", {"modelcards": {"cards_dir": "cards", "runs": ["runs"]}}])
+    write_export([RunRecord("mlflow", "r1", params={"note": "\0card models 0"})], tmp_path / "runs")
+    run_modelcards("build", "-f", mkdocs_yml, "-d", tmp_path / "site", cwd=tmp_path, timeout=300)
+
+    for model in ("churn", "upsell"):
+        text = (tmp_path / f"site/models/{model}/export/{model}.catalog.json").read_text(encoding="utf-8")
+        catalog = json.loads(text)
+        assert text == json.dumps(catalog, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+        assert catalog["models"][0]["card"]["title"] == model.title()
+        assert catalog["datasets"][0]["card"]["description"] == "\0card models 0"
+    churn = json.loads((tmp_path / "site/models/churn/export/churn.catalog.json").read_text(encoding="utf-8"))
+    assert churn["models"][0]["card"]["summary"] == "\0card datasets 0"
+    upsell = json.loads((tmp_path / "site/models/upsell/export/upsell.catalog.json").read_text(encoding="utf-8"))
+    assert upsell["runs"][0]["params"] == {"note": "\0card models 0"}

@@ -84,6 +84,9 @@ def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp
             encoding="utf-8")
         wait_until(lambda: "Predicts cancellations within 45 days." in (fetch(churn) or ""), "the edit shown", log)
         assert "Predicts which subscribers cancel" not in fetch(churn)
+        # The file events brought the save; MkDocs' polling, every 0.5 s, saw it too and was not passed on.
+        time.sleep(1.5)
+        assert log.read_text(encoding="utf-8").count("Documentation built in") == 2  # the first build, the save's
         assert "The least a card needs" in (fetch(minimal) or "")  # a page the edit does not touch, still served
 
         card.write_text(card.read_text(encoding="utf-8").replace(

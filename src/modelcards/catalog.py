@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .cards.loader import LoadedCard
-from .cards.schema import DatasetCard, DataRef, Deployment, ModelCard, Version
+from .cards.schema import DatasetCard, DataRef, Deployment, ModelCard, Version, card_json
 from .cards.yaml_source import KeyPath
 from .errors import Problem
 from .governance import (VersionStatus, approvals_before_release, authors_from_git, authors_from_runs, merged_authors,
@@ -65,8 +65,8 @@ class ModelEntry:
 
     @cached_property
     def card_json(self) -> str:
-        """The card as JSON, which its exports derive their ids from."""
-        return self.card.model_dump_json()
+        """The card as its catalog JSON download holds it, which its exports also derive their ids from."""
+        return card_json(self.card)
 
     @cached_property  # the policy, the pages, the exports and the crosswalk each ask for it
     def states(self) -> dict[str, VersionStatus]:
@@ -112,13 +112,16 @@ class ModelEntry:
 
 
 def keep_states(models: dict[str, ModelEntry], before: dict[str, ModelEntry]) -> None:
-    """Give each model whose card is the very card of its entry in ``before`` (a preview's previous save) the
-    version states derived there: they depend on the card alone, and deriving them for every model again was a
-    twentieth of a save at 1,000 models."""
+    """Give each model whose card is the very card of its entry in ``before`` (a preview's previous save) what
+    was derived there from the card alone: its version states (deriving them for every model again was a
+    twentieth of a save at 1,000 models) and its JSON (which every model's downloads need again when a dataset
+    card they all read is saved)."""
     for name, model in models.items():
         kept = before.get(name)
-        if kept is not None and kept.card is model.card and "states" in kept.__dict__:
-            model.__dict__["states"] = kept.__dict__["states"]  # where the cached property keeps its value
+        if kept is not None and kept.card is model.card:
+            for derived in ("states", "card_json"):
+                if derived in kept.__dict__:  # where a cached property keeps its value
+                    model.__dict__[derived] = kept.__dict__[derived]
 
 
 @dataclass
@@ -138,8 +141,9 @@ class DatasetEntry:
 
     @cached_property
     def card_json(self) -> str | None:
-        """The card as JSON, which each export of each model that reads the dataset derives its ids from."""
-        return self.card.model_dump_json() if self.card is not None else None
+        """The card as the catalog JSON download of each model that reads the dataset holds it, which their
+        exports also derive their ids from."""
+        return card_json(self.card) if self.card is not None else None
 
     def uses_by(self, models: Collection[str]) -> list[DatasetUse]:
         """The uses by ``models``, in the order of ``uses``. Each model's download asks this of its datasets, so

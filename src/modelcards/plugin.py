@@ -17,6 +17,7 @@ from .build import GeneratedSite, Memo, generate_site, generate_site_apart
 from .cache_upkeep import Pruned, prune
 from .config import SETTINGS, InvalidSettings, Settings, settings_from
 from .errors import ModelcardsError
+from .file_events import watch_with_file_events
 from .memory import collector_paused
 from .page_cache import PageCache
 from .site.compact import compact_html
@@ -219,6 +220,7 @@ class ModelcardsPlugin(BasePlugin):
         return markdown
 
     def on_serve(self, server, config, builder):
+        watch_with_file_events(server)  # a save starts its build at once, not at MkDocs' next poll
         # The run exports, monitoring results, tracker exports and the policy make pages too.
         settings = self.settings
         inputs = [settings.cards_dir, *(settings.project_dir / entry

@@ -9,6 +9,7 @@ and Hugging Face card metadata; see ``export`` notes in each description.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -522,6 +523,13 @@ class DatasetCard(_Section):
 
 
 Card = ModelCard | DatasetCard
+
+
+def card_json(card: ModelCard | DatasetCard) -> str:
+    """The card as the site's catalog JSON downloads hold it: encoded as ``export.json_text`` encodes them
+    (compact, keys sorted), unset fields left out (a card has no nulls)."""
+    return json.dumps(card.model_dump(mode="json", exclude_none=True), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def card_class(data: Any) -> type[ModelCard] | type[DatasetCard]:

@@ -8,6 +8,8 @@ Its JSON Schema comes from the classes below, which reuse the card classes, so i
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -97,9 +99,34 @@ class CatalogExport(_Exported):
 
 def render(catalog: Catalog, models: list[str], as_of: dt.date, *, compact: bool = False) -> str:
     """``models`` with the datasets they use and the runs behind their versions; keys sorted, for stable bytes."""
+    export = catalog_export(catalog, models, as_of)
+    if compact:
+        return _with_cards_put_in(catalog, export)
     # exclude_none: an unset field is left out, as a card leaves it out (the card schema has no nulls).
-    data = catalog_export(catalog, models, as_of).model_dump(mode="json", exclude_none=True)
-    return json_text(data, compact=compact)
+    return json_text(export.model_dump(mode="json", exclude_none=True), compact=False)
+
+
+def _with_cards_put_in(catalog: Catalog, export: CatalogExport) -> str:
+    """The compact text, with each card's JSON made once per card (``card_json``) and put in as it is.
+
+    Each model's download holds its own card and the dataset cards it reads: encoding them again in every
+    download was most of its cost, and a preview keeps an unchanged card's JSON from one save to the next.
+    Each card's place is held by a marker string while the rest is encoded; the bytes are those of encoding
+    the whole (``tests/test_export.py`` compares them)."""
+    no_cards = {"__all__": {"card"}}
+    data = export.model_dump(mode="json", exclude_none=True, exclude={"models": no_cards, "datasets": no_cards})
+    cards: dict[str, str] = {}
+    for kind, entries in (("models", catalog.models), ("datasets", catalog.datasets)):
+        for position, exported in enumerate(getattr(export, kind)):
+            if exported.card is not None:
+                marker = json.dumps(f"\x00card {kind} {position}")  # a string no card holds: checked below
+                data[kind][position]["card"] = json.loads(marker)
+                cards[marker] = entries[exported.name].card_json
+    text = json_text(data, compact=True)
+    if any(text.count(marker) != 1 for marker in cards):  # a run's value that is a marker: encode the whole
+        return json_text(export.model_dump(mode="json", exclude_none=True), compact=True)
+    # One pass, which does not look again inside a card put in: a card's own text may hold a marker.
+    return re.sub("|".join(map(re.escape, cards)), lambda found: cards[found.group(0)], text) if cards else text
 
 
 def catalog_export(catalog: Catalog, models: list[str], as_of: dt.date) -> CatalogExport:
