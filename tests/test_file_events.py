@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers.polling import PollingObserver
@@ -31,56 +33,43 @@ class Recorded(FileSystemEventHandler):
             self.asked.set()
 
 
-def watching(folder: Path, observer: FileEventsAndPolling) -> Recorded:
-    handler = Recorded()
-    observer.schedule(handler, str(folder), recursive=True)
-    observer.start()
-    time.sleep(0.3)  # the polling's first snapshot, taken after start
-    return handler
-
-
-def stop(observer: FileEventsAndPolling) -> None:
-    observer.stop()
-    observer.join(5)
-
-
-def test_a_save_is_reported_by_file_events_long_before_the_next_poll(tmp_path: Path):
+@contextmanager
+def watched_card(tmp_path: Path, observer: FileEventsAndPolling) -> Iterator[tuple[Path, Recorded]]:
+    """A card in ``cards/``, that folder watched by ``observer`` (started, then stopped at the end)."""
     card = tmp_path / "cards" / "churn.yml"
     card.parent.mkdir()
     card.write_text("name: churn\n", encoding="utf-8")
-    observer = FileEventsAndPolling(PollingObserver(timeout=NEVER))
-    handler = watching(card.parent, observer)
+    handler = Recorded()
+    observer.schedule(handler, str(card.parent), recursive=True)
+    observer.start()
+    time.sleep(0.3)  # the polling's first snapshot, taken after start
     try:
+        yield card, handler
+    finally:
+        observer.stop()
+        observer.join(5)
+
+
+def test_a_save_is_reported_by_file_events_long_before_the_next_poll(tmp_path: Path):
+    with watched_card(tmp_path, FileEventsAndPolling(PollingObserver(timeout=NEVER))) as (card, handler):
         card.write_text("name: churn\ntitle: Churn\n", encoding="utf-8")
         assert handler.asked.wait(2), "no file event within 2 s of the save"
         assert handler.builds_asked[0] == str(card)
-    finally:
-        stop(observer)
 
 
 def test_a_change_the_file_events_miss_is_found_by_polling(tmp_path: Path):
     # A filesystem whose changes reach no file event (a network mount, some Docker set-ups) cannot be made
     # here: an observer that never reports stands in for its file events.
-    card = tmp_path / "cards" / "churn.yml"
-    card.parent.mkdir()
-    card.write_text("name: churn\n", encoding="utf-8")
     observer = FileEventsAndPolling(PollingObserver(timeout=0.1), events=PollingObserver(timeout=NEVER))
-    handler = watching(card.parent, observer)
-    try:
+    with watched_card(tmp_path, observer) as (card, handler):
         card.write_text("name: churn\ntitle: Churn\n", encoding="utf-8")
         assert handler.asked.wait(5), "the polling did not report the change"
         assert handler.builds_asked == [str(card)] and handler.threads == [observer.polling]
-    finally:
-        stop(observer)
 
 
 def test_a_change_both_report_asks_for_one_build_and_reading_a_card_asks_for_none(tmp_path: Path):
-    card = tmp_path / "cards" / "churn.yml"
-    card.parent.mkdir()
-    card.write_text("name: churn\n", encoding="utf-8")
     observer = FileEventsAndPolling(PollingObserver(timeout=0.5))  # MkDocs' interval
-    handler = watching(card.parent, observer)
-    try:
+    with watched_card(tmp_path, observer) as (card, handler):
         card.read_text(encoding="utf-8")  # as each build reads every card
         time.sleep(1.5)
         assert handler.builds_asked == []
@@ -92,5 +81,3 @@ def test_a_change_both_report_asks_for_one_build_and_reading_a_card_asks_for_non
             assert set(handler.builds_asked) == {str(card)}
             # Passed on from the file events only: the polling's report would have been a second build.
             assert set(handler.threads) == {observer.events}
-    finally:
-        stop(observer)

@@ -77,7 +77,7 @@ def test_serve_shows_an_edit_and_keeps_the_last_good_site_when_a_card_breaks(tmp
     log = tmp_path / "serve.log"
     with serving(project, port, log):
         wait_until(lambda: "Predicts which subscribers cancel" in (fetch(churn) or ""), "churn's page served", log)
-        time.sleep(1)  # the watcher polls every 0.5 s: an edit at once could fall in the first build
+        time.sleep(1)  # a moment, as between an author's saves
 
         card.write_text(card.read_text(encoding="utf-8").replace(
             "Predicts which subscribers cancel within 30 days.", "Predicts cancellations within 45 days."),
@@ -118,7 +118,7 @@ def test_an_edit_renders_its_model_and_the_pages_listing_it_and_keeps_the_other_
             assert "Customer churn" in fetch(root + page) and "Churn, as edited" not in fetch(root + page), page
         minimal_before = fetch(root + "models/minimal/")
         assert "rendered the pages of 2 model(s), kept 0 unchanged" in log.read_text(encoding="utf-8")
-        time.sleep(1)  # the watcher polls every 0.5 s: an edit at once could fall in the first build
+        time.sleep(1)  # a moment, as between an author's saves
 
         card.write_text(card.read_text(encoding="utf-8").replace("title: Customer churn", "title: Churn, as edited"),
                         encoding="utf-8")

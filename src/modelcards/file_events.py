@@ -22,6 +22,7 @@ import watchdog.observers
 from watchdog.events import (EVENT_TYPE_CLOSED_NO_WRITE, EVENT_TYPE_OPENED, FileSystemEvent,
                              FileSystemEventHandler)
 from watchdog.observers.api import BaseObserver, ObservedWatch
+from watchdog.observers.polling import PollingObserver
 
 log = logging.getLogger("mkdocs.plugins.modelcards")
 
@@ -39,10 +40,10 @@ def _state(path: str) -> int:
 
 
 def _paths(event: FileSystemEvent) -> list[str]:
-    paths = [os.fsdecode(event.src_path)]
-    if event.dest_path:
-        paths.append(os.fsdecode(event.dest_path))
-    return paths
+    """The files of ``event``, symbolic links resolved: macOS's file events name /private/tmp where the polling
+    names /tmp."""
+    paths = [event.src_path] + ([event.dest_path] if event.dest_path else [])
+    return [os.path.realpath(os.fsdecode(path)) for path in paths]
 
 
 class _Reported:
@@ -133,8 +134,8 @@ class FileEventsAndPolling:
 def watch_with_file_events(server) -> None:
     """Give MkDocs' live-reload ``server`` file events beside its polling, for what it watches already and
     for what is watched from now on. Call it before the server starts."""
-    if isinstance(server.observer, FileEventsAndPolling):
-        return
+    if isinstance(server.observer, FileEventsAndPolling) or watchdog.observers.Observer is PollingObserver:
+        return  # already done, or the system has no file events watchdog can read
     # What MkDocs watched so far (the docs folder, mkdocs.yml), moved onto the new observer through the
     # server's own watch/unwatch, which keep its bookkeeping.
     watched = dict(getattr(server, "_watched_paths", {}))
