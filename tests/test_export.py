@@ -426,6 +426,35 @@ def test_without_the_bom_extras_the_site_offers_the_other_exports_and_builds(bui
         "README.md.txt", "churn.catalog.json"]
 
 
+def test_the_downloads_setting_chooses_the_exports_a_model_page_offers(tmp_path):
+    import re
+
+    card = {"churn.yml": """
+        name: churn
+        title: Churn
+        license: MIT
+    """}
+    offered = {}
+    for formats in (["cyclonedx", "json"], []):
+        write_project(tmp_path, card, plugins=["search", {"modelcards": {"cards_dir": "cards", "downloads": formats}}])
+        run_modelcards("build", cwd=tmp_path, timeout=300)
+        page = (tmp_path / "site/models/churn/index.html").read_text(encoding="utf-8")
+        export_dir = tmp_path / "site/models/churn/export"
+        offered[tuple(formats)] = (list(downloads(page)) if 'id="downloads"' in page else [],
+                                   sorted(p.name for p in export_dir.iterdir()) if export_dir.exists() else [])
+    assert offered == {("cyclonedx", "json"): (["CycloneDX 1.6 ML-BOM", "catalog JSON"],
+                                               ["churn.catalog.json", "churn.cdx.json"]),
+                       (): ([], [])}
+
+    write_project(tmp_path, card, plugins=["search", {"modelcards": {"downloads": ["json", "pdf", "json"]}}])
+    result = run_modelcards("build", cwd=tmp_path, check=False, timeout=300)
+    assert result.returncode == 1
+    assert re.search(r"^mkdocs\.yml:\d+:\d+: error: plugins\.modelcards\.downloads\[1\]: found 'pdf', expected a "
+                     r"list of export formats, any of hf, cyclonedx, spdx, json, or \[\]$", result.stderr, re.M), \
+        result.stderr
+    assert not (tmp_path / "site/models/churn/export").exists(), "the last site stays"
+
+
 def test_a_bare_card_and_a_license_in_words_export_in_every_format(tmp_path):
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator

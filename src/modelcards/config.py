@@ -112,6 +112,20 @@ def _plot_choice(value: Any) -> Wrong:
     return None if value in PLOT_CHOICES else f"found {_described(value)}, expected one of {', '.join(PLOT_CHOICES)}"
 
 
+def _download_formats(value: Any) -> Wrong:
+    from .export import FORMATS  # the choices are the exporters' own
+
+    expected = f"expected a list of export formats, any of {', '.join(FORMATS)}, or []"
+    if not isinstance(value, list):
+        return f"found {_described(value)}, {expected}"
+    for index, name in enumerate(value):
+        if name not in FORMATS:
+            return index, f"found {_described(name)}, {expected}"
+        if name in value[:index]:
+            return index, f"found {name!r} a second time (first at [{value.index(name)}]), expected each format once"
+    return None
+
+
 AUDIENCES = ("public", "internal", "restricted")  # the card schema's ``Audience``, least trusted first
 
 
@@ -223,6 +237,13 @@ SETTINGS: tuple[Setting, ...] = (
             "explained version gets its importance bars, table and rank changes. A beeswarm is about 20 to 30 KB "
             "and most of a cold build's explain time.",
             check=_plot_choice),
+    Setting("downloads", list, ["hf", "cyclonedx", "spdx", "json"],
+            "The exports each model page offers as downloads, as `modelcards export --format` names them: `hf` "
+            "(the Hugging Face README.md), `cyclonedx` (a CycloneDX 1.6 ML-BOM), `spdx` (an SPDX 3.0.1 AI and "
+            "dataset document), `json` (the model in the catalog JSON format); `[]` offers none. Each is one file "
+            "per model, about 8 to 33 KB: leave out those no reader of this site needs, in a large catalog or "
+            "in an audience's build. A format whose optional library is not installed is left out.",
+            check=_download_formats, resolve=_as_tuple),
     Setting("lineage_checks", dict, {},
             "Severity of each lineage check: `error`, `warning` (the default) or `off`, e.g. "
             "`{no_run: off, no_data_version: error}`. The checks: `no_data_version`, `no_code_commit`, `no_run`, "

@@ -24,12 +24,12 @@ class Download:
 
 
 def model_downloads(catalog: Catalog, name: str, paths: SitePaths, as_of: dt.date,
-                    formats: Collection[str] | None = None) -> list[Download]:
-    """The model's downloads, in ``formats`` (names in ``FORMATS``) or all; those whose library is missing left
-    out."""
+                    formats: Collection[str]) -> list[Download]:
+    """The model's downloads in ``formats`` (names in ``FORMATS``; the ``downloads`` setting), in the order of
+    ``FORMATS``; those whose library is missing left out."""
     downloads = []
     for format in FORMATS.values():
-        if (formats is not None and format.name not in formats) or not available(format):
+        if format.name not in formats or not available(format):
             continue
         # Unvalidated: the schema check's grammars take seconds to load, and each BOM it checks costs more than
         # rendering it. `modelcards export` validates what it writes, and so do the tests, model by model.

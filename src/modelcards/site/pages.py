@@ -11,6 +11,7 @@ import html
 import json
 import posixpath
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -162,7 +163,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
     def model_pages(model: ModelEntry) -> list[Page]:
         """A model's page and every page and file beside it: exports, monitoring, crosswalk, its compare page."""
         out: list[Page] = []
-        downloads = model_downloads(catalog, model.name, paths, today)
+        downloads = model_downloads(catalog, model.name, paths, today, settings.downloads)
         versions = _version_rows(model, settings.environments)
         explanations, files = explanation_views(
             model, explained or {}, prefix, {row.version.version: row.previous.version for row in versions if row.previous})
@@ -221,7 +222,7 @@ def render_pages(catalog: Catalog, settings: Settings, *,
                              crosswalks_of[name], runs_of)
             kept_key = groups.kept_key(("model", name), key)
             keys[name] = kept_key or key
-            download_keys[name] = _downloads_keys(shared, model, catalog, runs_of)
+            download_keys[name] = _downloads_keys(shared, model, catalog, runs_of, settings.downloads)
             if kept_key is None:
                 changed.append(model)
     every_model = lambda: tuple(keys.items())  # noqa: E731  (the key of a page listing every model)
@@ -462,16 +463,16 @@ def _group_key(shared: tuple, model: ModelEntry, catalog: Catalog, graph: Lineag
             monitoring.models.get(name) if monitoring else None, model_crosswalk)
 
 
-def _downloads_keys(shared: tuple, model: ModelEntry, catalog: Catalog,
-                    runs_of: dict[str, list[RunEntry]]) -> dict[str, tuple]:
-    """Everything each of a model's exports holds (``export`` reads the catalog only), by format: its entry, runs
-    and datasets, of which the Hugging Face card holds only names and titles."""
+def _downloads_keys(shared: tuple, model: ModelEntry, catalog: Catalog, runs_of: dict[str, list[RunEntry]],
+                    formats: Collection[str]) -> dict[str, tuple]:
+    """Everything each of a model's downloads in ``formats`` holds (``export`` reads the catalog only), by format:
+    its entry, runs and datasets, of which the Hugging Face card holds only names and titles."""
     entries = _datasets_of(model, catalog)
     whole = tuple((entry.name, entry.card, entry.source) for entry in entries)
     named = tuple((entry.name, entry.title) for entry in entries)
     runs = tuple(runs_of.get(model.name, ()))
     return {format.name: (shared, model, runs, whole if format.holds_dataset_text else named)
-            for format in FORMATS.values()}
+            for format in FORMATS.values() if format.name in formats}
 
 
 def _datasets_of(model: ModelEntry, catalog: Catalog) -> list[DatasetEntry]:
