@@ -117,6 +117,7 @@ class FileEventsAndPolling:
         try:
             self.events.start()
         except OSError as exc:  # e.g. no inotify instance left: the polling still watches everything
+            self.events.stop()  # the watches that did start
             log.info("No file events (%s): changes are found by polling every 0.5 s", exc)
 
     def stop(self) -> None:
