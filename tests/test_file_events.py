@@ -84,8 +84,8 @@ class _NoEventsLeft(PollingObserver):
 
 @pytest.mark.parametrize("events", ["missed", "refused"])
 def test_a_change_without_file_events_is_found_by_polling(tmp_path: Path, events: str):
-    # A filesystem whose changes reach no file event (a network mount, some Docker set-ups) cannot be made
-    # here: an observer that never reports stands in for its file events.
+    # missed: a filesystem whose changes reach no file event (a network mount, some Docker set-ups) cannot be
+    # made here, so an observer that never reports stands in for its file events. refused: _NoEventsLeft.
     stand_in = PollingObserver(timeout=NEVER) if events == "missed" else _NoEventsLeft(timeout=NEVER)
     observer = FileEventsAndPolling(PollingObserver(timeout=0.1), events=stand_in)
     with watched_card(tmp_path, observer) as (card, handler):
