@@ -8,8 +8,9 @@ arrive within milliseconds, and keeps the polling for any change they miss. A ch
 once: the polling's report is dropped when the file events already reported the file as it is now, or a second
 build would follow every save.
 
-Only ``watchdog`` is imported here, which MkDocs' server is built on; the server is reached through its public
-``watch``/``unwatch`` and its ``observer``.
+Only ``watchdog`` is imported here, which MkDocs' server is built on. The server is reached through its
+``watch``/``unwatch`` and its ``observer``, and one private name, ``_watched_paths``, to move what MkDocs watched
+before the plugin's turn; without it, those paths stay with the polling alone.
 """
 
 from __future__ import annotations
@@ -93,7 +94,6 @@ class FileEventsAndPolling:
         self.polling = polling
         self.events = events if events is not None else watchdog.observers.Observer()
         self.reported = _Reported()
-        self.polled_only: list[str] = []  # paths the file events could not watch (e.g. inotify's watch limit)
 
     def schedule(self, handler: FileSystemEventHandler, path: str, *, recursive: bool = False,
                  **options) -> tuple[ObservedWatch, ObservedWatch | None]:
@@ -101,9 +101,8 @@ class FileEventsAndPolling:
         try:
             evented = self.events.schedule(_FromFileEvents(handler, self.reported), path, recursive=recursive,
                                            **options)
-        except OSError as exc:
+        except OSError as exc:  # e.g. inotify's watch limit, reached while the server runs
             log.info("No file events for %s (%s): changes there are found by polling every 0.5 s", path, exc)
-            self.polled_only.append(path)
             evented = None
         return polled, evented
 
@@ -118,6 +117,7 @@ class FileEventsAndPolling:
         try:
             self.events.start()
         except OSError as exc:  # e.g. no inotify instance left: the polling still watches everything
+            self.events.stop()  # the watches that did start
             log.info("No file events (%s): changes are found by polling every 0.5 s", exc)
 
     def stop(self) -> None:
