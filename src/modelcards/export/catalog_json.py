@@ -119,11 +119,11 @@ def _with_cards_put_in(catalog: Catalog, export: CatalogExport) -> str:
     for kind, entries in (("models", catalog.models), ("datasets", catalog.datasets)):
         for position, exported in enumerate(getattr(export, kind)):
             if exported.card is not None:
-                marker = json.dumps(f"\x00card {kind} {position}")  # a string no card holds: checked below
-                data[kind][position]["card"] = json.loads(marker)
-                cards[marker] = entries[exported.name].card_json
+                placeholder = f"\x00card {kind} {position}"  # a string no card holds: checked below
+                data[kind][position]["card"] = placeholder
+                cards[json.dumps(placeholder)] = entries[exported.name].card_json  # by its encoded form
     text = json_text(data, compact=True)
-    if any(text.count(marker) != 1 for marker in cards):  # a run's value that is a marker: encode the whole
+    if any(text.count(marker) != 1 for marker in cards):  # a run's value is a placeholder: encode the whole
         return json_text(export.model_dump(mode="json", exclude_none=True), compact=True)
     # One pass, which does not look again inside a card put in: a card's own text may hold a marker.
     return re.sub("|".join(map(re.escape, cards)), lambda found: cards[found.group(0)], text) if cards else text
